@@ -1,0 +1,98 @@
+# dmstore — see README.md. `make` builds libdmstore and the dmstore program;
+# `make check` runs the unit tests on the host and the integration tests
+# against the real kernel dm-thin target (natively, or in scripts/vm).
+
+PREFIX ?= /usr/local
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+
+PKGS := devmapper blkid ext2fs com_err sqlite3 libarchive json-c
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+URING_CFLAGS := $(shell $(PKG_CONFIG) --cflags liburing)
+URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Iinclude -I. $(PKG_CFLAGS)
+CFLAGS ?= -O2 -g
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC := $(sort $(wildcard util/*.c dm/*.c fs/*.c pool/*.c))
+CMD_SRC := $(sort $(wildcard cmd/*.c bench/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+
+B := build
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/pic/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(B)/obj/%.o)
+SAN_LIB_OBJ := $(LIB_SRC:%.c=$(B)/san/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+VERSION := 0.1.0
+
+.PHONY: all check unit vmcheck bench clean install
+all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore $(B)/libdmstore.pc
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libdmstore.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libdmstore.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libdmstore.so.0 -o $@ $^ $(PKG_LIBS)
+
+$(B)/libdmstore-san.a: $(SAN_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+dmstore: $(CMD_OBJ) $(B)/libdmstore.a
+	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(URING_LIBS)
+
+$(B)/libdmstore.pc: Makefile
+	@mkdir -p $(B)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: libdmstore' 'Description: block-level container storage on dm-thin' \
+		'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
+		'Libs: -L$${libdir} -ldmstore' 'Cflags: -I$${includedir}' > $@
+
+# Unit tests link the sanitizer build of the library: a test may reach any internal symbol.
+$(B)/tests/%: tests/unit/%.c $(B)/libdmstore-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -o $@ $< $(B)/libdmstore-san.a \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
+
+unit: $(UNIT_BIN)
+	@tests/run-unit $(UNIT_BIN)
+
+vmcheck: all
+	@tests/run-vm
+
+check: all $(UNIT_BIN)
+	@tests/run-check $(UNIT_BIN)
+
+install: all
+	install -D -m 0755 dmstore $(DESTDIR)$(PREFIX)/sbin/dmstore
+	install -D -m 0644 $(B)/libdmstore.a $(DESTDIR)$(PREFIX)/lib/libdmstore.a
+	install -D -m 0755 $(B)/libdmstore.so $(DESTDIR)$(PREFIX)/lib/libdmstore.so.0
+	ln -sf libdmstore.so.0 $(DESTDIR)$(PREFIX)/lib/libdmstore.so
+	install -D -m 0644 include/dmstore.h $(DESTDIR)$(PREFIX)/include/dmstore.h
+	install -D -m 0644 $(B)/libdmstore.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdmstore.pc
+	install -D -m 0644 doc/dmstore.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmstore.8
+
+clean:
+	rm -rf $(B) dmstore
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef DMS_CMD_H
+#define DMS_CMD_H
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+#include "dmstore.h"
+
+/*
+ * Exit codes, documented in dmstore(8). Scripts branch on them, so each means
+ * one thing and never changes.
+ */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_ = 1,  /* the operation failed */
+	EXIT_USAGE = 2,	    /* bad syntax, invalid name, size or option */
+	EXIT_NOT_FOUND = 3, /* the named object does not exist */
+	EXIT_EXISTS = 4,    /* the object exists already, or is in use */
+	EXIT_PERM = 5,	    /* not root */
+};
+
+struct cmd_ctx {
+	struct dms_ctx *lib;
+	const char *group; /* "pool", for messages */
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, struct cmd_ctx *ctx);
+	const char *summary;
+};
+
+/* One line to stderr: "dmstore: <msg>". Returns EXIT_USAGE, for `return usage_error(...)`. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Report the library's message for failure R and return the exit code R maps to. */
+int lib_error(struct cmd_ctx *ctx, int r);
+int exit_code_for(int r);
+int require_root(const char *what);
+/* Run the subcommand of GROUP named by argv[1] from TABLE; prints the group's help for -h/--help. */
+int dispatch(const char *group, const struct cmd *table, int argc, char **argv, struct cmd_ctx *ctx,
+	     const char *help);
+
+int parse_size_arg(const char *opt, const char *text, uint64_t *ret);
+/* Print O as pretty JSON on stdout, and release it. */
+void json_print(json_object *o);
+
+int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx);
+
+#endif

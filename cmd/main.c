@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* dmstore: the command table, shared setup, and the one place that exits. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+#define DMSTORE_VERSION "0.1.0"
+
+static const struct cmd groups[] = {
+	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, rm" },
+	{ NULL, NULL, NULL },
+};
+
+static void print_help(void)
+{
+	printf("usage: dmstore [--version] [--help] <group> <command> [<args>]\n\n"
+	       "Block-level container storage on device-mapper thin provisioning.\n\n");
+	for (const struct cmd *g = groups; g->name; g++)
+		printf("  %-8s %s\n", g->name, g->summary);
+	printf("\nSee 'dmstore <group> --help' and dmstore(8).\n"
+	       "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 exists or in use, 5 not root.\n"
+	       "Environment: DMSTORE_STATE_DIR (default /var/lib/dmstore), DMSTORE_RUN_DIR (default /run/dmstore).\n");
+}
+
+/* A full disk or closed pipe on stdout must not pass for success. */
+static int flush_stdout(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "dmstore: writing output failed: %s\n", strerror(errno));
+		return code ? code : EXIT_FAILURE_;
+	}
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd_ctx ctx = { 0 };
+	int r, code;
+
+	if (argc < 2)
+		return usage_error("missing command; see 'dmstore --help'");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		print_help();
+		return flush_stdout(EXIT_OK);
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		puts("dmstore " DMSTORE_VERSION);
+		return flush_stdout(EXIT_OK);
+	}
+	for (const struct cmd *g = groups; g->name; g++) {
+		if (strcmp(g->name, argv[1]) != 0)
+			continue;
+		r = dms_ctx_new(&ctx.lib);
+		if (r < 0) {
+			fprintf(stderr, "dmstore: %s\n", strerror(-r));
+			return EXIT_FAILURE_;
+		}
+		ctx.group = g->name;
+		code = g->run(argc - 1, argv + 1, &ctx);
+		dms_ctx_free(ctx.lib);
+		return flush_stdout(code);
+	}
+	return usage_error("unknown command '%s'; see 'dmstore --help'", argv[1]);
+}

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* dmstore pool create|status|ls|activate|deactivate|rm */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+static const char pool_help[] =
+	"usage: dmstore pool <command> [<args>]\n\n"
+	"  create NAME --data DEV --metadata DEV [--block-size 64K] [--no-zero] [--force]\n"
+	"  create NAME --loop [--data-size 100G] [--metadata-size SIZE] [--block-size 64K] [--no-zero]\n"
+	"  status [NAME] [--json]\n"
+	"  ls [--json]\n"
+	"  activate NAME\n"
+	"  deactivate NAME\n"
+	"  rm NAME [--force]\n";
+
+static const char create_help[] =
+	"usage: dmstore pool create NAME --data DEV --metadata DEV [options]\n"
+	"       dmstore pool create NAME --loop [--data-size SIZE] [--metadata-size SIZE] [options]\n\n"
+	"Create a thin pool on two dedicated block devices, or on sparse files under\n"
+	"$DMSTORE_STATE_DIR/NAME attached as loop devices (--loop, the embedded default).\n\n"
+	"  --data DEV            block device for data blocks\n"
+	"  --metadata DEV        block device for thin metadata (at least 48 bytes per data block, 2 MiB minimum)\n"
+	"  --loop                use sparse files instead of devices\n"
+	"  --data-size SIZE      loop data file size (default: 100G, or 90%% of free space if less)\n"
+	"  --metadata-size SIZE  loop metadata file size (default: 4x the minimum, 64M at least)\n"
+	"  --block-size SIZE     allocation unit, 64K..1G, a multiple of 64K (default 64K)\n"
+	"  --no-zero             do not zero newly provisioned blocks (faster; a new thin device may show old data)\n"
+	"  --force               take devices that carry a signature or are open elsewhere (wipes signatures)\n"
+	"  --json                print the new pool's status as JSON\n";
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The one NAME operand every pool command but ls takes, checked before anything runs. */
+static int pool_name_arg(const char *cmd, int argc, char **argv, bool optional, const char **ret)
+{
+	if (optind == argc) {
+		if (optional) {
+			*ret = NULL;
+			return 0;
+		}
+		return usage_error("pool %s: missing pool NAME", cmd);
+	}
+	if (optind + 1 < argc)
+		return usage_error("pool %s: unexpected argument '%s'", cmd, argv[optind + 1]);
+	if (!dms_pool_name_valid(argv[optind]))
+		return usage_error("pool %s: invalid pool name '%s': use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+				   cmd, argv[optind], DMS_POOL_NAME_MAX);
+	*ret = argv[optind];
+	return 0;
+}
+
+static json_object *status_json(const struct dms_pool_status *st)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(st->name));
+	json_object_object_add(o, "active", json_object_new_boolean(st->active));
+	json_object_object_add(o, "mode", json_object_new_string(st->mode));
+	json_object_object_add(o, "data_total", json_object_new_uint64(st->data_total));
+	json_object_object_add(o, "data_used", json_object_new_uint64(st->data_used));
+	json_object_object_add(o, "data_available", json_object_new_uint64(st->data_total - st->data_used));
+	json_object_object_add(o, "metadata_total", json_object_new_uint64(st->metadata_total));
+	json_object_object_add(o, "metadata_used", json_object_new_uint64(st->metadata_used));
+	json_object_object_add(o, "metadata_available",
+			       json_object_new_uint64(st->metadata_total - st->metadata_used));
+	json_object_object_add(o, "block_size", json_object_new_uint64(st->block_size));
+	json_object_object_add(o, "transaction_id", json_object_new_uint64(st->transaction_id));
+	json_object_object_add(o, "needs_check", json_object_new_boolean(st->needs_check));
+	json_object_object_add(o, "discards", st->active ? json_object_new_string(st->discards) : NULL);
+	json_object_object_add(o, "no_space", st->active ? json_object_new_string(st->no_space) : NULL);
+	json_object_object_add(o, "zero", json_object_new_boolean(st->zero));
+	json_object_object_add(o, "device_count",
+			       st->device_count >= 0 ? json_object_new_int64(st->device_count) : NULL);
+	json_object_object_add(o, "backing", json_object_new_string(st->loop ? "loop" : "block"));
+	json_object_object_add(o, "data_path", json_object_new_string(st->data_path));
+	json_object_object_add(o, "metadata_path", json_object_new_string(st->metadata_path));
+	json_object_object_add(o, "data_device", *st->data_dev ? json_object_new_string(st->data_dev) : NULL);
+	json_object_object_add(o, "metadata_device",
+			       *st->metadata_dev ? json_object_new_string(st->metadata_dev) : NULL);
+	json_object_object_add(o, "dm_name", json_object_new_string(st->dm_name));
+	return o;
+}
+
+static double percent(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void print_usage_line(const char *label, uint64_t used, uint64_t total, bool active)
+{
+	char u[32], t[32], a[32];
+
+	if (!active) {
+		printf("%-13s %s (inactive)\n", label, dms_size_format(total, t, sizeof(t)));
+		return;
+	}
+	printf("%-13s %s used of %s (%.1f%%), %s available\n", label, dms_size_format(used, u, sizeof(u)),
+	       dms_size_format(total, t, sizeof(t)), percent(used, total),
+	       dms_size_format(total - used, a, sizeof(a)));
+}
+
+static void status_print(const struct dms_pool_status *st)
+{
+	char b[32];
+
+	printf("%-13s %s\n", "pool", st->name);
+	printf("%-13s %s\n", "state", st->active ? "active" : "inactive");
+	if (st->active)
+		printf("%-13s %s\n", "mode", st->mode);
+	print_usage_line("data", st->data_used, st->data_total, st->active);
+	print_usage_line("metadata", st->metadata_used, st->metadata_total, st->active);
+	printf("%-13s %s\n", "block size", dms_size_format(st->block_size, b, sizeof(b)));
+	if (st->active) {
+		printf("%-13s %" PRIu64 "\n", "transaction", st->transaction_id);
+		printf("%-13s %s\n", "needs check", st->needs_check ? "yes" : "no");
+		printf("%-13s %s\n", "discards", st->discards);
+		printf("%-13s %s\n", "no space", st->no_space);
+	}
+	printf("%-13s %s\n", "zeroing", st->zero ? "yes" : "no");
+	if (st->device_count >= 0)
+		printf("%-13s %ld\n", "devices", st->device_count);
+	else
+		printf("%-13s unknown\n", "devices");
+	printf("%-13s %s%s%s%s\n", st->loop ? "data file" : "data device", st->data_path,
+	       *st->data_dev ? " (" : "", st->data_dev, *st->data_dev ? ")" : "");
+	printf("%-13s %s%s%s%s\n", st->loop ? "metadata file" : "metadata dev", st->metadata_path,
+	       *st->metadata_dev ? " (" : "", st->metadata_dev, *st->metadata_dev ? ")" : "");
+	printf("%-13s %s\n", "dm device", st->dm_name);
+}
+
+static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	enum { OPT_DATA = 256, OPT_META, OPT_LOOP, OPT_DATA_SIZE, OPT_META_SIZE, OPT_BLOCK, OPT_NO_ZERO, OPT_FORCE,
+	       OPT_JSON };
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, OPT_DATA },
+		{ "metadata", required_argument, NULL, OPT_META },
+		{ "loop", no_argument, NULL, OPT_LOOP },
+		{ "data-size", required_argument, NULL, OPT_DATA_SIZE },
+		{ "metadata-size", required_argument, NULL, OPT_META_SIZE },
+		{ "block-size", required_argument, NULL, OPT_BLOCK },
+		{ "no-zero", no_argument, NULL, OPT_NO_ZERO },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dms_pool_create_opts o = { 0 };
+	struct dms_pool_status st;
+	const char *name;
+	uint64_t block_size = DMS_BLOCK_SIZE_DEFAULT;
+	bool json = false;
+	char a[32], b[32], c[32];
+	int opt, r;
+
+	if (wants_help(argc, argv)) {
+		fputs(create_help, stdout);
+		return EXIT_OK;
+	}
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_DATA:
+			o.data_dev = optarg;
+			break;
+		case OPT_META:
+			o.metadata_dev = optarg;
+			break;
+		case OPT_LOOP:
+			o.loop = true;
+			break;
+		case OPT_DATA_SIZE:
+			if (parse_size_arg("--data-size", optarg, &o.data_size))
+				return EXIT_USAGE;
+			break;
+		case OPT_META_SIZE:
+			if (parse_size_arg("--metadata-size", optarg, &o.metadata_size))
+				return EXIT_USAGE;
+			break;
+		case OPT_BLOCK:
+			if (parse_size_arg("--block-size", optarg, &block_size))
+				return EXIT_USAGE;
+			break;
+		case OPT_NO_ZERO:
+			o.no_zero = true;
+			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return usage_error("pool create: see 'dmstore pool create --help'");
+		}
+	}
+	if (pool_name_arg("create", argc, argv, false, &name))
+		return EXIT_USAGE;
+	if (block_size < DMS_BLOCK_SIZE_MIN || block_size > DMS_BLOCK_SIZE_MAX || block_size % DMS_BLOCK_SIZE_MIN)
+		return usage_error("pool create: --block-size %s: must be a multiple of 64K between 64K and 1G",
+				   dms_size_format(block_size, a, sizeof(a)));
+	o.block_size = (uint32_t)block_size;
+	if (o.loop && (o.data_dev || o.metadata_dev))
+		return usage_error("pool create: --loop and --data/--metadata exclude each other");
+	if (!o.loop && !(o.data_dev && o.metadata_dev))
+		return usage_error("pool create: give --data DEV and --metadata DEV, or --loop");
+	if (!o.loop && (o.data_size || o.metadata_size))
+		return usage_error("pool create: --data-size and --metadata-size go with --loop only");
+	if (o.loop && o.data_size && o.data_size < 64 * 1024 * 1024)
+		return usage_error("pool create: --data-size %s: at least 64M", dms_size_format(o.data_size, a, sizeof(a)));
+	if (require_root("pool create"))
+		return EXIT_PERM;
+
+	r = dms_pool_create(ctx->lib, name, &o, &st);
+	if (r < 0)
+		return lib_error(ctx, r);
+	if (json) {
+		json_print(status_json(&st));
+		return EXIT_OK;
+	}
+	if (o.loop)
+		printf("pool '%s' created: data %s, metadata %s%s, block size %s, sparse files in %s/%s\n", name,
+		       dms_size_format(st.data_total, a, sizeof(a)), dms_size_format(st.metadata_total, b, sizeof(b)),
+		       (o.data_size && o.metadata_size) ? "" : " (sizes picked by dmstore)",
+		       dms_size_format(st.block_size, c, sizeof(c)), dms_ctx_state_dir(ctx->lib), name);
+	else
+		printf("pool '%s' created: data %s on %s, metadata %s on %s, block size %s\n", name,
+		       dms_size_format(st.data_total, a, sizeof(a)), st.data_path,
+		       dms_size_format(st.metadata_total, b, sizeof(b)), st.metadata_path,
+		       dms_size_format(st.block_size, c, sizeof(c)));
+	return EXIT_OK;
+}
+
+/* Parses [--json] and the NAME operand shared by status/ls/activate/deactivate/rm. */
+static int simple_args(const char *cmd, const char *help, int argc, char **argv, bool allow_json, bool allow_force,
+		       bool *json, bool *force)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	if (wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return -1;
+	}
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'j' && allow_json)
+			*json = true;
+		else if (opt == 'f' && allow_force)
+			*force = true;
+		else
+			return usage_error("pool %s: see 'dmstore pool %s --help'", cmd, cmd);
+	}
+	return 0;
+}
+
+static int pool_status(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] = "usage: dmstore pool status [NAME] [--json]\n\n"
+				   "Space, mode and backing of one pool, or of every pool.\n";
+	struct dms_pool_status st;
+	const char *name;
+	char **names = NULL;
+	size_t n = 0;
+	bool json = false, force = false;
+	json_object *arr;
+	int r, code = EXIT_OK;
+
+	r = simple_args("status", help, argc, argv, true, false, &json, &force);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (pool_name_arg("status", argc, argv, true, &name))
+		return EXIT_USAGE;
+	if (require_root("pool status"))
+		return EXIT_PERM;
+	if (name) {
+		r = dms_pool_status(ctx->lib, name, &st);
+		if (r < 0)
+			return lib_error(ctx, r);
+		if (json)
+			json_print(status_json(&st));
+		else
+			status_print(&st);
+		return EXIT_OK;
+	}
+	r = dms_pool_list(ctx->lib, &names, &n);
+	if (r < 0)
+		return lib_error(ctx, r);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		r = dms_pool_status(ctx->lib, names[i], &st);
+		if (r < 0) {
+			code = lib_error(ctx, r);
+			continue;
+		}
+		if (json) {
+			json_object_array_add(arr, status_json(&st));
+		} else {
+			if (i)
+				putchar('\n');
+			status_print(&st);
+		}
+	}
+	if (json)
+		json_print(arr);
+	else
+		json_object_put(arr);
+	dms_strv_free(names, n);
+	return code;
+}
+
+static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] = "usage: dmstore pool ls [--json]\n\nOne line per pool.\n";
+	struct dms_pool_status st;
+	char **names = NULL;
+	size_t n = 0;
+	bool json = false, force = false;
+	json_object *arr = NULL;
+	int r, code = EXIT_OK;
+
+	r = simple_args("ls", help, argc, argv, true, false, &json, &force);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (optind != argc)
+		return usage_error("pool ls: unexpected argument '%s'", argv[optind]);
+	if (require_root("pool ls"))
+		return EXIT_PERM;
+	r = dms_pool_list(ctx->lib, &names, &n);
+	if (r < 0)
+		return lib_error(ctx, r);
+	if (json)
+		arr = json_object_new_array();
+	else
+		printf("%-20s %-10s %-8s %11s %11s %6s %7s\n", "NAME", "STATE", "BACKING", "DATA", "USED", "USED%",
+		       "DEVICES");
+	for (size_t i = 0; i < n; i++) {
+		char t[32], u[32], d[16];
+
+		r = dms_pool_status(ctx->lib, names[i], &st);
+		if (r < 0) {
+			code = lib_error(ctx, r);
+			continue;
+		}
+		if (json) {
+			json_object_array_add(arr, status_json(&st));
+			continue;
+		}
+		snprintf(d, sizeof(d), st.device_count >= 0 ? "%ld" : "-", st.device_count);
+		printf("%-20s %-10s %-8s %11s %11s %5.1f%% %7s\n", st.name, st.active ? st.mode : "inactive",
+		       st.loop ? "loop" : "block", dms_size_format(st.data_total, t, sizeof(t)),
+		       st.active ? dms_size_format(st.data_used, u, sizeof(u)) : "-",
+		       percent(st.data_used, st.data_total), d);
+	}
+	if (json)
+		json_print(arr);
+	dms_strv_free(names, n);
+	return code;
+}
+
+static int pool_simple(const char *cmd, const char *help, bool allow_force, int (*op)(struct cmd_ctx *, const char *, bool),
+		       int argc, char **argv, struct cmd_ctx *ctx)
+{
+	char what[32];
+	const char *name;
+	bool json = false, force = false;
+	int r;
+
+	r = simple_args(cmd, help, argc, argv, false, allow_force, &json, &force);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (pool_name_arg(cmd, argc, argv, false, &name))
+		return EXIT_USAGE;
+	snprintf(what, sizeof(what), "pool %s", cmd);
+	if (require_root(what))
+		return EXIT_PERM;
+	r = op(ctx, name, force);
+	if (r < 0)
+		return lib_error(ctx, r);
+	return EXIT_OK;
+}
+
+static int op_activate(struct cmd_ctx *ctx, const char *name, bool force)
+{
+	int r = dms_pool_activate(ctx->lib, name);
+
+	if (r == 0)
+		printf("pool '%s' is active\n", name);
+	return r;
+}
+
+static int op_deactivate(struct cmd_ctx *ctx, const char *name, bool force)
+{
+	int r = dms_pool_deactivate(ctx->lib, name);
+
+	if (r == 0)
+		printf("pool '%s' is inactive\n", name);
+	return r;
+}
+
+static int op_remove(struct cmd_ctx *ctx, const char *name, bool force)
+{
+	int r = dms_pool_remove(ctx->lib, name, force);
+
+	if (r == 0)
+		printf("pool '%s' removed\n", name);
+	return r;
+}
+
+static int pool_activate(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	return pool_simple("activate",
+			   "usage: dmstore pool activate NAME\n\n"
+			   "Bring a configured pool back (after a reboot): reattach its loop files, check its\n"
+			   "metadata with thin_check, load its table. Does nothing if it is active.\n",
+			   false, op_activate, argc, argv, ctx);
+}
+
+static int pool_deactivate(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	return pool_simple("deactivate",
+			   "usage: dmstore pool deactivate NAME\n\n"
+			   "Remove the pool's kernel device, keeping its data and configuration.\n"
+			   "Refused while thin devices on it are active.\n",
+			   false, op_deactivate, argc, argv, ctx);
+}
+
+static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	return pool_simple("rm",
+			   "usage: dmstore pool rm NAME [--force]\n\n"
+			   "Remove the pool: its kernel device, its configuration, and the loop files dmstore made\n"
+			   "(dedicated devices are left in place with their metadata superblock cleared).\n"
+			   "Refused while the pool holds thin devices, unless --force.\n",
+			   true, op_remove, argc, argv, ctx);
+}
+
+static const struct cmd pool_cmds[] = {
+	{ "create", pool_create, "create a pool" },
+	{ "status", pool_status, "show a pool's space and state" },
+	{ "ls", pool_ls, "list pools" },
+	{ "activate", pool_activate, "bring a pool up" },
+	{ "deactivate", pool_deactivate, "take a pool down" },
+	{ "rm", pool_rm, "remove a pool" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	optind = 0;
+	return dispatch("pool", pool_cmds, argc, argv, ctx, pool_help);
+}

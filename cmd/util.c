@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dmstore: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+int exit_code_for(int r)
+{
+	switch (-r) {
+	case 0:
+		return EXIT_OK;
+	case ENOENT:
+	case ENXIO:
+		return EXIT_NOT_FOUND;
+	case EEXIST:
+	case EBUSY:
+	case ENOTEMPTY:
+		return EXIT_EXISTS;
+	case EPERM:
+	case EACCES:
+		return EXIT_PERM;
+	default:
+		return EXIT_FAILURE_;
+	}
+}
+
+int lib_error(struct cmd_ctx *ctx, int r)
+{
+	const char *msg = dms_ctx_error(ctx->lib);
+
+	fprintf(stderr, "dmstore: %s\n", *msg ? msg : strerror(-r));
+	return exit_code_for(r);
+}
+
+int require_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "dmstore: %s: must be run as root (device-mapper needs CAP_SYS_ADMIN)\n", what);
+	return EXIT_PERM;
+}
+
+int dispatch(const char *group, const struct cmd *table, int argc, char **argv, struct cmd_ctx *ctx,
+	     const char *help)
+{
+	if (argc < 2)
+		return usage_error("%s: missing subcommand; see 'dmstore %s --help'", group, group);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	for (const struct cmd *c = table; c->name; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			return c->run(argc - 1, argv + 1, ctx);
+	return usage_error("%s: unknown subcommand '%s'; see 'dmstore %s --help'", group, argv[1], group);
+}
+
+int parse_size_arg(const char *opt, const char *text, uint64_t *ret)
+{
+	int r = dms_size_parse(text, ret);
+
+	if (r < 0)
+		return usage_error("%s: invalid size '%s' (use a number with an optional K, M, G, T suffix)", opt,
+				   text);
+	return 0;
+}
+
+void json_print(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef DMSTORE_H
+#define DMSTORE_H
+
+/*
+ * libdmstore: block-level container storage on device-mapper thin provisioning.
+ *
+ * Every call that can fail returns 0 or a negative errno. On failure the
+ * context holds one line that names the object and the cause, for a human:
+ * dms_ctx_error(). The library never prints and never exits.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DMS_EXPORT __attribute__((visibility("default")))
+
+struct dms_ctx;
+
+/*
+ * State lives under DMSTORE_STATE_DIR (default /var/lib/dmstore), locks under
+ * DMSTORE_RUN_DIR (default /run/dmstore).
+ */
+DMS_EXPORT int dms_ctx_new(struct dms_ctx **ret_ctx);
+DMS_EXPORT void dms_ctx_free(struct dms_ctx *ctx);
+DMS_EXPORT const char *dms_ctx_error(const struct dms_ctx *ctx);
+DMS_EXPORT const char *dms_ctx_state_dir(const struct dms_ctx *ctx);
+
+/* Object names: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; pool names at most 32 characters, so dm names fit. */
+#define DMS_NAME_MAX 64
+#define DMS_POOL_NAME_MAX 32
+DMS_EXPORT bool dms_name_valid(const char *name);
+DMS_EXPORT bool dms_pool_name_valid(const char *name);
+
+#define DMS_BLOCK_SIZE_DEFAULT (64U * 1024U)
+#define DMS_BLOCK_SIZE_MIN (64U * 1024U)
+#define DMS_BLOCK_SIZE_MAX (1024U * 1024U * 1024U)
+
+struct dms_pool_create_opts {
+	/* Dedicated block devices ... */
+	const char *data_dev;
+	const char *metadata_dev;
+	/* ... or sparse files under the state dir, attached as loop devices. */
+	bool loop;
+	uint64_t data_size;	/* loop only; 0: dmstore picks */
+	uint64_t metadata_size; /* loop only; 0: dmstore picks */
+	uint32_t block_size;	/* bytes; 0: DMS_BLOCK_SIZE_DEFAULT */
+	bool no_zero;		/* do not zero newly provisioned blocks */
+	bool force;		/* take devices that carry a signature or are open elsewhere */
+};
+
+struct dms_pool_status {
+	char name[DMS_POOL_NAME_MAX + 1];
+	bool active;
+	bool loop;
+	bool zero;
+	uint32_t block_size;
+	uint64_t data_total;	 /* bytes */
+	uint64_t data_used;
+	uint64_t metadata_total; /* bytes */
+	uint64_t metadata_used;
+	uint64_t transaction_id;
+	const char *mode;	 /* "rw", "ro", "out_of_data_space", "fail", or "inactive" */
+	const char *discards;	 /* "passdown", "nopassdown", "ignore" */
+	const char *no_space;	 /* "error" or "queue" */
+	bool needs_check;
+	long device_count;	 /* thin devices in the pool's metadata; -1 when unknown */
+	char dm_name[128];
+	char data_path[4096];	 /* the device, or the sparse file */
+	char metadata_path[4096];
+	char data_dev[64];	 /* the block device under the pool now ("/dev/loop3"), "" if inactive */
+	char metadata_dev[64];
+};
+
+DMS_EXPORT int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool_create_opts *opts,
+			       struct dms_pool_status *ret_status);
+DMS_EXPORT int dms_pool_activate(struct dms_ctx *ctx, const char *name);
+DMS_EXPORT int dms_pool_deactivate(struct dms_ctx *ctx, const char *name);
+DMS_EXPORT int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force);
+DMS_EXPORT int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status *ret_status);
+/* Names of the pools with a configuration under the state dir, sorted; free with dms_strv_free. */
+DMS_EXPORT int dms_pool_list(struct dms_ctx *ctx, char ***ret_names, size_t *ret_n);
+DMS_EXPORT void dms_strv_free(char **strv, size_t n);
+
+/* Sizes: "100G", "64K", "512M", "1T", "4096" (bytes); binary units. -EINVAL, -ERANGE. */
+DMS_EXPORT int dms_size_parse(const char *text, uint64_t *ret_bytes);
+/* "1.5 GiB"; BUF of at least 16 bytes. */
+DMS_EXPORT const char *dms_size_format(uint64_t bytes, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "dms-util.h"
+#include "pool/internal.h"
+
+static char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return strdup(v && *v ? v : fallback);
+}
+
+int dms_ctx_new(struct dms_ctx **ret_ctx)
+{
+	struct dms_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->state_dir = env_or("DMSTORE_STATE_DIR", "/var/lib/dmstore");
+	ctx->run_dir = env_or("DMSTORE_RUN_DIR", "/run/dmstore");
+	if (!ctx->state_dir || !ctx->run_dir) {
+		dms_ctx_free(ctx);
+		return -ENOMEM;
+	}
+	*ret_ctx = ctx;
+	return 0;
+}
+
+void dms_ctx_free(struct dms_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->state_dir);
+	free(ctx->run_dir);
+	free(ctx);
+}
+
+const char *dms_ctx_error(const struct dms_ctx *ctx)
+{
+	return ctx->error;
+}
+
+const char *dms_ctx_state_dir(const struct dms_ctx *ctx)
+{
+	return ctx->state_dir;
+}
+
+int dms_fail(struct dms_ctx *ctx, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void dms_strv_free(char **strv, size_t n)
+{
+	if (!strv)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(strv[i]);
+	free(strv);
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* What a pool is and how full: its configuration, and the kernel's status line when active. */
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+
+#include "dm/dm.h"
+#include "dms-util.h"
+#include "fs/loop.h"
+#include "pool/internal.h"
+
+static const char *mode_name(enum dms_thin_pool_mode mode)
+{
+	switch (mode) {
+	case DMS_THIN_POOL_RW:
+		return "rw";
+	case DMS_THIN_POOL_RO:
+		return "ro";
+	case DMS_THIN_POOL_OUT_OF_DATA_SPACE:
+		return "out_of_data_space";
+	case DMS_THIN_POOL_FAIL:
+		return "fail";
+	}
+	return "unknown";
+}
+
+static const char *discards_name(enum dms_thin_discards d)
+{
+	switch (d) {
+	case DMS_THIN_DISCARDS_PASSDOWN:
+		return "passdown";
+	case DMS_THIN_DISCARDS_NO_PASSDOWN:
+		return "nopassdown";
+	case DMS_THIN_DISCARDS_IGNORE:
+		return "ignore";
+	}
+	return "unknown";
+}
+
+/* /dev/<kernel name> of a block device number, from the sysfs link; "M:m" if sysfs does not say. */
+static void devnum_path(unsigned maj, unsigned min, char *buf, size_t len)
+{
+	char link[64], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0) {
+		snprintf(buf, len, "%u:%u", maj, min);
+		return;
+	}
+	target[n] = '\0';
+	snprintf(buf, len, "/dev/%s", strrchr(target, '/') + 1);
+}
+
+/* The backing devices as the live table names them (major:minor). */
+static void live_backing(const char *dm_name, struct dms_pool_status *st)
+{
+	_cleanup_free_ char *params = NULL;
+	unsigned mmaj, mmin, dmaj, dmin;
+
+	if (dms_dm_table(dm_name, NULL, &params) < 0)
+		return;
+	if (sscanf(params, "%u:%u %u:%u", &mmaj, &mmin, &dmaj, &dmin) != 4)
+		return;
+	devnum_path(mmaj, mmin, st->metadata_dev, sizeof(st->metadata_dev));
+	devnum_path(dmaj, dmin, st->data_dev, sizeof(st->data_dev));
+}
+
+int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status *ret_status)
+{
+	struct dms_pool_status st = { .device_count = -1, .mode = "inactive", .discards = "", .no_space = "" };
+	struct dms_pool_config cfg;
+	struct dms_thin_pool_status ts;
+	struct dms_dm_info info;
+	_cleanup_free_ uint32_t *ids = NULL;
+	size_t n_ids;
+	int r;
+
+	if (!dms_pool_name_valid(name))
+		return dms_fail(ctx, -EINVAL, "pool '%s': invalid name", name);
+	r = dms_pool_config_read(ctx, name, &cfg);
+	if (r == -ENOENT)
+		return dms_fail(ctx, r, "pool '%s' does not exist", name);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+
+	snprintf(st.name, sizeof(st.name), "%s", name);
+	st.loop = cfg.loop;
+	st.zero = cfg.zero;
+	st.block_size = cfg.block_size;
+	st.data_total = cfg.data_size;
+	st.metadata_total = cfg.metadata_size;
+	snprintf(st.data_path, sizeof(st.data_path), "%s", cfg.data_path);
+	snprintf(st.metadata_path, sizeof(st.metadata_path), "%s", cfg.metadata_path);
+	r = dms_pool_dm_name(name, st.dm_name, sizeof(st.dm_name));
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", name);
+
+	r = dms_dm_info(st.dm_name, &info);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
+	if (info.exists) {
+		r = dms_thin_pool_status(st.dm_name, &ts);
+		if (r < 0)
+			return dms_fail(ctx, r, "pool '%s': reading the status of '%s' failed: %s", name, st.dm_name,
+					strerror(-r));
+		st.active = true;
+		st.transaction_id = ts.transaction_id;
+		st.data_total = ts.total_data_blocks * cfg.block_size;
+		st.data_used = ts.used_data_blocks * cfg.block_size;
+		st.metadata_total = ts.total_metadata_blocks * DMS_THIN_METADATA_BLOCK;
+		st.metadata_used = ts.used_metadata_blocks * DMS_THIN_METADATA_BLOCK;
+		st.mode = mode_name(ts.mode);
+		st.discards = discards_name(ts.discards);
+		st.no_space = ts.error_if_no_space ? "error" : "queue";
+		st.needs_check = ts.needs_check;
+		live_backing(st.dm_name, &st);
+	}
+
+	/* Reading the thin ids holds a metadata snapshot: only one may exist, so this takes the pool lock. */
+	{
+		_cleanup_close_ int lock = -1;
+
+		if (dms_pool_lock(ctx, name, &lock) == 0 && dms_pool_thin_ids(ctx, &cfg, &ids, &n_ids) == 0)
+			st.device_count = (long)n_ids;
+	}
+	*ret_status = st;
+	return 0;
+}
+
+static int strcmpp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		(void)closedir(*d);
+}
+
+int dms_pool_list(struct dms_ctx *ctx, char ***ret_names, size_t *ret_n)
+{
+	_cleanup_(closedirp) DIR *d = opendir(ctx->state_dir);
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+
+	if (!d) {
+		if (errno != ENOENT)
+			return dms_fail(ctx, -errno, "state dir '%s': %s", ctx->state_dir, strerror(errno));
+		*ret_names = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct dms_pool_config cfg;
+		char **grown;
+
+		if (!dms_pool_name_valid(de->d_name) || dms_pool_config_read(ctx, de->d_name, &cfg) < 0)
+			continue;
+		grown = realloc(names, (n + 1) * sizeof(*names));
+		if (!grown)
+			goto oom;
+		names = grown;
+		names[n] = strdup(de->d_name);
+		if (!names[n])
+			goto oom;
+		n++;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), strcmpp);
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+oom:
+	dms_strv_free(names, n);
+	return dms_fail(ctx, -ENOMEM, "listing pools: out of memory");
+}

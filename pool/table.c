@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The kernel side of a configured pool: backing devices found (or loop files
+ * attached), the thin-pool table loaded. Shared by create and activate so a
+ * pool comes back after a reboot with exactly the table it was made with.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dm/dm.h"
+#include "dms-util.h"
+#include "fs/blockdev.h"
+#include "fs/loop.h"
+#include "pool/internal.h"
+
+struct backing {
+	char dev[PATH_MAX];
+	int fd; /* held until the table holds the device: loop autoclear would detach it otherwise */
+	unsigned major, minor;
+};
+
+static void backing_close(struct backing *b)
+{
+	if (b->fd >= 0)
+		(void)close(b->fd);
+	b->fd = -1;
+}
+
+static int backing_open(const struct dms_pool_config *cfg, const char *path, uint64_t need, struct backing *b)
+{
+	uint64_t size;
+	int r;
+
+	b->fd = -1;
+	if (cfg->loop) {
+		/* After a crash between attach and load, the file may still be attached: reuse it. */
+		r = dms_loop_find(path, b->dev, sizeof(b->dev));
+		if (r == 0)
+			r = dms_blockdev_open(b->dev, false, &b->fd);
+		else if (r == -ENOENT)
+			r = dms_loop_attach(path, b->dev, sizeof(b->dev), &b->fd);
+	} else {
+		snprintf(b->dev, sizeof(b->dev), "%s", path);
+		r = dms_blockdev_open(path, false, &b->fd);
+	}
+	if (r < 0)
+		return r;
+	r = dms_blockdev_devnum(b->fd, &b->major, &b->minor);
+	if (r == 0)
+		r = dms_blockdev_size(b->fd, &size);
+	if (r == 0 && size < need)
+		r = -ENOSPC;
+	if (r < 0)
+		backing_close(b);
+	return r;
+}
+
+static const char *backing_what(int r)
+{
+	switch (r) {
+	case -ENOSPC:
+		return "smaller than the pool expects";
+	case -ENOTBLK:
+		return "not a block device";
+	default:
+		return strerror(-r);
+	}
+}
+
+int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg)
+{
+	struct backing data = { .fd = -1 }, meta = { .fd = -1 };
+	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256];
+	struct dms_dm_target target;
+	int r;
+
+	if ((r = dms_pool_dm_name(cfg->name, name, sizeof(name))) < 0 ||
+	    (r = dms_pool_dm_uuid(cfg->name, uuid, sizeof(uuid))) < 0)
+		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", cfg->name);
+
+	r = backing_open(cfg, cfg->metadata_path, cfg->metadata_size, &meta);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': metadata '%s': %s", cfg->name, cfg->metadata_path,
+				backing_what(r));
+	r = backing_open(cfg, cfg->data_path, cfg->data_size, &data);
+	if (r < 0) {
+		dms_fail(ctx, r, "pool '%s': data '%s': %s", cfg->name, cfg->data_path, backing_what(r));
+		goto out_meta;
+	}
+	r = dms_thin_pool_params(params, sizeof(params), meta.major, meta.minor, data.major, data.minor,
+				 cfg->block_size / DMS_SECTOR_SIZE, 0,
+				 DMS_THIN_POOL_ERROR_IF_NO_SPACE | (cfg->zero ? 0 : DMS_THIN_POOL_NO_ZERO));
+	if (r < 0) {
+		dms_fail(ctx, r, "pool '%s': block size %u is not valid", cfg->name, cfg->block_size);
+		goto out_data;
+	}
+	target = (struct dms_dm_target){
+		.start = 0,
+		.length = cfg->data_size / DMS_SECTOR_SIZE,
+		.type = "thin-pool",
+		.params = params,
+	};
+	r = dms_dm_create(name, uuid, &target, 1, false);
+	if (r < 0)
+		dms_fail(ctx, r, "pool '%s': loading the thin-pool table failed: %s", cfg->name, strerror(-r));
+out_data:
+	backing_close(&data);
+out_meta:
+	backing_close(&meta);
+	return r;
+}
+
+/*
+ * The thin device ids in the pool's metadata, read from the metadata itself,
+ * so devices made by hand (dmsetup) count too. An inactive pool's metadata
+ * is read directly (a loop pool's file needs no loop device for that).
+ */
+int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n)
+{
+	char name[DMS_DM_NAME_MAX + 1], dev[PATH_MAX];
+	struct dms_dm_info info;
+	int r;
+
+	r = dms_pool_dm_name(cfg->name, name, sizeof(name));
+	if (r < 0)
+		return r;
+	r = dms_dm_info(name, &info);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", cfg->name, strerror(-r));
+	if (!info.exists) {
+		r = dms_thin_metadata_list(NULL, cfg->metadata_path, ret_ids, ret_n);
+		goto out;
+	}
+	if (cfg->loop) {
+		r = dms_loop_find(cfg->metadata_path, dev, sizeof(dev));
+		if (r < 0)
+			return dms_fail(ctx, r, "pool '%s': metadata file '%s' is not attached to a loop device",
+					cfg->name, cfg->metadata_path);
+	} else {
+		snprintf(dev, sizeof(dev), "%s", cfg->metadata_path);
+	}
+	r = dms_thin_metadata_list(name, dev, ret_ids, ret_n);
+out:
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': reading the thin device ids from '%s' failed: %s", cfg->name,
+				cfg->metadata_path, strerror(-r));
+	return 0;
+}
