@@ -7,12 +7,13 @@ PKG_CONFIG ?= pkg-config
 CC ?= cc
 
 PKGS := devmapper blkid ext2fs com_err sqlite3 libarchive json-c
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
-CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka)
-CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
-URING_CFLAGS := $(shell $(PKG_CONFIG) --cflags liburing)
-URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing)
+# Quiet when a package is missing: `make check` installs them, then re-runs make.
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+URING_CFLAGS := $(shell $(PKG_CONFIG) --cflags liburing 2>/dev/null)
+URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
@@ -32,34 +33,50 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 VERSION := 0.1.0
 
-.PHONY: all check unit vmcheck bench clean install
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+say := @true
+else
+Q := @
+say := @printf '  %-6s %s\n'
+endif
+
+.PHONY: all check check-installed deps unit vmcheck bench clean install
 all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore $(B)/libdmstore.pc
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	$(say) CC-SAN $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(say) AR $@
+	$(Q)$(AR) rcs $@ $^
 
 $(B)/libdmstore.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libdmstore.so.0 -o $@ $^ $(PKG_LIBS)
+	$(say) LD $@
+	$(Q)$(CC) -shared -Wl,-soname,libdmstore.so.0 -o $@ $^ $(PKG_LIBS)
 
 $(B)/libdmstore-san.a: $(SAN_LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(say) AR $@
+	$(Q)$(AR) rcs $@ $^
 
 dmstore: $(CMD_OBJ) $(B)/libdmstore.a
-	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(URING_LIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(URING_LIBS)
 
 $(B)/libdmstore.pc: Makefile
 	@mkdir -p $(B)
@@ -71,8 +88,12 @@ $(B)/libdmstore.pc: Makefile
 # Unit tests link the sanitizer build of the library: a test may reach any internal symbol.
 $(B)/tests/%: tests/unit/%.c $(B)/libdmstore-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -o $@ $< $(B)/libdmstore-san.a \
+	$(say) LD $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -o $@ $< $(B)/libdmstore-san.a \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
+
+deps:
+	@scripts/install-deps
 
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
@@ -80,7 +101,11 @@ unit: $(UNIT_BIN)
 vmcheck: all
 	@tests/run-vm
 
-check: all $(UNIT_BIN)
+# Installs what is missing first, then re-reads this Makefile so pkg-config sees it.
+check: deps
+	@$(MAKE) --no-print-directory check-installed
+
+check-installed: all $(UNIT_BIN)
 	@tests/run-check $(UNIT_BIN)
 
 install: all

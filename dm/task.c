@@ -53,11 +53,16 @@ static void dm_log_setup(void)
 	dm_log_with_errno_init(dm_log_quiet);
 }
 
+void dms_dm_quiet(void)
+{
+	pthread_once(&dm_log_once, dm_log_setup);
+}
+
 static int task_new(int type, const char *name, struct dm_task **ret)
 {
 	struct dm_task *t;
 
-	pthread_once(&dm_log_once, dm_log_setup);
+	dms_dm_quiet();
 	t = dm_task_create(type);
 	if (!t)
 		return -ENOMEM;

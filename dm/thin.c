@@ -106,24 +106,28 @@ static void dm_pool_destroyp(struct dm_pool **p)
  * <used data blocks>/<total data blocks> <held metadata root>
  * ro|rw|out_of_data_space [no_]discard_passdown [error|queue]_if_no_space
  * needs_check|- [metadata_low_watermark]
- * or the single word "Fail". libdevmapper parses it; we only translate.
+ * or the single word "Fail". libdevmapper parses it, all but the held
+ * metadata root (its FIXME), which is read here.
  */
 int dms_thin_pool_parse_status(const char *params, struct dms_thin_pool_status *ret_status)
 {
 	_cleanup_(dm_pool_destroyp) struct dm_pool *mem = dm_pool_create("dmstore-status", 256);
 	struct dm_status_thin_pool *s;
+	char held[24] = "-";
 
+	dms_dm_quiet();
 	if (!mem)
 		return -ENOMEM;
 	if (!dm_get_status_thin_pool(mem, params, &s))
 		return -EBADMSG;
+	(void)sscanf(params, "%*u %*u/%*u %*u/%*u %23s", held);
 	*ret_status = (struct dms_thin_pool_status){
 		.transaction_id = s->transaction_id,
 		.used_metadata_blocks = s->used_metadata_blocks,
 		.total_metadata_blocks = s->total_metadata_blocks,
 		.used_data_blocks = s->used_data_blocks,
 		.total_data_blocks = s->total_data_blocks,
-		.held_metadata_root = s->held_metadata_root,
+		.held_metadata_root = strcmp(held, "-") == 0 ? 0 : strtoull(held, NULL, 10),
 		.error_if_no_space = s->error_if_no_space,
 		.needs_check = s->needs_check,
 	};
@@ -155,6 +159,7 @@ int dms_thin_parse_status(const char *params, struct dms_thin_status *ret_status
 	_cleanup_(dm_pool_destroyp) struct dm_pool *mem = dm_pool_create("dmstore-status", 128);
 	struct dm_status_thin *s;
 
+	dms_dm_quiet();
 	if (!mem)
 		return -ENOMEM;
 	if (!dm_get_status_thin(mem, params, &s))
