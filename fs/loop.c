@@ -30,14 +30,25 @@ int dms_loop_file_create(const char *file, uint64_t size)
 
 /*
  * Direct I/O keeps the pool's data out of the host page cache twice over and
- * makes a flush reach the file; the kernel quietly falls back to buffered I/O
- * where the backing filesystem cannot do it (tmpfs).
+ * makes a flush reach the file. Whether the backing filesystem can do it is
+ * asked by opening the file with O_DIRECT: the loop driver's own check trusts
+ * overlayfs, which then fails every read when tmpfs lies beneath it.
  */
-static int loop_configure(int loop_fd, int file_fd)
+static int open_backing(const char *file, bool *ret_direct)
+{
+	int fd = open(file, O_RDWR | O_CLOEXEC | O_DIRECT);
+
+	*ret_direct = fd >= 0;
+	if (fd < 0 && errno == EINVAL)
+		fd = open(file, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int loop_configure(int loop_fd, int file_fd, bool direct)
 {
 	struct loop_config cfg = {
 		.fd = (uint32_t)file_fd,
-		.info = { .lo_flags = LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO },
+		.info = { .lo_flags = LO_FLAGS_AUTOCLEAR | (direct ? LO_FLAGS_DIRECT_IO : 0) },
 	};
 
 	return ioctl(loop_fd, LOOP_CONFIGURE, &cfg) < 0 ? -errno : 0;
@@ -46,11 +57,12 @@ static int loop_configure(int loop_fd, int file_fd)
 int dms_loop_attach(const char *file, char *ret_dev, size_t dev_len, int *ret_fd)
 {
 	_cleanup_close_ int ctl = -1, file_fd = -1;
+	bool direct;
 	int r = -EBUSY;
 
-	file_fd = open(file, O_RDWR | O_CLOEXEC);
+	file_fd = open_backing(file, &direct);
 	if (file_fd < 0)
-		return -errno;
+		return file_fd;
 	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return -errno;
@@ -66,7 +78,7 @@ int dms_loop_attach(const char *file, char *ret_dev, size_t dev_len, int *ret_fd
 		loop_fd = open(dev, O_RDWR | O_CLOEXEC);
 		if (loop_fd < 0)
 			return -errno;
-		r = loop_configure(loop_fd, file_fd);
+		r = loop_configure(loop_fd, file_fd, direct);
 		if (r == 0) {
 			if ((size_t)snprintf(ret_dev, dev_len, "%s", dev) >= dev_len)
 				return -ENAMETOOLONG;

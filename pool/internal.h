@@ -44,7 +44,7 @@ int dms_pool_uuid_prefix(const char *pool, char *buf, size_t len);
 uint64_t dms_pool_metadata_min(uint64_t data_size, uint32_t block_size);
 
 /* Bring up / take down the kernel side of a configured pool. */
-int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg);
+int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check);
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n);
 
 #endif

@@ -172,9 +172,18 @@ static int loop_default_sizes(struct dms_ctx *ctx, const char *name, struct dms_
 
 	cfg->data_size = o->data_size;
 	if (!cfg->data_size) {
-		if (statvfs(ctx->state_dir, &vfs) < 0)
-			return dms_fail(ctx, -errno, "pool '%s': state dir '%s': %s", name, ctx->state_dir,
-					strerror(errno));
+		char dir[PATH_MAX];
+
+		/* The state dir may not exist yet: ask the filesystem it will be made on. */
+		snprintf(dir, sizeof(dir), "%s", ctx->state_dir);
+		while (statvfs(dir, &vfs) < 0) {
+			char *slash = strrchr(dir, '/');
+
+			if (errno != ENOENT || !slash || slash == dir)
+				return dms_fail(ctx, -errno, "pool '%s': state dir '%s': %s", name, ctx->state_dir,
+						strerror(errno));
+			*slash = '\0';
+		}
 		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize / 10 * 9 / DMS_GIB * DMS_GIB;
 		cfg->data_size = avail < LOOP_DATA_DEFAULT ? avail : LOOP_DATA_DEFAULT;
 		if (cfg->data_size < DMS_GIB)
@@ -345,9 +354,11 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		dms_fail(ctx, r, "pool '%s': writing its configuration in '%s' failed: %s", name, dir, strerror(-r));
 		goto out_remove_dir;
 	}
-	r = dms_pool_table_load(ctx, &cfg);
+	r = dms_pool_table_load(ctx, &cfg, false);
 	if (r < 0)
 		goto out_remove_dir;
+	/* Status takes the lock itself, and flock does not nest across descriptors. */
+	(void)close(DMS_TAKE_FD(lock));
 	if (ret_status) {
 		r = dms_pool_status(ctx, name, ret_status);
 		if (r < 0)
@@ -374,10 +385,7 @@ static int read_config(struct dms_ctx *ctx, const char *name, struct dms_pool_co
 	return 0;
 }
 
-/*
- * After a reboot: the metadata is checked while no kernel holds it (thin_check
- * reads the loop file or the device directly), then the same table goes back.
- */
+/* After a reboot: the metadata is checked while no kernel holds it, then the same table goes back. */
 int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 {
 	_cleanup_close_ int lock = -1;
@@ -402,14 +410,7 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (info.exists)
 		return 0;
-	r = dms_thin_metadata_check(cfg.metadata_path);
-	if (r == -EUCLEAN)
-		return dms_fail(ctx, r, "pool '%s': thin_check found the metadata in '%s' damaged; repair it with thin_repair before activating",
-				name, cfg.metadata_path);
-	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", name, cfg.metadata_path,
-				strerror(-r));
-	return dms_pool_table_load(ctx, &cfg);
+	return dms_pool_table_load(ctx, &cfg, true);
 }
 
 /*

@@ -67,7 +67,12 @@ static const char *backing_what(int r)
 	}
 }
 
-int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg)
+/*
+ * With CHECK, thin_check reads the metadata through the very device the table
+ * will name, before the kernel opens it: thin_check uses O_DIRECT, which a
+ * loop device always has and the file under it may not (tmpfs).
+ */
+int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check)
 {
 	struct backing data = { .fd = -1 }, meta = { .fd = -1 };
 	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256];
@@ -82,6 +87,17 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg)
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': metadata '%s': %s", cfg->name, cfg->metadata_path,
 				backing_what(r));
+	if (check) {
+		r = dms_thin_metadata_check(meta.dev);
+		if (r == -EUCLEAN)
+			dms_fail(ctx, r, "pool '%s': thin_check found the metadata in '%s' damaged; repair it with thin_repair before activating",
+				 cfg->name, cfg->metadata_path);
+		else if (r < 0)
+			dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", cfg->name, meta.dev,
+				 strerror(-r));
+		if (r < 0)
+			goto out_meta;
+	}
 	r = backing_open(cfg, cfg->data_path, cfg->data_size, &data);
 	if (r < 0) {
 		dms_fail(ctx, r, "pool '%s': data '%s': %s", cfg->name, cfg->data_path, backing_what(r));
@@ -113,7 +129,7 @@ out_meta:
 /*
  * The thin device ids in the pool's metadata, read from the metadata itself,
  * so devices made by hand (dmsetup) count too. An inactive pool's metadata
- * is read directly (a loop pool's file needs no loop device for that).
+ * is read through a loop device too, for the tools' O_DIRECT.
  */
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n)
 {
@@ -128,7 +144,14 @@ int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, ui
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", cfg->name, strerror(-r));
 	if (!info.exists) {
-		r = dms_thin_metadata_list(NULL, cfg->metadata_path, ret_ids, ret_n);
+		struct backing meta;
+
+		r = backing_open(cfg, cfg->metadata_path, cfg->metadata_size, &meta);
+		if (r < 0)
+			return dms_fail(ctx, r, "pool '%s': metadata '%s': %s", cfg->name, cfg->metadata_path,
+					backing_what(r));
+		r = dms_thin_metadata_list(NULL, meta.dev, ret_ids, ret_n);
+		backing_close(&meta);
 		goto out;
 	}
 	if (cfg->loop) {
