@@ -46,6 +46,31 @@ int parse_size_arg(const char *opt, const char *text, uint64_t *ret);
 /* Print O as pretty JSON on stdout, and release it. */
 void json_print(json_object *o);
 
+/* What an object command (image, snap) accepts, and what it was given. */
+struct cmd_args {
+	const char *cmd;  /* "image create", for messages */
+	const char *help; /* printed for --help */
+	int min_operands, max_operands;
+	bool allow_json, allow_force, allow_size, allow_image;
+
+	const char *operands[4];
+	int n_operands;
+	const char *pool_name; /* --pool, else $DMSTORE_POOL, else NULL: the only pool */
+	bool json, force;
+	uint64_t size;
+	const char *image;
+	struct dms_pool *pool;
+};
+
+/* 0 parsed; -1 help was printed; else the exit code of a usage error (already reported). */
+int cmd_parse(struct cmd_args *a, int argc, char **argv);
+/* Root check and dms_pool_open: 0, or the exit code (reported). */
+int cmd_open_pool(struct cmd_ctx *ctx, struct cmd_args *a);
+/* Close the pool and pass CODE through. */
+int cmd_done(struct cmd_ctx *ctx, struct cmd_args *a, int code);
+
 int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_image(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_snap(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -9,7 +9,9 @@
 #define DMSTORE_VERSION "0.1.0"
 
 static const struct cmd groups[] = {
-	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, rm" },
+	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, recover, rm" },
+	{ "image", cmd_image, "images: one base device each; create, import, ls, inspect, rm" },
+	{ "snap", cmd_snap, "containers: a thin snapshot each; create, mount, umount, rm, ls, inspect" },
 	{ NULL, NULL, NULL },
 };
 

@@ -15,6 +15,7 @@ static const char pool_help[] =
 	"  ls [--json]\n"
 	"  activate NAME\n"
 	"  deactivate NAME\n"
+	"  recover NAME\n"
 	"  rm NAME [--force]\n";
 
 static const char create_help[] =
@@ -449,12 +450,42 @@ static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
 			   true, op_remove, argc, argv, ctx);
 }
 
+static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] =
+		"usage: dmstore pool recover NAME\n\n"
+		"Finish or undo what an interrupted dmstore left half done, by comparing the kernel's\n"
+		"transaction id with the catalogue's. Every change runs this first; this command runs it alone.\n";
+	struct dms_pool *pool = NULL;
+	const char *name;
+	bool json = false, force = false;
+	unsigned fwd = 0, back = 0;
+	int r;
+
+	r = simple_args("recover", help, argc, argv, false, false, &json, &force);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (pool_name_arg("recover", argc, argv, false, &name))
+		return EXIT_USAGE;
+	if (require_root("pool recover"))
+		return EXIT_PERM;
+	r = dms_pool_open(ctx->lib, name, &pool);
+	if (r == 0)
+		r = dms_pool_recover(pool, &fwd, &back);
+	dms_pool_close(pool);
+	if (r < 0)
+		return lib_error(ctx, r);
+	printf("pool '%s': %u change(s) rolled forward, %u rolled back\n", name, fwd, back);
+	return EXIT_OK;
+}
+
 static const struct cmd pool_cmds[] = {
 	{ "create", pool_create, "create a pool" },
 	{ "status", pool_status, "show a pool's space and state" },
 	{ "ls", pool_ls, "list pools" },
 	{ "activate", pool_activate, "bring a pool up" },
 	{ "deactivate", pool_deactivate, "take a pool down" },
+	{ "recover", pool_recover, "finish or undo interrupted changes" },
 	{ "rm", pool_rm, "remove a pool" },
 	{ NULL, NULL, NULL },
 };

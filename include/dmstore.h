@@ -83,6 +83,62 @@ DMS_EXPORT int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms
 DMS_EXPORT int dms_pool_list(struct dms_ctx *ctx, char ***ret_names, size_t *ret_n);
 DMS_EXPORT void dms_strv_free(char **strv, size_t n);
 
+/*
+ * An open pool, for the objects in it. NAME NULL opens the only pool there is.
+ * Reads need no lock; every change takes the pool lock, runs recovery first,
+ * and refuses if the pool is not active.
+ */
+struct dms_pool;
+DMS_EXPORT int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_pool);
+DMS_EXPORT void dms_pool_close(struct dms_pool *pool);
+DMS_EXPORT const char *dms_pool_name(const struct dms_pool *pool);
+/* Finish or undo what a crashed dmstore left, as every change does first; counts what it did. */
+DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
+
+#define DMS_IMAGE_SIZE_DEFAULT (10ULL << 30)
+
+struct dms_image_info {
+	char name[DMS_NAME_MAX + 1];
+	uint32_t thin_id;
+	uint64_t size;		/* virtual bytes */
+	int64_t created;	/* unix seconds */
+	unsigned containers;	/* snapshots of it */
+	char source[1024];	/* what it was imported from; "" for an empty image */
+	uint64_t entries;	/* files, dirs, links imported */
+	uint64_t bytes;		/* file bytes imported */
+	bool ready;		/* false while an import runs */
+};
+
+DMS_EXPORT int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size);
+/* SOURCE: a rootfs tarball (any compression libarchive reads) or a directory. SIZE 0: the default. */
+DMS_EXPORT int dms_image_import(struct dms_pool *pool, const char *name, const char *source, uint64_t size);
+DMS_EXPORT int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info *ret_info);
+DMS_EXPORT int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, size_t *ret_n);
+/* Refused while containers use it, unless FORCE, which removes them first. */
+DMS_EXPORT int dms_image_remove(struct dms_pool *pool, const char *name, bool force);
+
+struct dms_snap_info {
+	char name[DMS_NAME_MAX + 1];
+	char image[DMS_NAME_MAX + 1];
+	uint32_t thin_id;
+	uint64_t size;		/* virtual bytes */
+	uint64_t used;		/* bytes the device maps (shared with the image or its own); 0 if inactive */
+	bool active;
+	char device[4096];	/* /dev/mapper/... */
+	char mountpoint[4096];	/* "" if not mounted by dmstore */
+	int64_t created;
+};
+
+/* A thin snapshot of IMAGE's base, activated. SIZE 0: the image's size; larger grows the filesystem. */
+DMS_EXPORT int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, uint64_t size);
+/* Mount at DIR, or at <state dir>/<pool>/mnt/<name> when DIR is NULL; the directory used goes in RET_DIR. */
+DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, char *ret_dir, size_t len);
+DMS_EXPORT int dms_snap_umount(struct dms_pool *pool, const char *name);
+/* Unmount, deactivate, delete: the writable layer is gone and its blocks go back to the pool. */
+DMS_EXPORT int dms_snap_remove(struct dms_pool *pool, const char *name);
+DMS_EXPORT int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info *ret_info);
+DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_t *ret_n);
+
 /* Sizes: "100G", "64K", "512M", "1T", "4096" (bytes); binary units. -EINVAL, -ERANGE. */
 DMS_EXPORT int dms_size_parse(const char *text, uint64_t *ret_bytes);
 /* "1.5 GiB"; BUF of at least 16 bytes. */

@@ -5,6 +5,7 @@
 #include <limits.h>
 
 #include "dmstore.h"
+#include "pool/catalog.h"
 
 struct dms_ctx {
 	char *state_dir;
@@ -39,6 +40,7 @@ int dms_pool_lock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
 int dms_pool_dm_name(const char *pool, char *buf, size_t len);
 int dms_pool_dm_uuid(const char *pool, char *buf, size_t len);
 int dms_pool_uuid_prefix(const char *pool, char *buf, size_t len);
+bool dms_uuid_is_thin_of(const char *uuid, const char *pool);
 
 /* The least metadata a pool of DATA_SIZE bytes in BLOCK_SIZE blocks may have. */
 uint64_t dms_pool_metadata_min(uint64_t data_size, uint32_t block_size);
@@ -46,5 +48,47 @@ uint64_t dms_pool_metadata_min(uint64_t data_size, uint32_t block_size);
 /* Bring up / take down the kernel side of a configured pool. */
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check);
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n);
+
+/* An open pool: its configuration, its catalogue, and the lock while a change runs. */
+struct dms_pool {
+	struct dms_ctx *ctx;
+	struct dms_pool_config cfg;
+	struct dms_catalog *cat;
+	char dm_name[128];
+	int lock_fd;
+};
+
+/* Kill the process here if DMSTORE_CRASH_AT names OP:STEP, so tests can crash every step. */
+void dms_crash_point(const char *op, const char *step);
+
+/*
+ * Every change of a pool runs between these: the lock is taken, the pool must
+ * be active, recovery runs, and the kernel's and the catalogue's transaction
+ * ids must agree. *RET_TXN is that id, T.
+ */
+int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn);
+void dms_change_end(struct dms_pool *pool);
+int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn);
+int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
+
+/* device.c: the crash-safe create and delete of one thin device. */
+int dms_device_create(struct dms_pool *pool, struct dms_row *row, uint32_t origin_thin_id, uint64_t txn,
+		      const char *op, enum dms_state final_state);
+int dms_device_delete(struct dms_pool *pool, struct dms_row *row, uint64_t txn, const char *op);
+
+/* thin-dev.c: activation of one thin device. */
+int dms_thin_dev_name(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
+int dms_thin_dev_path(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
+int dms_thin_dev_activate(struct dms_pool *pool, const struct dms_row *row);
+int dms_thin_dev_deactivate(struct dms_pool *pool, const struct dms_row *row);
+int dms_thin_dev_is_active(const struct dms_pool *pool, const struct dms_row *row, bool *ret_active);
+/* Bytes the device maps now; -ENXIO if it is not active. */
+int dms_thin_dev_used(const struct dms_pool *pool, const struct dms_row *row, uint64_t *ret_bytes);
+
+/* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
+int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t *txn);
+
+/* space.c: refuse a create below the free-space floor. */
+int dms_space_check(struct dms_pool *pool, const char *what);
 
 #endif

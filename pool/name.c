@@ -57,3 +57,26 @@ int dms_pool_uuid_prefix(const char *pool, char *buf, size_t len)
 {
 	return format_name(buf, len, "DMSTORE-%s-", pool);
 }
+
+/*
+ * Whether UUID names a thin device of POOL: DMSTORE-<pool>-<kind>-<digits>.
+ * The tail is parsed strictly, since pool "a" must not claim the devices of
+ * pool "a-ctr" (DMSTORE-a-ctr-ctr-5) or that pool itself (DMSTORE-a-ctr-pool).
+ */
+bool dms_uuid_is_thin_of(const char *uuid, const char *pool)
+{
+	static const char *const kinds[] = { "img-", "ctr-", "vol-", "vsnap-" };
+	char prefix[DMS_DM_UUID_MAX + 1];
+	const char *rest;
+
+	if (dms_pool_uuid_prefix(pool, prefix, sizeof(prefix)) < 0 || strncmp(uuid, prefix, strlen(prefix)) != 0)
+		return false;
+	rest = uuid + strlen(prefix);
+	for (size_t i = 0; i < DMS_ARRAY_SIZE(kinds); i++) {
+		size_t k = strlen(kinds[i]);
+
+		if (strncmp(rest, kinds[i], k) == 0)
+			return rest[k] && strspn(rest + k, "0123456789") == strlen(rest + k);
+	}
+	return false;
+}

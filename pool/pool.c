@@ -259,10 +259,15 @@ static int prepare_devices(struct dms_ctx *ctx, const struct dms_pool_config *cf
 
 static void remove_pool_dir(const struct dms_pool_config *cfg, const char *dir)
 {
+	static const char *const files[] = { "pool.json", "catalog.db", "catalog.db-wal", "catalog.db-shm" };
 	char path[PATH_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/pool.json", dir);
-	(void)unlink(path);
+	for (size_t i = 0; i < DMS_ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		(void)unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/mnt", dir);
+	(void)rmdir(path);
 	if (cfg->loop) {
 		(void)unlink(cfg->data_path);
 		(void)unlink(cfg->metadata_path);
@@ -385,6 +390,40 @@ static int read_config(struct dms_ctx *ctx, const char *name, struct dms_pool_co
 	return 0;
 }
 
+/*
+ * The devices the catalogue says were active come back; mounts do not survive
+ * a deactivation, so the catalogue forgets them.
+ */
+static int restore_thin_devices(struct dms_ctx *ctx, const char *name)
+{
+	_cleanup_free_ struct dms_row *rows = NULL;
+	struct dms_pool *pool = NULL;
+	size_t n = 0;
+	uint64_t txn;
+	int r;
+
+	r = dms_pool_open(ctx, name, &pool);
+	if (r == 0)
+		r = dms_change_begin(pool, &txn);
+	if (r == 0)
+		r = dms_catalog_list(pool->cat, -1, 0, &rows, &n);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (rows[i].state != DMS_STATE_READY || rows[i].kind == DMS_KIND_IMAGE)
+			continue;
+		if (*rows[i].mountpoint) {
+			rows[i].mountpoint[0] = '\0';
+			r = dms_catalog_update(pool->cat, &rows[i]);
+		}
+		if (r == 0 && rows[i].active)
+			r = dms_thin_dev_activate(pool, &rows[i]);
+		if (r < 0)
+			r = dms_fail(ctx, r, "pool '%s': reactivating %s '%s' failed: %s", name,
+				     dms_kind_name(rows[i].kind), rows[i].name, strerror(-r));
+	}
+	dms_pool_close(pool);
+	return r;
+}
+
 /* After a reboot: the metadata is checked while no kernel holds it, then the same table goes back. */
 int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 {
@@ -410,13 +449,49 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (info.exists)
 		return 0;
-	return dms_pool_table_load(ctx, &cfg, true);
+	r = dms_pool_table_load(ctx, &cfg, true);
+	if (r < 0)
+		return r;
+	(void)close(DMS_TAKE_FD(lock));
+	return restore_thin_devices(ctx, name);
 }
 
 /*
- * Thin devices must be gone first: the kernel refuses to remove a pool that
- * is open, and we do not tear down someone else's device to make it so.
+ * dmstore's own thin devices on the pool go first (the catalogue remembers
+ * them, for activate); one that is open (mounted, in use) stops everything,
+ * named. Devices made by hand keep the pool open and are refused by count.
  */
+static int thin_devices_remove(struct dms_ctx *ctx, const char *name)
+{
+	struct dms_dm_device *devs = NULL;
+	char prefix[DMS_DM_UUID_MAX + 1];
+	size_t n = 0;
+	int r;
+
+	r = dms_pool_uuid_prefix(name, prefix, sizeof(prefix));
+	if (r == 0)
+		r = dms_dm_list(prefix, &devs, &n);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': listing its devices failed: %s", name, strerror(-r));
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct dms_dm_info info;
+
+		if (!dms_uuid_is_thin_of(devs[i].uuid, name))
+			continue;
+		r = dms_dm_info(devs[i].name, &info);
+		if (r == 0 && info.exists && info.open_count > 0)
+			r = dms_fail(ctx, -EBUSY, "pool '%s': '%s' is in use (mounted or open); unmount it first", name,
+				     devs[i].name);
+		else if (r == 0)
+			r = dms_dm_remove(devs[i].name, DMS_DM_REMOVE_RETRY);
+		if (r < 0 && r != -EBUSY)
+			r = dms_fail(ctx, r, "pool '%s': removing '%s' failed: %s", name, devs[i].name, strerror(-r));
+	}
+	dms_dm_devices_free(devs, n);
+	return r;
+}
+
+/* The kernel refuses to remove a pool that is open; we do not tear down someone else's device to make it so. */
 static int pool_table_remove(struct dms_ctx *ctx, const char *name, const char *dm_name)
 {
 	struct dms_dm_info info;
@@ -427,9 +502,15 @@ static int pool_table_remove(struct dms_ctx *ctx, const char *name, const char *
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (!info.exists)
 		return 0;
+	r = thin_devices_remove(ctx, name);
+	if (r < 0)
+		return r;
+	r = dms_dm_info(dm_name, &info);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (info.open_count > 0)
-		return dms_fail(ctx, -EBUSY, "pool '%s' is in use: %d thin device(s) are active on it", name,
-				info.open_count);
+		return dms_fail(ctx, -EBUSY, "pool '%s' is in use: %d thin device(s) not made by dmstore are active on it",
+				name, info.open_count);
 	r = dms_dm_remove(dm_name, DMS_DM_REMOVE_RETRY);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': removing '%s' failed: %s", name, dm_name, strerror(-r));

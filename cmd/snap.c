@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* dmstore snap create|mount|umount|rm|ls|inspect: containers' writable layers */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+static const char snap_help[] =
+	"usage: dmstore snap <command> [--pool POOL] [<args>]\n\n"
+	"  create NAME --image IMG [--size S]   a container's writable layer: a thin snapshot of IMG, activated\n"
+	"  mount NAME [DIR]                     mount it (default DIR: $DMSTORE_STATE_DIR/POOL/mnt/NAME)\n"
+	"  umount NAME\n"
+	"  rm NAME                              unmount, deactivate and delete it: its data is gone\n"
+	"  ls [--json]\n"
+	"  inspect NAME [--json]\n\n"
+	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n";
+
+static json_object *snap_json(const struct dms_snap_info *s)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "image", json_object_new_string(s->image));
+	json_object_object_add(o, "thin_id", json_object_new_int64(s->thin_id));
+	json_object_object_add(o, "size", json_object_new_uint64(s->size));
+	json_object_object_add(o, "used", s->active ? json_object_new_uint64(s->used) : NULL);
+	json_object_object_add(o, "active", json_object_new_boolean(s->active));
+	json_object_object_add(o, "device", json_object_new_string(s->device));
+	json_object_object_add(o, "mountpoint", *s->mountpoint ? json_object_new_string(s->mountpoint) : NULL);
+	json_object_object_add(o, "created", json_object_new_int64(s->created));
+	return o;
+}
+
+static bool check_name(const char *cmd, const char *name)
+{
+	if (dms_name_valid(name))
+		return true;
+	usage_error("%s: invalid container name '%s': use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit", cmd,
+		    name, DMS_NAME_MAX);
+	return false;
+}
+
+static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] =
+		"usage: dmstore snap create NAME --image IMG [--size SIZE] [--pool POOL]\n\n"
+		"A thin snapshot of IMG's base device, activated: the container's writable layer. It costs no\n"
+		"space until written. SIZE (default: the image's) may be larger; the filesystem grows to it.\n";
+	struct cmd_args a = { .cmd = "snap create", .help = help, .min_operands = 1, .max_operands = 1,
+			      .allow_size = true, .allow_image = true, .allow_json = true };
+	struct dms_snap_info s;
+	int r;
+
+	r = cmd_parse(&a, argc, argv);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (!check_name("snap create", a.operands[0]))
+		return EXIT_USAGE;
+	if (!a.image)
+		return usage_error("snap create: --image IMG is required");
+	if (!dms_name_valid(a.image))
+		return usage_error("snap create: invalid image name '%s'", a.image);
+	r = cmd_open_pool(ctx, &a);
+	if (r)
+		return r;
+	r = dms_snap_create(a.pool, a.operands[0], a.image, a.size);
+	if (r == 0)
+		r = dms_snap_inspect(a.pool, a.operands[0], &s);
+	if (r < 0)
+		return cmd_done(ctx, &a, lib_error(ctx, r));
+	if (a.json)
+		json_print(snap_json(&s));
+	else
+		printf("container '%s' created from image '%s': %s\n", s.name, s.image, s.device);
+	return cmd_done(ctx, &a, EXIT_OK);
+}
+
+static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] = "usage: dmstore snap mount NAME [DIR] [--pool POOL]\n\n"
+				   "Mount the container's layer at DIR (an existing directory), or at\n"
+				   "$DMSTORE_STATE_DIR/POOL/mnt/NAME. Prints the mount point.\n";
+	struct cmd_args a = { .cmd = "snap mount", .help = help, .min_operands = 1, .max_operands = 2 };
+	char dir[4096];
+	int r;
+
+	r = cmd_parse(&a, argc, argv);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (!check_name("snap mount", a.operands[0]))
+		return EXIT_USAGE;
+	r = cmd_open_pool(ctx, &a);
+	if (r)
+		return r;
+	r = dms_snap_mount(a.pool, a.operands[0], a.n_operands > 1 ? a.operands[1] : NULL, dir, sizeof(dir));
+	if (r < 0)
+		return cmd_done(ctx, &a, lib_error(ctx, r));
+	puts(dir);
+	return cmd_done(ctx, &a, EXIT_OK);
+}
+
+static int snap_one(int argc, char **argv, struct cmd_ctx *ctx, const char *cmd, const char *help,
+		    int (*op)(struct dms_pool *, const char *), const char *done)
+{
+	struct cmd_args a = { .cmd = cmd, .help = help, .min_operands = 1, .max_operands = 1 };
+	int r;
+
+	r = cmd_parse(&a, argc, argv);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (!check_name(cmd, a.operands[0]))
+		return EXIT_USAGE;
+	r = cmd_open_pool(ctx, &a);
+	if (r)
+		return r;
+	r = op(a.pool, a.operands[0]);
+	if (r < 0)
+		return cmd_done(ctx, &a, lib_error(ctx, r));
+	printf("container '%s' %s\n", a.operands[0], done);
+	return cmd_done(ctx, &a, EXIT_OK);
+}
+
+static int snap_umount(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	return snap_one(argc, argv, ctx, "snap umount", "usage: dmstore snap umount NAME [--pool POOL]\n",
+			dms_snap_umount, "unmounted");
+}
+
+static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	return snap_one(argc, argv, ctx, "snap rm",
+			"usage: dmstore snap rm NAME [--pool POOL]\n\n"
+			"Unmount, deactivate and delete the container's layer: what it wrote is gone and its\n"
+			"blocks return to the pool. Volumes attached to it are detached, never deleted.\n",
+			dms_snap_remove, "removed");
+}
+
+static void print_snap(const struct dms_snap_info *s)
+{
+	char z[32], u[32];
+
+	printf("%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n%-11s %s\n", "container",
+	       s->name, "image", s->image, "thin id", s->thin_id, "size", dms_size_format(s->size, z, sizeof(z)),
+	       "used", s->active ? dms_size_format(s->used, u, sizeof(u)) : "- (inactive)", "device", s->device,
+	       "mountpoint", *s->mountpoint ? s->mountpoint : "-");
+}
+
+static int snap_inspect(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct cmd_args a = { .cmd = "snap inspect", .help = "usage: dmstore snap inspect NAME [--json] [--pool POOL]\n",
+			      .min_operands = 1, .max_operands = 1, .allow_json = true };
+	struct dms_snap_info s;
+	int r;
+
+	r = cmd_parse(&a, argc, argv);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (!check_name("snap inspect", a.operands[0]))
+		return EXIT_USAGE;
+	r = cmd_open_pool(ctx, &a);
+	if (r)
+		return r;
+	r = dms_snap_inspect(a.pool, a.operands[0], &s);
+	if (r < 0)
+		return cmd_done(ctx, &a, lib_error(ctx, r));
+	if (a.json)
+		json_print(snap_json(&s));
+	else
+		print_snap(&s);
+	return cmd_done(ctx, &a, EXIT_OK);
+}
+
+static int snap_ls(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct cmd_args a = { .cmd = "snap ls", .help = "usage: dmstore snap ls [--json] [--pool POOL]\n",
+			      .allow_json = true };
+	struct dms_snap_info *snaps = NULL;
+	size_t n = 0;
+	int r;
+
+	r = cmd_parse(&a, argc, argv);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	r = cmd_open_pool(ctx, &a);
+	if (r)
+		return r;
+	r = dms_snap_list(a.pool, &snaps, &n);
+	if (r < 0)
+		return cmd_done(ctx, &a, lib_error(ctx, r));
+	if (a.json) {
+		json_object *arr = json_object_new_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, snap_json(&snaps[i]));
+		json_print(arr);
+	} else {
+		printf("%-24s %-20s %10s %10s %-7s %s\n", "NAME", "IMAGE", "SIZE", "USED", "ACTIVE", "MOUNTPOINT");
+		for (size_t i = 0; i < n; i++) {
+			char z[32], u[32];
+
+			printf("%-24s %-20s %10s %10s %-7s %s\n", snaps[i].name, snaps[i].image,
+			       dms_size_format(snaps[i].size, z, sizeof(z)),
+			       snaps[i].active ? dms_size_format(snaps[i].used, u, sizeof(u)) : "-",
+			       snaps[i].active ? "yes" : "no", *snaps[i].mountpoint ? snaps[i].mountpoint : "-");
+		}
+	}
+	free(snaps);
+	return cmd_done(ctx, &a, EXIT_OK);
+}
+
+static const struct cmd snap_cmds[] = {
+	{ "create", snap_create, "a container's writable layer" },
+	{ "mount", snap_mount, "mount a container's layer" },
+	{ "umount", snap_umount, "unmount it" },
+	{ "rm", snap_rm, "remove a container's layer" },
+	{ "ls", snap_ls, "list containers" },
+	{ "inspect", snap_inspect, "one container" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_snap(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	return dispatch("snap", snap_cmds, argc, argv, ctx, snap_help);
+}

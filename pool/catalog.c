@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <string.h>
+
+#include "dms-util.h"
+#include "pool/catalog.h"
+
+/*
+ * Schema versions. A database is migrated forward one step at a time inside
+ * one transaction; a newer version than we know is refused, never guessed at.
+ */
+static const char *const migrations[] = {
+	/* 1 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT INTO meta VALUES ('transaction_id', 0);"
+	"CREATE TABLE devices ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 2),"
+	"  name TEXT NOT NULL,"
+	"  thin_id INTEGER NOT NULL UNIQUE CHECK (thin_id BETWEEN 0 AND 16777215),"
+	"  size INTEGER NOT NULL CHECK (size > 0),"
+	"  origin_id INTEGER REFERENCES devices(id),"
+	"  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),"
+	"  pending_txn INTEGER,"
+	"  active INTEGER NOT NULL DEFAULT 0,"
+	"  mountpoint TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  meta TEXT NOT NULL DEFAULT '{}',"
+	"  UNIQUE (kind, name));"
+	"CREATE INDEX devices_origin ON devices(origin_id);",
+};
+
+struct dms_catalog {
+	sqlite3 *db;
+};
+
+static int sql_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return -EBADMSG;
+	default:
+		return -EIO;
+	}
+}
+
+static void finalizep(sqlite3_stmt **s)
+{
+	if (*s)
+		sqlite3_finalize(*s);
+}
+#define _cleanup_stmt_ _cleanup_(finalizep)
+
+static int prepare(struct dms_catalog *cat, const char *sql, sqlite3_stmt **ret)
+{
+	return sql_errno(sqlite3_prepare_v2(cat->db, sql, -1, ret, NULL));
+}
+
+static int exec(struct dms_catalog *cat, const char *sql)
+{
+	return sql_errno(sqlite3_exec(cat->db, sql, NULL, NULL, NULL));
+}
+
+static int user_version(struct dms_catalog *cat, int *ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "PRAGMA user_version", &s);
+
+	if (r < 0)
+		return r;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return -EIO;
+	*ret = sqlite3_column_int(s, 0);
+	return 0;
+}
+
+static int migrate(struct dms_catalog *cat)
+{
+	int version, r;
+	char sql[64];
+
+	r = user_version(cat, &version);
+	if (r < 0)
+		return r;
+	if (version > (int)DMS_ARRAY_SIZE(migrations))
+		return -EPROTONOSUPPORT;
+	for (; version < (int)DMS_ARRAY_SIZE(migrations); version++) {
+		r = exec(cat, "BEGIN IMMEDIATE");
+		if (r < 0)
+			return r;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		r = exec(cat, migrations[version]);
+		if (r == 0)
+			r = exec(cat, sql);
+		if (r == 0)
+			r = exec(cat, "COMMIT");
+		if (r < 0) {
+			(void)exec(cat, "ROLLBACK");
+			return r;
+		}
+	}
+	return 0;
+}
+
+int dms_catalog_open(const char *path, struct dms_catalog **ret_cat)
+{
+	struct dms_catalog *cat = calloc(1, sizeof(*cat));
+	int r;
+
+	if (!cat)
+		return -ENOMEM;
+	r = sql_errno(sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				      NULL));
+	if (r == 0)
+		r = sql_errno(sqlite3_busy_timeout(cat->db, 10000));
+	/* FULL: a commit that returned survives power loss, which the crash protocol relies on. */
+	if (r == 0)
+		r = exec(cat, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	if (r == 0)
+		r = migrate(cat);
+	if (r < 0) {
+		dms_catalog_close(cat);
+		return r;
+	}
+	*ret_cat = cat;
+	return 0;
+}
+
+void dms_catalog_close(struct dms_catalog *cat)
+{
+	if (!cat)
+		return;
+	sqlite3_close(cat->db);
+	free(cat);
+}
+
+/* IMMEDIATE: take the write lock now, so a reader never has to upgrade mid-transaction. */
+int dms_catalog_begin(struct dms_catalog *cat)
+{
+	return exec(cat, "BEGIN IMMEDIATE");
+}
+
+int dms_catalog_commit(struct dms_catalog *cat)
+{
+	return exec(cat, "COMMIT");
+}
+
+void dms_catalog_rollback(struct dms_catalog *cat)
+{
+	if (!sqlite3_get_autocommit(cat->db))
+		(void)exec(cat, "ROLLBACK");
+}
+
+int dms_catalog_get_txn(struct dms_catalog *cat, uint64_t *ret_txn)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "SELECT value FROM meta WHERE key = 'transaction_id'", &s);
+
+	if (r < 0)
+		return r;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return -EBADMSG;
+	*ret_txn = (uint64_t)sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int dms_catalog_set_txn(struct dms_catalog *cat, uint64_t txn)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "UPDATE meta SET value = ? WHERE key = 'transaction_id'", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)txn);
+	return sql_errno(sqlite3_step(s));
+}
+
+/* The first gap in the used ids at or after FROM, found by the database in one pass over the unique index. */
+int dms_catalog_free_thin_id(struct dms_catalog *cat, uint32_t from, uint32_t *ret_id)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int64_t id;
+	int r;
+
+	r = prepare(cat,
+		    "SELECT MIN(c) FROM (SELECT ?1 AS c WHERE NOT EXISTS (SELECT 1 FROM devices WHERE thin_id = ?1)"
+		    " UNION ALL SELECT thin_id + 1 FROM devices d WHERE thin_id >= ?1"
+		    " AND NOT EXISTS (SELECT 1 FROM devices e WHERE e.thin_id = d.thin_id + 1))",
+		    &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, from);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return -EIO;
+	id = sqlite3_column_int64(s, 0);
+	if (id > 16777215)
+		return -ENOSPC;
+	*ret_id = (uint32_t)id;
+	return 0;
+}
+
+static void bind_row(sqlite3_stmt *s, const struct dms_row *row)
+{
+	sqlite3_bind_int(s, 1, (int)row->kind);
+	sqlite3_bind_text(s, 2, row->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, row->thin_id);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)row->size);
+	if (row->origin_id > 0)
+		sqlite3_bind_int64(s, 5, row->origin_id);
+	else
+		sqlite3_bind_null(s, 5);
+	sqlite3_bind_int(s, 6, (int)row->state);
+	if (row->pending_txn)
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)row->pending_txn);
+	else
+		sqlite3_bind_null(s, 7);
+	sqlite3_bind_int(s, 8, row->active);
+	sqlite3_bind_text(s, 9, row->mountpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 10, row->created);
+	sqlite3_bind_text(s, 11, *row->meta ? row->meta : "{}", -1, SQLITE_STATIC);
+}
+
+int dms_catalog_insert(struct dms_catalog *cat, struct dms_row *row)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(cat,
+		    "INSERT INTO devices (kind, name, thin_id, size, origin_id, state, pending_txn, active, mountpoint,"
+		    " created, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    &s);
+	if (r < 0)
+		return r;
+	bind_row(s, row);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	row->id = sqlite3_last_insert_rowid(cat->db);
+	return 0;
+}
+
+int dms_catalog_update(struct dms_catalog *cat, const struct dms_row *row)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	r = prepare(cat,
+		    "UPDATE devices SET kind = ?, name = ?, thin_id = ?, size = ?, origin_id = ?, state = ?,"
+		    " pending_txn = ?, active = ?, mountpoint = ?, created = ?, meta = ? WHERE id = ?",
+		    &s);
+	if (r < 0)
+		return r;
+	bind_row(s, row);
+	sqlite3_bind_int64(s, 12, row->id);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+}
+
+int dms_catalog_delete(struct dms_catalog *cat, int64_t id)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "DELETE FROM devices WHERE id = ?", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+}
+
+#define ROW_COLUMNS                                                                                              \
+	"id, kind, name, thin_id, size, IFNULL(origin_id, 0), state, IFNULL(pending_txn, 0), active, mountpoint," \
+	" created, meta"
+
+static void read_row(sqlite3_stmt *s, struct dms_row *row)
+{
+	*row = (struct dms_row){
+		.id = sqlite3_column_int64(s, 0),
+		.kind = (enum dms_kind)sqlite3_column_int(s, 1),
+		.thin_id = (uint32_t)sqlite3_column_int64(s, 3),
+		.size = (uint64_t)sqlite3_column_int64(s, 4),
+		.origin_id = sqlite3_column_int64(s, 5),
+		.state = (enum dms_state)sqlite3_column_int(s, 6),
+		.pending_txn = (uint64_t)sqlite3_column_int64(s, 7),
+		.active = sqlite3_column_int(s, 8) != 0,
+		.created = sqlite3_column_int64(s, 10),
+	};
+	snprintf(row->name, sizeof(row->name), "%s", (const char *)sqlite3_column_text(s, 2));
+	snprintf(row->mountpoint, sizeof(row->mountpoint), "%s", (const char *)sqlite3_column_text(s, 9));
+	snprintf(row->meta, sizeof(row->meta), "%s", (const char *)sqlite3_column_text(s, 11));
+}
+
+static int one_row(sqlite3_stmt *s, struct dms_row *ret_row)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return sql_errno(rc);
+	read_row(s, ret_row);
+	return 0;
+}
+
+int dms_catalog_find(struct dms_catalog *cat, enum dms_kind kind, const char *name, struct dms_row *ret_row)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "SELECT " ROW_COLUMNS " FROM devices WHERE kind = ? AND name = ?", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(s, 1, (int)kind);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	return one_row(s, ret_row);
+}
+
+int dms_catalog_get(struct dms_catalog *cat, int64_t id, struct dms_row *ret_row)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "SELECT " ROW_COLUMNS " FROM devices WHERE id = ?", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	return one_row(s, ret_row);
+}
+
+static int collect(sqlite3_stmt *s, struct dms_row **ret_rows, size_t *ret_n)
+{
+	struct dms_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct dms_row *grown;
+
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(rows, cap * sizeof(*rows));
+			if (!grown) {
+				free(rows);
+				return -ENOMEM;
+			}
+			rows = grown;
+		}
+		read_row(s, &rows[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		free(rows);
+		return sql_errno(rc);
+	}
+	*ret_rows = rows;
+	*ret_n = n;
+	return 0;
+}
+
+int dms_catalog_list(struct dms_catalog *cat, int kind, int64_t origin_id, struct dms_row **ret_rows, size_t *ret_n)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat,
+			"SELECT " ROW_COLUMNS " FROM devices WHERE (?1 < 0 OR kind = ?1) AND (?2 = 0 OR origin_id = ?2)"
+			" ORDER BY kind, name",
+			&s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(s, 1, kind);
+	sqlite3_bind_int64(s, 2, origin_id);
+	return collect(s, ret_rows, ret_n);
+}
+
+int dms_catalog_list_unfinished(struct dms_catalog *cat, struct dms_row **ret_rows, size_t *ret_n)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "SELECT " ROW_COLUMNS " FROM devices WHERE pending_txn IS NOT NULL OR state != ? ORDER BY id",
+			&s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(s, 1, DMS_STATE_READY);
+	return collect(s, ret_rows, ret_n);
+}
+
+int dms_catalog_count_children(struct dms_catalog *cat, int64_t origin_id, unsigned *ret_n)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "SELECT COUNT(*) FROM devices WHERE origin_id = ?", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, origin_id);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return -EIO;
+	*ret_n = (unsigned)sqlite3_column_int(s, 0);
+	return 0;
+}
+
+const char *dms_kind_name(enum dms_kind kind)
+{
+	switch (kind) {
+	case DMS_KIND_IMAGE:
+		return "img";
+	case DMS_KIND_CONTAINER:
+		return "ctr";
+	case DMS_KIND_VOLUME:
+		return "vol";
+	}
+	return "?";
+}

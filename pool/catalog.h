@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef DMS_POOL_CATALOG_H
+#define DMS_POOL_CATALOG_H
+
+/*
+ * The catalogue: what each thin device of a pool is. One SQLite database per
+ * pool (<state dir>/<pool>/catalog.db), WAL, synchronous=FULL, so a commit
+ * that returned is on disk. It knows nothing of the kernel; pool/txn.c keeps
+ * the two in step.
+ *
+ * Rows carry an intent while a kernel change is in flight: state 'creating'
+ * or 'deleting' with pending_txn = T+1. An 'importing' image has its thin
+ * device but not yet its contents. All functions return 0 or a negative
+ * errno: -ENOENT no such row, -EEXIST name taken, -EIO for SQLite failures.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+enum dms_kind {
+	DMS_KIND_IMAGE,
+	DMS_KIND_CONTAINER,
+	DMS_KIND_VOLUME,
+};
+
+enum dms_state {
+	DMS_STATE_CREATING,
+	DMS_STATE_IMPORTING,
+	DMS_STATE_READY,
+	DMS_STATE_DELETING,
+};
+
+#define DMS_CATALOG_NAME_MAX 64
+
+struct dms_row {
+	int64_t id;
+	enum dms_kind kind;
+	char name[DMS_CATALOG_NAME_MAX + 1];
+	uint32_t thin_id;
+	uint64_t size;
+	int64_t origin_id;	/* 0: none */
+	enum dms_state state;
+	uint64_t pending_txn;	/* 0: no intent */
+	bool active;		/* should be active (restored by pool activate) */
+	char mountpoint[4096];	/* "" when not mounted by dmstore */
+	int64_t created;
+	char meta[1024];	/* JSON, kind-specific (an image's source and counts) */
+};
+
+struct dms_catalog;
+
+int dms_catalog_open(const char *path, struct dms_catalog **ret_cat);
+void dms_catalog_close(struct dms_catalog *cat);
+
+int dms_catalog_begin(struct dms_catalog *cat);
+int dms_catalog_commit(struct dms_catalog *cat);
+void dms_catalog_rollback(struct dms_catalog *cat);
+
+int dms_catalog_get_txn(struct dms_catalog *cat, uint64_t *ret_txn);
+int dms_catalog_set_txn(struct dms_catalog *cat, uint64_t txn);
+
+/* The lowest thin id no row holds, at or above FROM. -ENOSPC when all 2^24 are taken. */
+int dms_catalog_free_thin_id(struct dms_catalog *cat, uint32_t from, uint32_t *ret_id);
+
+/* Insert ROW (its id is assigned); -EEXIST if a row of that kind and name exists. */
+int dms_catalog_insert(struct dms_catalog *cat, struct dms_row *row);
+int dms_catalog_update(struct dms_catalog *cat, const struct dms_row *row);
+int dms_catalog_delete(struct dms_catalog *cat, int64_t id);
+
+int dms_catalog_find(struct dms_catalog *cat, enum dms_kind kind, const char *name, struct dms_row *ret_row);
+int dms_catalog_get(struct dms_catalog *cat, int64_t id, struct dms_row *ret_row);
+
+/* Rows of KIND (all kinds if KIND < 0) in name order; ORIGIN_ID > 0 selects the snapshots of one row. */
+int dms_catalog_list(struct dms_catalog *cat, int kind, int64_t origin_id, struct dms_row **ret_rows, size_t *ret_n);
+/* Rows with an open intent, or in STATE (pass -1 for intents only). */
+int dms_catalog_list_unfinished(struct dms_catalog *cat, struct dms_row **ret_rows, size_t *ret_n);
+int dms_catalog_count_children(struct dms_catalog *cat, int64_t origin_id, unsigned *ret_n);
+
+const char *dms_kind_name(enum dms_kind kind);
+
+#endif

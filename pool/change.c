@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Opening a pool for use, and the bracket every change of it runs in. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "dm/dm.h"
+#include "dms-util.h"
+#include "pool/internal.h"
+
+int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_pool)
+{
+	_cleanup_free_ struct dms_pool *pool = NULL;
+	char path[PATH_MAX + 16], dir[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!name) {
+		/* No name: the pool, if there is exactly one. */
+		r = dms_pool_list(ctx, &names, &n);
+		if (r < 0)
+			return r;
+		if (n != 1) {
+			dms_strv_free(names, n);
+			return dms_fail(ctx, n ? -EINVAL : -ENOENT,
+					n ? "there are %zu pools: name one with --pool" : "there is no pool: create one with 'dmstore pool create NAME --loop'",
+					n);
+		}
+		name = names[0];
+	}
+	pool = calloc(1, sizeof(*pool));
+	if (!pool) {
+		r = -ENOMEM;
+		goto out;
+	}
+	pool->ctx = ctx;
+	pool->lock_fd = -1;
+	if (!dms_pool_name_valid(name)) {
+		r = dms_fail(ctx, -EINVAL, "pool '%s': invalid name", name);
+		goto out;
+	}
+	r = dms_pool_config_read(ctx, name, &pool->cfg);
+	if (r == -ENOENT) {
+		r = dms_fail(ctx, r, "pool '%s' does not exist", name);
+		goto out;
+	}
+	if (r < 0) {
+		r = dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+		goto out;
+	}
+	r = dms_pool_dm_name(name, pool->dm_name, sizeof(pool->dm_name));
+	if (r == 0)
+		r = dms_pool_dir(ctx, name, dir, sizeof(dir));
+	if (r < 0) {
+		r = dms_fail(ctx, r, "pool '%s': name too long", name);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/catalog.db", dir);
+	r = dms_catalog_open(path, &pool->cat);
+	if (r < 0) {
+		r = dms_fail(ctx, r, "pool '%s': opening the catalogue '%s' failed: %s", name, path, strerror(-r));
+		goto out;
+	}
+	*ret_pool = DMS_TAKE_PTR(pool);
+out:
+	dms_strv_free(names, n);
+	return r;
+}
+
+void dms_pool_close(struct dms_pool *pool)
+{
+	if (!pool)
+		return;
+	dms_change_end(pool);
+	dms_catalog_close(pool->cat);
+	free(pool);
+}
+
+const char *dms_pool_name(const struct dms_pool *pool)
+{
+	return pool->cfg.name;
+}
+
+int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn)
+{
+	struct dms_thin_pool_status st;
+	int r = dms_thin_pool_status(pool->dm_name, &st);
+
+	if (r < 0)
+		return r;
+	*ret_txn = st.transaction_id;
+	return 0;
+}
+
+/* The lock, and a pool the kernel has: nothing can change a pool that is not active. */
+static int lock_active(struct dms_pool *pool)
+{
+	struct dms_dm_info info;
+	int r;
+
+	r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': taking the pool lock failed: %s", pool->cfg.name,
+				strerror(-r));
+	r = dms_dm_info(pool->dm_name, &info);
+	if (r < 0)
+		r = dms_fail(pool->ctx, r, "pool '%s': device-mapper: %s", pool->cfg.name, strerror(-r));
+	else if (!info.exists)
+		r = dms_fail(pool->ctx, -ENXIO, "pool '%s' is not active: run 'dmstore pool activate %s'",
+			     pool->cfg.name, pool->cfg.name);
+	if (r < 0)
+		dms_change_end(pool);
+	return r;
+}
+
+int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
+{
+	int r;
+
+	r = lock_active(pool);
+	if (r < 0)
+		return r;
+	r = dms_recover(pool, NULL, NULL);
+	if (r < 0)
+		goto fail;
+	r = dms_pool_kernel_txn(pool, ret_txn);
+	if (r < 0) {
+		r = dms_fail(pool->ctx, r, "pool '%s': reading its transaction id failed: %s", pool->cfg.name,
+			     strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	dms_change_end(pool);
+	return r;
+}
+
+void dms_change_end(struct dms_pool *pool)
+{
+	if (pool->lock_fd >= 0)
+		(void)close(pool->lock_fd);
+	pool->lock_fd = -1;
+}
+
+int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back)
+{
+	int r;
+
+	r = lock_active(pool);
+	if (r < 0)
+		return r;
+	r = dms_recover(pool, ret_rolled_forward, ret_rolled_back);
+	dms_change_end(pool);
+	return r;
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Space policy (DESIGN.md): no create below MIN_FREE of data or metadata,
+ * and never in a pool that is out of space or failing. Nothing is ever
+ * deleted or shrunk to make room; the refusal names the numbers instead.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dm/dm.h"
+#include "dms-util.h"
+#include "pool/internal.h"
+
+#define MIN_FREE_PERCENT 10
+
+static bool below_floor(uint64_t used, uint64_t total)
+{
+	return total == 0 || (total - used) * 100 < total * MIN_FREE_PERCENT;
+}
+
+int dms_space_check(struct dms_pool *pool, const char *what)
+{
+	struct dms_thin_pool_status st;
+	char f[32], t[32];
+	uint64_t used, total;
+	int r;
+
+	r = dms_thin_pool_status(pool->dm_name, &st);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': reading its status failed: %s", pool->cfg.name,
+				strerror(-r));
+	if (st.mode != DMS_THIN_POOL_RW)
+		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: the pool is %s",
+				pool->cfg.name, what,
+				st.mode == DMS_THIN_POOL_OUT_OF_DATA_SPACE ? "out of data space" :
+				st.mode == DMS_THIN_POOL_RO ? "read-only (metadata trouble: see 'dmstore pool status')" :
+							       "failed");
+	used = st.used_data_blocks * pool->cfg.block_size;
+	total = st.total_data_blocks * pool->cfg.block_size;
+	if (below_floor(used, total))
+		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: %s of %s data free (%.1f%%), below the %d%% floor",
+				pool->cfg.name, what, dms_size_format(total - used, f, sizeof(f)),
+				dms_size_format(total, t, sizeof(t)), 100.0 * (double)(total - used) / (double)total,
+				MIN_FREE_PERCENT);
+	used = st.used_metadata_blocks * DMS_THIN_METADATA_BLOCK;
+	total = st.total_metadata_blocks * DMS_THIN_METADATA_BLOCK;
+	if (below_floor(used, total))
+		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: %s of %s metadata free (%.1f%%), below the %d%% floor",
+				pool->cfg.name, what, dms_size_format(total - used, f, sizeof(f)),
+				dms_size_format(total, t, sizeof(t)), 100.0 * (double)(total - used) / (double)total,
+				MIN_FREE_PERCENT);
+	return 0;
+}
