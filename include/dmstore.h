@@ -139,6 +139,44 @@ DMS_EXPORT int dms_snap_remove(struct dms_pool *pool, const char *name);
 DMS_EXPORT int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info *ret_info);
 DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_t *ret_n);
 
+struct dms_vol_attachment {
+	char container[DMS_NAME_MAX + 1];
+	char path[4096];	/* inside the container's rootfs */
+	bool read_only;
+};
+
+struct dms_vol_info {
+	char name[DMS_NAME_MAX + 1];
+	char label[17];
+	char origin[DMS_NAME_MAX + 1];	/* the volume this one is a snapshot of; "" if none */
+	uint32_t thin_id;
+	uint64_t size;			/* virtual bytes */
+	uint64_t used;			/* bytes the device maps; 0 if inactive */
+	bool active;
+	char device[4096];
+	char mountpoint[4096];		/* host mount (vol mount), "" if none */
+	size_t n_attachments;
+	struct dms_vol_attachment attachments[16];
+	int64_t created;
+};
+
+/* A standalone thin device of SIZE with ext4 (LABEL may be NULL), activated. */
+DMS_EXPORT int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const char *label);
+DMS_EXPORT int dms_vol_inspect(struct dms_pool *pool, const char *name, struct dms_vol_info *ret_info);
+DMS_EXPORT int dms_vol_list(struct dms_pool *pool, struct dms_vol_info **ret_vols, size_t *ret_n);
+/* Mount NAME at PATH inside container CONTAINER's mounted rootfs, resolved in that root only. */
+DMS_EXPORT int dms_vol_attach(struct dms_pool *pool, const char *name, const char *container, const char *path,
+			      bool read_only);
+DMS_EXPORT int dms_vol_detach(struct dms_pool *pool, const char *name, const char *container);
+DMS_EXPORT int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir);
+DMS_EXPORT int dms_vol_umount(struct dms_pool *pool, const char *name);
+/* Refused while attached or mounted (naming who holds it) unless FORCE, which detaches first. */
+DMS_EXPORT int dms_vol_remove(struct dms_pool *pool, const char *name, bool force);
+/* A point-in-time copy of NAME, itself a volume named SNAP. */
+DMS_EXPORT int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap);
+/* Grow to SIZE: a bigger thin table, then ext4 grown online or offline; shrinking is refused. */
+DMS_EXPORT int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size);
+
 /* Sizes: "100G", "64K", "512M", "1T", "4096" (bytes); binary units. -EINVAL, -ERANGE. */
 DMS_EXPORT int dms_size_parse(const char *text, uint64_t *ret_bytes);
 /* "1.5 GiB"; BUF of at least 16 bytes. */
