@@ -44,6 +44,19 @@ static void names(void **state)
 	assert_false(dms_pool_name_valid(long_name));
 }
 
+static void uuids_of_a_pool(void **state)
+{
+	assert_true(dms_uuid_is_thin_of("DMSTORE-a-ctr-5", "a"));
+	assert_true(dms_uuid_is_thin_of("DMSTORE-a-vsnap-12", "a"));
+	assert_false(dms_uuid_is_thin_of("DMSTORE-a-pool", "a"));
+	/* Pool "a" must not claim the devices of pool "a-ctr", nor that pool itself. */
+	assert_false(dms_uuid_is_thin_of("DMSTORE-a-ctr-ctr-5", "a"));
+	assert_false(dms_uuid_is_thin_of("DMSTORE-a-ctr-pool", "a"));
+	assert_true(dms_uuid_is_thin_of("DMSTORE-a-ctr-ctr-5", "a-ctr"));
+	assert_false(dms_uuid_is_thin_of("DMSTORE-a-ctr-", "a"));
+	assert_false(dms_uuid_is_thin_of("LVM-xyz", "a"));
+}
+
 static void sizes(void **state)
 {
 	uint64_t v;
@@ -184,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names),
+		cmocka_unit_test(uuids_of_a_pool),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(size_format),
 		cmocka_unit_test(metadata_min),
