@@ -101,6 +101,10 @@ unit: $(UNIT_BIN)
 vmcheck: all
 	@tests/run-vm
 
+# Benchmarks are never timed tests: not part of `make check`. BENCH_ARGS=--quick for a smoke run.
+bench: all
+	@scripts/bench $(BENCH_ARGS)
+
 # Installs what is missing first, then re-reads this Makefile so pkg-config sees it.
 check: deps
 	@$(MAKE) --no-print-directory check-installed

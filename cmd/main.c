@@ -12,6 +12,7 @@ static const struct cmd groups[] = {
 	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, recover, rm" },
 	{ "image", cmd_image, "images: one base device each; create, import, ls, inspect, rm" },
 	{ "snap", cmd_snap, "containers: a thin snapshot each; create, mount, umount, rm, ls, inspect" },
+	{ "bench", cmd_bench, "benchmarks: snap (create/remove vs dmsetup and LVM)" },
 	{ NULL, NULL, NULL },
 };
 

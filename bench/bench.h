@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef DMS_BENCH_H
+#define DMS_BENCH_H
+
+/*
+ * bench/: the control-plane benchmarks behind `dmstore bench` and `make bench`.
+ *
+ * Each benchmark times one operation at a time with CLOCK_MONOTONIC, keeps
+ * every sample, and fills a report: rows of latency percentiles and checks of
+ * measured ratios against the targets the issues set. Programs it compares
+ * against (dmsetup, lvcreate, mkfs.ext4, the dmstore CLI) are run with
+ * posix_spawn and waited for, so their time includes what a caller that
+ * execs them pays. Nothing here prints; progress goes through a callback and
+ * the report is printed by cmd/.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "dmstore.h"
+
+/* Latencies in milliseconds, in the order they were taken. */
+struct bench_samples {
+	double *ms;
+	size_t n;
+	size_t cap;
+};
+
+int bench_samples_add(struct bench_samples *s, double ms);
+void bench_samples_free(struct bench_samples *s);
+/* Nearest-rank percentile P (0 < P <= 100): the smallest sample with at least P% of them at or below it. */
+double bench_percentile(const struct bench_samples *s, double p);
+
+uint64_t bench_now_ns(void);
+double bench_ms_since(uint64_t t0_ns);
+
+/*
+ * Run ARGV (searched in PATH) and wait for it, its wall time in *RET_MS.
+ * 0 if it exited 0; 1 if it exited otherwise and MAY_FAIL (a probe, like
+ * `dmsetup info` of a device that may not exist); else a negative errno,
+ * with the program's complaint (its last stderr line) or why it did not run
+ * in ERR.
+ */
+int bench_exec(const char *const argv[], bool may_fail, double *ret_ms, char *err, size_t len);
+
+/* The report: rows of percentiles, checks against targets, notes. */
+struct bench_row {
+	char label[64];		/* "dmstore (library)" */
+	char op[32];		/* "create", "remove" */
+	unsigned population;	/* containers in the pool while measured; 0: not applicable */
+	bool step;		/* one step of the row above it, shown indented */
+	size_t n;
+	double p50, p99, min, max; /* ms */
+	bool has_bytes;
+	uint64_t bytes;		/* pool space the operation used (median over samples) */
+	uint64_t bytes_min, bytes_max;
+	char error[256];	/* "" unless this method failed and was dropped */
+};
+
+struct bench_check {
+	char what[160];		/* "LVM create p50 / dmstore (library) create p50" */
+	double value;
+	bool at_least;		/* target: value >= limit (else value <= limit) */
+	double limit;
+	bool valid;		/* false when a side is missing (a method failed) */
+	bool met;
+	const char *unit;	/* "x" */
+};
+
+struct bench_report {
+	char title[256];
+	char command[1024];
+	json_object *params;	/* what was run, for --json */
+	json_object *extra;	/* benchmark-specific detail, for --json */
+	struct bench_row *rows;
+	size_t n_rows;
+	struct bench_check *checks;
+	size_t n_checks;
+	char **notes;
+	size_t n_notes;
+	double seconds;		/* the whole benchmark's wall time */
+	char error[512];	/* why the benchmark failed, when it returns < 0 */
+};
+
+struct bench_row *bench_report_row(struct bench_report *rep, const char *label, const char *op, unsigned population,
+				   const struct bench_samples *s);
+/* VALUE = NUM / DEN; invalid when either is missing (NAN). */
+void bench_report_check(struct bench_report *rep, const char *what, double num, double den, bool at_least,
+			double limit);
+void bench_report_note(struct bench_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bench_report_free(struct bench_report *rep);
+json_object *bench_report_json(const struct bench_report *rep);
+int bench_report_print(const struct bench_report *rep, FILE *f);
+
+typedef void (*bench_progress_fn)(const char *msg);
+
+/* snap.c — issue 3: a container snapshot's create+activate and its removal, four ways. */
+struct bench_snap_opts {
+	const char *pool;	/* NULL: the only pool */
+	const char *image;	/* NULL: an empty image made for the run and removed after */
+	uint64_t image_size;	/* for the image made for the run */
+	unsigned iterations;	/* create+remove pairs per method and population */
+	unsigned warmup;	/* untimed pairs per method first */
+	unsigned small;		/* containers kept in the pool while the methods are compared */
+	unsigned large;		/* the library is measured again with this many; 0: skip */
+	bool cli;		/* `dmstore snap create|rm` exec'd */
+	bool dmsetup;		/* containerd's devmapper snapshotter's dmsetup calls */
+	uint32_t dmsetup_id;	/* first thin id for the dmsetup path, clear of dmstore's */
+	const char *lvm_origin;	/* "VG/LV", a thin LV: lvcreate -s / lvremove; NULL: skip */
+	const char *self;	/* the dmstore binary, for the CLI method */
+	bench_progress_fn progress;
+};
+
+int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *opts, struct bench_report *rep);
+
+#endif

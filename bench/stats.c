@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Samples, percentiles, the clock, and timing a program run. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench/bench.h"
+#include "dms-exec.h"
+#include "dms-util.h"
+
+int bench_samples_add(struct bench_samples *s, double ms)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		double *grown = realloc(s->ms, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		s->ms = grown;
+		s->cap = cap;
+	}
+	s->ms[s->n++] = ms;
+	return 0;
+}
+
+void bench_samples_free(struct bench_samples *s)
+{
+	free(s->ms);
+	*s = (struct bench_samples){ 0 };
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double bench_percentile(const struct bench_samples *s, double p)
+{
+	_cleanup_free_ double *sorted = NULL;
+	double exact;
+	size_t rank;
+
+	if (!s->n)
+		return NAN;
+	sorted = malloc(s->n * sizeof(*sorted));
+	if (!sorted)
+		return NAN;
+	memcpy(sorted, s->ms, s->n * sizeof(*sorted));
+	qsort(sorted, s->n, sizeof(*sorted), cmp_double);
+	/* Nearest rank: ceil(p/100 * n), 1-based; p99 of 200 samples is the 198th. */
+	exact = p / 100.0 * (double)s->n;
+	rank = (size_t)exact;
+	if ((double)rank < exact)
+		rank++;
+	if (rank < 1)
+		rank = 1;
+	if (rank > s->n)
+		rank = s->n;
+	return sorted[rank - 1];
+}
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+double bench_ms_since(uint64_t t0_ns)
+{
+	return (double)(bench_now_ns() - t0_ns) / 1e6;
+}
+
+/* The last non-empty line of a program's stderr: where tools put their reason. */
+static void last_line(const char *text, char *buf, size_t len)
+{
+	const char *end = text + strlen(text), *start;
+
+	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	snprintf(buf, len, "%.*s", (int)(end - start), start);
+}
+
+int bench_exec(const char *const argv[], bool may_fail, double *ret_ms, char *err, size_t len)
+{
+	_cleanup_free_ char *out = NULL, *errtext = NULL;
+	uint64_t t0 = bench_now_ns();
+	double ms;
+	int r, status;
+
+	/* The pipes dms_exec reads are part of what any caller that captures errors pays. */
+	r = dms_exec(argv, &out, &errtext, &status);
+	ms = bench_ms_since(t0);
+	if (r < 0) {
+		snprintf(err, len, "%s: %s", argv[0], strerror(-r));
+		return r;
+	}
+	*ret_ms = ms;
+	if (status != 0 && may_fail)
+		return 1;
+	if (status != 0) {
+		char line[200];
+
+		last_line(errtext, line, sizeof(line));
+		snprintf(err, len, "%s exited %d: %s", argv[0], status, *line ? line : "(no message)");
+		return -EIO;
+	}
+	return 0;
+}
