@@ -71,6 +71,7 @@ struct unpack_job {
 	struct dms_unpack_stats stats;
 	char *errbuf;
 	size_t errlen;
+	int home_fd; /* the process's root, for the thread to step back out to */
 	int r;
 };
 
@@ -420,19 +421,31 @@ static int extract_dir(struct unpack_job *job)
 	return disk_writer_close(job, wr);
 }
 
+/*
+ * The thread steps back out of the rootfs before it ends. The kernel wakes
+ * pthread_join (clearing the thread id) before it drops the exiting thread's
+ * cwd and root, so without this the caller's umount of the rootfs races that
+ * release and fails with EBUSY.
+ */
 static void *job_thread(void *arg)
 {
 	struct unpack_job *job = arg;
 
 	job->r = job->run(job);
+	if (fchdir(job->home_fd) == 0)
+		(void)chroot(".");
 	return NULL;
 }
 
 static int job_run(struct unpack_job *job, struct dms_unpack_stats *stats)
 {
+	_cleanup_close_ int home = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	pthread_t thread;
 	int r;
 
+	if (home < 0)
+		return job_error(job, -errno, "'%s': opening /: %s", job->source, strerror(errno));
+	job->home_fd = home;
 	r = pthread_create(&thread, NULL, job_thread, job);
 	if (r)
 		return job_error(job, -r, "'%s': starting the import thread: %s", job->source, strerror(r));

@@ -71,6 +71,9 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 	(void)close(DMS_TAKE_FD(rootfd));
 	u = dms_umount(dir);
 	(void)rmdir(dir);
+	/* An entry refused for escaping the rootfs is bad input, not a permission problem of the caller's. */
+	if (r == -EPERM)
+		r = -EINVAL;
 	if (r == -ENOSPC)
 		return dms_fail(pool->ctx, r, "image '%s': %s does not fit in %" PRIu64 " bytes: import again with a larger --size",
 				row->name, source, row->size);

@@ -67,10 +67,12 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 	if (r < 0)
 		goto out;
 
+	/* Marked active from the start: one commit fewer, and a crash before activation leaves a row that pool activate or snap mount brings up. */
 	row = (struct dms_row){
 		.kind = DMS_KIND_CONTAINER,
 		.size = size,
 		.origin_id = img.id,
+		.active = true,
 		.created = (int64_t)time(NULL),
 	};
 	snprintf(row.name, sizeof(row.name), "%s", name);
@@ -87,10 +89,6 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 		if (r == 0)
 			r = dms_ext4_grow(dev, size);
-	}
-	if (r == 0) {
-		row.active = true;
-		r = dms_catalog_update(pool->cat, &row);
 	}
 	if (r < 0) {
 		int undo;
@@ -209,6 +207,9 @@ int dms_snap_umount(struct dms_pool *pool, const char *name)
 	if (r < 0)
 		return r;
 	r = find_container(pool, name, &row);
+	/* The rootfs cannot come off while volumes are mounted inside it; detaching is the user's call. */
+	if (r == 0)
+		r = dms_vol_check_unattached(pool, &row);
 	if (r == 0)
 		r = snap_unmount(pool, &row);
 	dms_change_end(pool);
@@ -220,7 +221,10 @@ int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t 
 {
 	int r;
 
-	r = snap_unmount(pool, row);
+	/* Its volumes outlive it: detached (unmounted, forgotten here), never deleted. */
+	r = dms_vol_detach_container(pool, row);
+	if (r == 0)
+		r = snap_unmount(pool, row);
 	if (r < 0)
 		return r;
 	r = dms_thin_dev_deactivate(pool, row);

@@ -24,9 +24,9 @@ check_pattern_survives_reactivation() {
 	local pool=$1 dev sum
 	dmsetup message "dmstore-$pool-pool" 0 "create_thin 0"
 	dmsetup create t-thin --table "0 $((64 * 2048)) thin $(pool_devnum "$pool") 0"
-	head -c 8M /dev/urandom > /tmp/pattern
-	sum=$(md5sum < /tmp/pattern)
-	dd if=/tmp/pattern of=/dev/mapper/t-thin bs=1M oflag=direct status=none
+	head -c 8M /dev/urandom > $T/pattern
+	sum=$(md5sum < $T/pattern)
+	dd if=$T/pattern of=/dev/mapper/t-thin bs=1M oflag=direct status=none
 	ds pool status "$pool" --json
 	[ "$(jq -r .data_used <<<"$OUT")" -ge $((8 * 1024 * 1024)) ] || fail "writes did not allocate pool blocks"
 	assert_eq "$(jq -r .device_count <<<"$OUT")" 1 "device count"

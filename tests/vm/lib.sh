@@ -13,8 +13,8 @@ fail() {
 expect() {
 	local want=$1 got=0
 	shift
-	OUT=$("$@" 2>/tmp/expect.err) || got=$?
-	ERR=$(cat /tmp/expect.err)
+	OUT=$("$@" 2>"$T/expect.err") || got=$?
+	ERR=$(cat "$T/expect.err")
 	[ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want; stderr: $ERR"
 }
 
@@ -39,9 +39,18 @@ assert_eq() {
 # last MiB of every test disk. (Lock files in the run dir live on tmpfs and
 # may appear.)
 fingerprint() {
+	local db
 	{
-		find "$DMSTORE_STATE_DIR" -printf '%p %s %m\n' 2>/dev/null | sort
-		find "$DMSTORE_STATE_DIR" -type f -exec md5sum {} + 2>/dev/null | sort
+		# SQLite's WAL and shared-memory files change under a mere reader: the catalogue is compared by content.
+		find "$DMSTORE_STATE_DIR" -not -name 'catalog.db*' -printf '%p %s %m\n' 2>/dev/null | sort
+		# A mounted filesystem writes on its own (journal, lazy init): a pool's data shows as its
+		# kernel transaction id, which every dmstore change moves, rather than the loop files' bytes.
+		find "$DMSTORE_STATE_DIR" -type f -not -name 'catalog.db*' -not -name '*.img' -exec md5sum {} + 2>/dev/null |
+			sort
+		for db in "$DMSTORE_STATE_DIR"/*/catalog.db; do
+			[ -e "$db" ] && sqlite3 "$db" .dump
+		done
+		dmsetup status 2>/dev/null | awk '$4 == "thin-pool" { print $1, $5 }' | sort
 		dmsetup table 2>/dev/null | sort
 		losetup -l -n -O NAME,BACK-FILE 2>/dev/null | sort
 		for d in $TEST_DISKS; do
@@ -83,6 +92,7 @@ pool_devnum() {
 
 teardown() {
 	local d
+	grep -o " /tmp/dmstore-test[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
 	for d in $(dmsetup ls 2>/dev/null | awk '$1 ~ /^(t-|dmstore-)/ && $1 !~ /-pool$/ { print $1 }'); do
 		dmsetup remove --retry "$d" >/dev/null 2>&1 || true
 	done
@@ -93,5 +103,53 @@ teardown() {
 		wipefs -a -q "$d" 2>/dev/null || true
 		dd if=/dev/zero of="$d" bs=1M count=1 conv=fsync status=none 2>/dev/null || true
 	done
-	rm -rf "$DMSTORE_STATE_DIR" "$DMSTORE_RUN_DIR"
+	losetup -l -n -O NAME,BACK-FILE | awk '$2 ~ /^\/tmp\/dmstore-test/ { print $1 }' | xargs -r -n1 losetup -d 2>/dev/null
+	rm -rf /tmp/dmstore-test
+}
+
+# A small rootfs: busybox, a device node, a symlink, a hardlink, a setuid file,
+# a file owned by 1234:5678 and a user xattr. Made in DIR.
+make_rootfs() {
+	local dir=$1
+	mkdir -p "$dir"/bin "$dir"/dev "$dir"/etc "$dir"/data
+	cp /bin/busybox "$dir"/bin/
+	ln -s busybox "$dir"/bin/sh
+	mknod "$dir"/dev/null c 1 3
+	echo "hello from the image" > "$dir"/etc/motd
+	ln "$dir"/etc/motd "$dir"/etc/motd.hardlink
+	echo owned > "$dir"/etc/owned && chown 1234:5678 "$dir"/etc/owned
+	cp /bin/busybox "$dir"/bin/suid && chmod 4755 "$dir"/bin/suid
+	setfattr -n user.dmstore -v kept "$dir"/etc/motd 2>/dev/null || true
+}
+
+# The thin ids in the pool's metadata, read by thin_ls from a metadata snapshot, one per line, sorted.
+kernel_thin_ids() {
+	local pool=$1 meta
+	meta=$(losetup -j "$DMSTORE_STATE_DIR/$pool/metadata.img" -O NAME -n -l | head -n 1)
+	dmsetup message "dmstore-$pool-pool" 0 reserve_metadata_snap
+	thin_ls --metadata-snap --no-headers --format DEV "$meta" | tr -d ' ' | sort -n
+	dmsetup message "dmstore-$pool-pool" 0 release_metadata_snap
+}
+
+catalog_thin_ids() {
+	sqlite3 "$DMSTORE_STATE_DIR/$1/catalog.db" 'SELECT thin_id FROM devices ORDER BY thin_id'
+}
+
+# The kernel and the catalogue agree on the thin ids, no intent is open, and
+# every dm device of the pool belongs to a catalogue row.
+assert_consistent() {
+	local pool=$1 k c open devs rows
+	k=$(kernel_thin_ids "$pool" | tr '\n' ' ')
+	c=$(catalog_thin_ids "$pool" | tr '\n' ' ')
+	assert_eq "$k" "$c" "kernel thin ids vs catalogue"
+	open=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" 'SELECT count(*) FROM devices WHERE pending_txn IS NOT NULL OR state != 2')
+	assert_eq "$open" 0 "unfinished catalogue rows"
+	devs=$(dmsetup ls | awk -v p="dmstore-$pool-" 'index($1, p) == 1 && $1 != p "pool" { print $1 }' | sort | tr '\n' ' ')
+	rows=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'dmstore-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END END || '-' || name FROM devices WHERE active = 1" | sort | tr '\n' ' ')
+	for d in $devs; do
+		case " $rows " in
+		*" $d "*) ;;
+		*) fail "dm device $d has no active catalogue row (rows: $rows)" ;;
+		esac
+	done
 }

@@ -1,0 +1,243 @@
+# Images, container snapshots, the catalogue and crash recovery, on the real dm-thin target.
+
+# A pool with an imported image "base": the starting point of most cases.
+pool_with_image() {
+	make_rootfs $T/rootfs
+	tar -C $T/rootfs --xattrs -czf $T/rootfs.tgz .
+	ds pool create p --loop --data-size 2G --metadata-size 64M
+	ds image import base $T/rootfs.tgz --size 128M
+}
+
+test_import_keeps_the_rootfs() {
+	pool_with_image
+	ds image inspect base --json
+	assert_eq "$(jq -r .state <<<"$OUT")" ready "state"
+	[ "$(jq -r .entries <<<"$OUT")" -ge 10 ] || fail "too few entries: $OUT"
+	ds snap create c --image base
+	ds snap mount c
+	m=$OUT
+	assert_eq "$(cat "$m/etc/motd")" "hello from the image" "file content"
+	assert_eq "$(stat -c %u:%g "$m/etc/owned")" 1234:5678 "ownership"
+	assert_eq "$(stat -c %a "$m/bin/suid")" 4755 "setuid mode"
+	assert_eq "$(stat -c %t:%T "$m/dev/null")" 1:3 "device node"
+	assert_eq "$(readlink "$m/bin/sh")" busybox "symlink"
+	assert_eq "$(stat -c %i "$m/etc/motd")" "$(stat -c %i "$m/etc/motd.hardlink")" "hardlink"
+	if getfattr -n user.dmstore $T/rootfs/etc/motd >/dev/null 2>&1; then
+		assert_eq "$(getfattr --only-values -n user.dmstore "$m/etc/motd")" kept "xattr"
+	fi
+	# The image's base stays inactive after import.
+	dmsetup info dmstore-p-img-base >/dev/null 2>&1 && fail "image base left active"
+	# Its filesystem is clean.
+	ds snap umount c
+	e2fsck -fn /dev/mapper/dmstore-p-ctr-c >/dev/null || fail "container filesystem not clean"
+	assert_consistent p
+}
+
+test_twenty_containers_keep_their_data() {
+	pool_with_image
+	for i in $(seq 1 20); do
+		ds snap create "c$i" --image base
+		ds snap mount "c$i"
+		head -c 1M /dev/urandom > "$OUT/data"
+		md5sum < "$OUT/data" > "$T/sum.c$i"
+		echo "c$i" > "$OUT/name"
+	done
+	ds snap ls --json
+	assert_eq "$(jq length <<<"$OUT")" 20 "containers listed"
+	[ "$(jq '[.[].used] | min' <<<"$OUT")" -gt 0 ] || fail "used not reported"
+	for i in $(seq 2 2 20); do
+		id=$(sqlite3 "$DMSTORE_STATE_DIR/p/catalog.db" "SELECT thin_id FROM devices WHERE name = 'c$i'")
+		ds snap rm "c$i"
+		dmsetup info "dmstore-p-ctr-c$i" >/dev/null 2>&1 && fail "c$i left a dm device"
+		kernel_thin_ids p | grep -qx "$id" && fail "c$i left thin id $id in the kernel"
+		[ ! -e "$DMSTORE_STATE_DIR/p/mnt/c$i" ] || fail "c$i left its mount point"
+	done
+	for i in $(seq 1 2 20); do
+		m=$DMSTORE_STATE_DIR/p/mnt/c$i
+		assert_eq "$(md5sum < "$m/data")" "$(cat "$T/sum.c$i")" "c$i data"
+		assert_eq "$(cat "$m/name")" "c$i" "c$i name file"
+		[ ! -e "$m/../c2/data" ] || true
+	done
+	ds snap ls --json
+	assert_eq "$(jq length <<<"$OUT")" 10 "containers left"
+	assert_consistent p
+	# Removed containers gave their blocks back: the pool's data use fell.
+	ds pool status p --json
+	[ "$(jq -r .data_used <<<"$OUT")" -lt $((20 * 1024 * 1024 + 64 * 1024 * 1024)) ] || fail "blocks not returned"
+}
+
+test_container_larger_than_its_image() {
+	pool_with_image
+	ds snap create big --image base --size 512M
+	ds snap mount big
+	size_kb=$(df -k --output=size "$OUT" | tail -n 1)
+	[ "$size_kb" -gt $((400 * 1024)) ] || fail "filesystem not grown: ${size_kb}K"
+	bad_input 1 "at least its image's" "$DMSTORE" snap create small --image base --size 64M
+}
+
+test_image_rm_refused_while_used() {
+	pool_with_image
+	ds snap create c1 --image base
+	bad_input 4 "image 'base' is used by 1 container(s), 'c1' first" "$DMSTORE" image rm base
+	ds image rm base --force
+	dmsetup info dmstore-p-ctr-c1 >/dev/null 2>&1 && fail "container left after image rm --force"
+	ds image ls --json
+	assert_eq "$(jq length <<<"$OUT")" 0 "images left"
+	assert_consistent p
+}
+
+test_empty_image_and_malicious_tarball() {
+	ds pool create p --loop --data-size 1G --metadata-size 64M
+	ds image create empty --size 64M
+	ds snap create e --image empty
+	ds snap mount e
+	[ -d "$OUT/lost+found" ] || fail "no lost+found in an empty image"
+	# A tarball with an entry escaping the rootfs fails naming the entry, and leaves no image behind.
+	mkdir -p $T/evil && echo x > $T/evil/escape
+	tar -C $T/evil -cf $T/evil.tar --transform 's|^escape$|../escape|' escape
+	expect 1 "$DMSTORE" image import evil $T/evil.tar --size 64M
+	assert_contains "$ERR" "../escape"
+	ds image ls --json
+	assert_eq "$(jq -r '[.[].name] | join(",")' <<<"$OUT")" empty "images after a failed import"
+	assert_consistent p
+}
+
+test_bad_input_changes_nothing() {
+	pool_with_image
+	ds snap create c1 --image base
+	bad_input 3 "image 'nope' does not exist" "$DMSTORE" snap create c2 --image nope
+	bad_input 4 "container 'c1' already exists" "$DMSTORE" snap create c1 --image base
+	bad_input 4 "image 'base' already exists" "$DMSTORE" image create base --size 64M
+	bad_input 2 "invalid container name 'a/b'" "$DMSTORE" snap create a/b --image base
+	bad_input 2 "invalid container name '..'" "$DMSTORE" snap rm ..
+	bad_input 2 "invalid image name" "$DMSTORE" image create "-x" --size 64M
+	bad_input 2 "--image IMG is required" "$DMSTORE" snap create c3
+	bad_input 2 "invalid size" "$DMSTORE" image create i2 --size 10Q
+	bad_input 3 "container 'ghost' does not exist" "$DMSTORE" snap rm ghost
+	bad_input 3 "image 'ghost' does not exist" "$DMSTORE" image rm ghost
+	bad_input 3 "source '/nonexistent'" "$DMSTORE" image import i3 /nonexistent
+	bad_input 3 "pool 'q' does not exist" "$DMSTORE" snap ls --pool q
+	bad_input 5 "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$DMSTORE" snap create c4 --image base
+}
+
+test_free_space_floor() {
+	make_rootfs $T/rootfs
+	ds pool create p --loop --data-size 128M --metadata-size 16M
+	ds image import base $T/rootfs --size 256M
+	ds snap create filler --image base
+	ds snap mount filler
+	# Fill the pool past 90% through the container; the write itself may fail once the pool is full.
+	dd if=/dev/urandom of="$OUT/fill" bs=1M count=120 conv=fsync status=none 2>/dev/null || true
+	ds pool status p --json
+	used=$(jq -r .data_used <<<"$OUT") total=$(jq -r .data_total <<<"$OUT")
+	[ $((used * 100)) -gt $((total * 90)) ] || fail "pool not past 90%: $used of $total"
+	bad_input 1 "below the 10% floor" "$DMSTORE" snap create c2 --image base
+	assert_contains "$ERR" "data free"
+}
+
+test_crash_points_snap_create() {
+	pool_with_image
+	for step in after-intent after-kernel after-txn after-commit after-activate; do
+		expect 137 env DMSTORE_CRASH_AT="snap-create:$step" "$DMSTORE" snap create "c-$step" --image base
+		ds pool recover p
+		assert_consistent p
+		ds snap ls --json
+		case $step in
+		after-intent | after-kernel)
+			assert_eq "$(jq --arg n "c-$step" '[.[] | select(.name == $n)] | length' <<<"$OUT")" 0 "rolled back at $step"
+			ds snap create "c-$step" --image base ;;
+		*)
+			assert_eq "$(jq --arg n "c-$step" '[.[] | select(.name == $n)] | length' <<<"$OUT")" 1 "rolled forward at $step" ;;
+		esac
+		# Whatever the crash left, the container can be used and removed.
+		ds snap mount "c-$step"
+		ds snap rm "c-$step"
+		assert_consistent p
+	done
+}
+
+test_crash_points_snap_rm() {
+	pool_with_image
+	for step in after-deactivate after-intent after-kernel after-txn; do
+		ds snap create "c-$step" --image base
+		ds snap mount "c-$step"
+		expect 137 env DMSTORE_CRASH_AT="snap-rm:$step" "$DMSTORE" snap rm "c-$step"
+		# Here the next change recovers on its own: no explicit recover.
+		ds snap create "next-$step" --image base
+		assert_consistent p
+		ds snap ls --json
+		n=$(jq --arg n "c-$step" '[.[] | select(.name == $n)] | length' <<<"$OUT")
+		case $step in
+		after-deactivate)
+			assert_eq "$n" 1 "a deactivated container is still there"
+			ds snap rm "c-$step" ;;
+		*)
+			assert_eq "$n" 0 "the delete was finished at $step" ;;
+		esac
+		ds snap rm "next-$step"
+		assert_consistent p
+	done
+}
+
+test_crash_points_image_import() {
+	make_rootfs $T/rootfs
+	ds pool create p --loop --data-size 1G --metadata-size 64M
+	for step in after-intent after-kernel after-txn after-format after-unpack; do
+		expect 137 env DMSTORE_CRASH_AT="image-import:$step" "$DMSTORE" image import img $T/rootfs --size 64M
+		ds pool recover p
+		assert_consistent p
+		ds image ls --json
+		assert_eq "$(jq length <<<"$OUT")" 0 "a crashed import leaves no image ($step)"
+		dmsetup info dmstore-p-img-img >/dev/null 2>&1 && fail "image device left active ($step)"
+		grep -q "$DMSTORE_STATE_DIR/p/mnt" /proc/mounts && fail "import mount left behind ($step)"
+		true
+	done
+	ds image import img $T/rootfs --size 64M
+	assert_consistent p
+}
+
+test_crash_points_image_rm() {
+	pool_with_image
+	for step in after-intent after-kernel after-txn; do
+		ds image create "i-$step" --size 64M
+		expect 137 env DMSTORE_CRASH_AT="image-rm:$step" "$DMSTORE" image rm "i-$step"
+		ds pool recover p
+		assert_consistent p
+		ds image ls --json
+		assert_eq "$(jq --arg n "i-$step" '[.[] | select(.name == $n)] | length' <<<"$OUT")" 0 "image removed ($step)"
+	done
+}
+
+test_two_processes_at_once() {
+	pool_with_image
+	worker() {
+		for i in $(seq 1 8); do
+			"$DMSTORE" snap create "$1-$i" --image base >/dev/null || return 1
+			"$DMSTORE" snap mount "$1-$i" >/dev/null || return 1
+			if [ $((i % 2)) -eq 0 ]; then "$DMSTORE" snap rm "$1-$((i - 1))" >/dev/null || return 1; fi
+		done
+	}
+	worker a & pa=$!
+	worker b & pb=$!
+	wait $pa || fail "worker a failed"
+	wait $pb || fail "worker b failed"
+	ds snap ls --json
+	assert_eq "$(jq length <<<"$OUT")" 8 "containers left by two workers"
+	assert_consistent p
+}
+
+test_pool_deactivate_and_activate_keep_containers() {
+	pool_with_image
+	ds snap create c1 --image base
+	ds snap mount c1
+	echo kept > "$OUT/file"
+	bad_input 4 "is in use" "$DMSTORE" pool deactivate p
+	ds snap umount c1
+	ds pool deactivate p
+	dmsetup info dmstore-p-ctr-c1 >/dev/null 2>&1 && fail "container active after pool deactivate"
+	ds pool activate p
+	dmsetup info dmstore-p-ctr-c1 >/dev/null || fail "container not restored by pool activate"
+	ds snap mount c1
+	assert_eq "$(cat "$OUT/file")" kept "data across deactivate/activate"
+	assert_consistent p
+}
