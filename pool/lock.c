@@ -12,7 +12,7 @@
 #include "dms-util.h"
 #include "pool/internal.h"
 
-int dms_pool_lock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
+static int lock_file(const struct dms_ctx *ctx, const char *name, int how, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
 	char path[PATH_MAX];
@@ -24,9 +24,19 @@ int dms_pool_lock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, LOCK_EX) < 0)
+	while (flock(fd, how) < 0)
 		if (errno != EINTR)
-			return -errno;
+			return errno == EWOULDBLOCK ? -EBUSY : -errno;
 	*ret_fd = DMS_TAKE_FD(fd);
 	return 0;
+}
+
+int dms_pool_lock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
+{
+	return lock_file(ctx, name, LOCK_EX, ret_fd);
+}
+
+int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
+{
+	return lock_file(ctx, name, LOCK_EX | LOCK_NB, ret_fd);
 }

@@ -118,11 +118,15 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 		live_backing(st.dm_name, &st);
 	}
 
-	/* Reading the thin ids holds a metadata snapshot: only one may exist, so this takes the pool lock. */
+	/*
+	 * Reading the thin ids holds a metadata snapshot, of which only one may
+	 * exist, so it needs the pool lock; status does not wait for a long
+	 * change (an import) to get it, and reports the count as unknown.
+	 */
 	{
 		_cleanup_close_ int lock = -1;
 
-		if (dms_pool_lock(ctx, name, &lock) == 0 && dms_pool_thin_ids(ctx, &cfg, &ids, &n_ids) == 0)
+		if (dms_pool_trylock(ctx, name, &lock) == 0 && dms_pool_thin_ids(ctx, &cfg, &ids, &n_ids) == 0)
 			st.device_count = (long)n_ids;
 	}
 	*ret_status = st;
