@@ -103,7 +103,8 @@ struct bench_snap_opts {
 	const char *pool;	/* NULL: the only pool */
 	const char *image;	/* NULL: an empty image made for the run and removed after */
 	uint64_t image_size;	/* for the image made for the run */
-	unsigned iterations;	/* create+remove pairs per method and population */
+	unsigned iterations;	/* create+remove pairs in process, per phase */
+	unsigned exec_iterations; /* pairs per exec'd method (CLI, dmsetup, LVM) */
 	unsigned warmup;	/* untimed pairs per method first */
 	unsigned small;		/* containers kept in the pool while the methods are compared */
 	unsigned large;		/* the library is measured again with this many; 0: skip */

@@ -29,6 +29,7 @@
 
 #define FILL_FMT "bench-fill-%05u"
 #define STEPS_MAX 3
+#define METHODS_MAX 4
 
 struct snap_bench;
 
@@ -283,19 +284,35 @@ drop:
 	return 0;
 }
 
-static int run_methods(struct snap_bench *b, struct method *ms, size_t n, unsigned pairs, bool timed,
-		       const char *what)
+/*
+ * One phase: each method does its PAIRS create+remove pairs, spread evenly over
+ * the rounds so that methods with fewer pairs still take turns with the others
+ * throughout (round k brings every method to ceil((k+1) * pairs / rounds)).
+ */
+static int run_phase(struct snap_bench *b, struct method *ms, size_t n, const unsigned *pairs, bool timed,
+		     const char *what)
 {
+	unsigned rounds = 0, done[METHODS_MAX];
 	int r;
 
-	for (size_t k = 0; k < n; k++)
+	if (n > METHODS_MAX)
+		return -EINVAL;
+	for (size_t k = 0; k < n; k++) {
 		ms[k].timed = timed;
-	for (unsigned it = 0; it < pairs; it++) {
-		for (size_t k = 0; k < n; k++)
-			if (ms[k].enabled && (r = pair(b, &ms[k])) < 0)
-				return r;
-		if ((it + 1) % 25 == 0 || it + 1 == pairs)
-			progress(b, "%s: %u/%u rounds with %u containers in the pool", what, it + 1, pairs, b->fillers);
+		done[k] = 0;
+		if (ms[k].enabled && pairs[k] > rounds)
+			rounds = pairs[k];
+	}
+	for (unsigned it = 0; it < rounds; it++) {
+		for (size_t k = 0; k < n; k++) {
+			unsigned want = (unsigned)(((uint64_t)(it + 1) * pairs[k] + rounds - 1) / rounds);
+
+			for (; ms[k].enabled && done[k] < want; done[k]++)
+				if ((r = pair(b, &ms[k])) < 0)
+					return r;
+		}
+		if ((it + 1) % 25 == 0 || it + 1 == rounds)
+			progress(b, "%s: %u/%u rounds with %u containers in the pool", what, it + 1, rounds, b->fillers);
 	}
 	return 0;
 }
@@ -322,13 +339,13 @@ static int fill_to(struct snap_bench *b, unsigned n)
 	return 0;
 }
 
-static int drain(struct snap_bench *b)
+static int drain_to(struct snap_bench *b, unsigned n)
 {
 	char name[DMS_NAME_MAX + 1];
 	uint64_t t0;
 	int r;
 
-	while (b->fillers > 0) {
+	while (b->fillers > n) {
 		snprintf(name, sizeof(name), FILL_FMT, b->fillers - 1);
 		t0 = bench_now_ns();
 		r = dms_snap_remove(b->pool, name);
@@ -336,7 +353,7 @@ static int drain(struct snap_bench *b)
 			return r;
 		(void)bench_samples_add(&b->drain_s, bench_ms_since(t0));
 		b->fillers--;
-		if (b->fillers % 100 == 0 && b->fillers)
+		if (b->fillers % 100 == 0 && b->fillers > n)
 			progress(b, "emptying the pool: %u containers", b->fillers);
 	}
 	return 0;
@@ -472,7 +489,12 @@ int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *o, struct 
 		[LVM] = { .label = "LVM (lvcreate -s / lvremove)", .create = lvm_create, .remove = lvm_remove,
 			  .enabled = o->lvm_origin != NULL },
 	};
-	struct method large = { .label = "dmstore (library)", .create = lib_create, .remove = lib_remove, .enabled = true };
+	struct method alone[3] = {
+		{ .label = "dmstore (library), alone", .create = lib_create, .remove = lib_remove, .enabled = true },
+		{ .label = "dmstore (library), alone", .create = lib_create, .remove = lib_remove, .enabled = true },
+		{ .label = "dmstore (library), alone, again", .create = lib_create, .remove = lib_remove, .enabled = true },
+	};
+	unsigned pairs[N_METHODS];
 	struct snap_bench b = { .ctx = ctx, .o = o };
 	struct bench_samples baseline = { 0 };
 	json_object *samples = json_object_new_object();
@@ -484,8 +506,9 @@ int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *o, struct 
 	if (r < 0)
 		goto out;
 	snprintf(rep->title, sizeof(rep->title),
-		 "dmstore bench snap: pool '%s', image '%s' (%" PRIu64 " MiB, thin id %" PRIu32 "), %u rounds of create+remove per method, %u warm-up",
-		 b.pool_name, b.image, (uint64_t)(b.image_size / DMS_MIB), b.image_thin_id, o->iterations, o->warmup);
+		 "dmstore bench snap: pool '%s', image '%s' (%" PRIu64 " MiB, thin id %" PRIu32 "), create+remove pairs: %u in process, %u per exec'd method, %u warm-up",
+		 b.pool_name, b.image, (uint64_t)(b.image_size / DMS_MIB), b.image_thin_id, o->iterations,
+		 o->exec_iterations, o->warmup);
 
 	progress(&b, "timing a bare exec (dmsetup version) for reference");
 	if (exec_baseline(&baseline, err, sizeof(err)) < 0)
@@ -495,19 +518,39 @@ int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *o, struct 
 	r = fill_to(&b, o->small);
 	if (r < 0)
 		goto out_clean;
-	r = run_methods(&b, ms, N_METHODS, o->warmup, false, "warm-up");
+	for (int k = 0; k < N_METHODS; k++)
+		pairs[k] = o->warmup;
+	r = run_phase(&b, ms, N_METHODS, pairs, false, "warm-up");
+	for (int k = 0; k < N_METHODS; k++)
+		pairs[k] = k == LIB ? o->iterations : o->exec_iterations;
 	if (r == 0)
-		r = run_methods(&b, ms, N_METHODS, o->iterations, true, "compare");
+		r = run_phase(&b, ms, N_METHODS, pairs, true, "compare");
 	if (r < 0)
 		goto out_clean;
 
+	/*
+	 * Scale: the library alone with SMALL containers, with LARGE, and with SMALL
+	 * again after emptying the pool back, so the runs differ in the pool's
+	 * population only, and a drift over time shows as the two SMALL runs differing.
+	 */
 	if (o->large > o->small) {
-		progress(&b, "filling the pool to %u containers", o->large);
-		r = fill_to(&b, o->large);
+		r = run_phase(&b, &alone[0], 1, &o->warmup, false, "warm-up, dmstore alone");
 		if (r == 0)
-			r = run_methods(&b, &large, 1, o->warmup, false, "warm-up at scale");
+			r = run_phase(&b, &alone[0], 1, &o->iterations, true, "dmstore alone");
+		if (r == 0) {
+			progress(&b, "filling the pool to %u containers", o->large);
+			r = fill_to(&b, o->large);
+		}
 		if (r == 0)
-			r = run_methods(&b, &large, 1, o->iterations, true, "scale");
+			r = run_phase(&b, &alone[1], 1, &o->warmup, false, "warm-up, dmstore alone at scale");
+		if (r == 0)
+			r = run_phase(&b, &alone[1], 1, &o->iterations, true, "dmstore alone at scale");
+		if (r == 0) {
+			progress(&b, "emptying the pool to %u containers", o->small);
+			r = drain_to(&b, o->small);
+		}
+		if (r == 0)
+			r = run_phase(&b, &alone[2], 1, &o->iterations, true, "dmstore alone again");
 		if (r < 0)
 			goto out_clean;
 	}
@@ -517,9 +560,13 @@ int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *o, struct 
 		if (ms[k].enabled || *ms[k].error)
 			add_rows(rep, &ms[k], o->small);
 	if (o->large > o->small) {
-		add_rows(rep, &large, o->large);
+		add_rows(rep, &alone[0], o->small);
+		add_rows(rep, &alone[1], o->large);
+		add_rows(rep, &alone[2], o->small);
 		snprintf(what, sizeof(what), "%s, filling %u->%u", ms[LIB].label, o->small, o->large);
 		bench_report_row(rep, what, "create", 0, &b.fill_s);
+		snprintf(what, sizeof(what), "%s, emptying %u->%u", ms[LIB].label, o->large, o->small);
+		bench_report_row(rep, what, "remove", 0, &b.drain_s);
 	}
 
 	if (o->lvm_origin)
@@ -533,17 +580,23 @@ int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *o, struct 
 	if (o->large > o->small) {
 		static const double pcts[] = { 50, 99 };
 
+		/* Against the faster of the two runs with SMALL containers: the stricter reading. */
 		for (int op = 0; op < 2; op++)
 			for (int p = 0; p < 2; p++) {
-				snprintf(what, sizeof(what), "dmstore (library) %s p%.0f at %u containers / at %u",
+				double at_large = bench_percentile(op ? &alone[1].remove_s : &alone[1].create_s, pcts[p]);
+				double before = bench_percentile(op ? &alone[0].remove_s : &alone[0].create_s, pcts[p]);
+				double after = bench_percentile(op ? &alone[2].remove_s : &alone[2].create_s, pcts[p]);
+
+				snprintf(what, sizeof(what), "dmstore (library) alone %s p%.0f at %u containers / at %u",
 					 op ? "remove" : "create", pcts[p], o->large, o->small);
-				bench_report_check(rep, what,
-						   bench_percentile(op ? &large.remove_s : &large.create_s, pcts[p]),
-						   bench_percentile(op ? &ms[LIB].remove_s : &ms[LIB].create_s, pcts[p]),
-						   false, 1.5);
+				bench_report_check(rep, what, at_large, before < after ? before : after, false, 1.5);
 			}
 	}
-	bench_report_note(rep, "methods take turns, one create+remove each, %u containers of image '%s' staying in the pool throughout", o->small, b.image);
+	bench_report_note(rep, "compare: the methods take turns (%u pairs for dmstore (library), %u for each exec'd method, spread evenly), %u containers of image '%s' staying in the pool throughout",
+			  o->iterations, o->exec_iterations, o->small, b.image);
+	if (o->large > o->small)
+		bench_report_note(rep, "scale: dmstore (library) alone, %u pairs each with %u, %u and again %u containers in the pool; the checks divide by the faster run with %u",
+				  o->iterations, o->small, o->large, o->small, o->small);
 	if (o->dmsetup)
 		bench_report_note(rep, "containerd path: the dmsetup calls of snapshots/devmapper/pool_device.go (info, [suspend,] message create_snap, create; info, remove --retry --force, message delete), thin ids from %" PRIu32 "; its bolt metadata commits (about 5 per create) are not reproduced", o->dmsetup_id);
 	bench_report_note(rep, "every exec'd method pays process start-up: see the reference row");
@@ -556,15 +609,20 @@ int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *o, struct 
 		snprintf(key, sizeof(key), "%s remove", ms[k].label);
 		add_samples(samples, key, &ms[k].remove_s);
 	}
-	add_samples(samples, "dmstore (library) create at scale", &large.create_s);
-	add_samples(samples, "dmstore (library) remove at scale", &large.remove_s);
+	add_samples(samples, "dmstore (library) alone create", &alone[0].create_s);
+	add_samples(samples, "dmstore (library) alone remove", &alone[0].remove_s);
+	add_samples(samples, "dmstore (library) alone create at scale", &alone[1].create_s);
+	add_samples(samples, "dmstore (library) alone remove at scale", &alone[1].remove_s);
+	add_samples(samples, "dmstore (library) alone create again", &alone[2].create_s);
+	add_samples(samples, "dmstore (library) alone remove again", &alone[2].remove_s);
 	add_samples(samples, "dmstore (library) create while filling", &b.fill_s);
+	add_samples(samples, "dmstore (library) remove while emptying", &b.drain_s);
 	rep->extra = json_object_new_object();
 	json_object_object_add(rep->extra, "samples_ms", json_object_get(samples));
 
 out_clean:
 	progress(&b, "removing the %u containers the benchmark made", b.fillers);
-	cleanup = drain(&b);
+	cleanup = drain_to(&b, 0);
 	if (b.made_image) {
 		int rr = dms_image_remove(b.pool, b.image, false);
 
@@ -572,8 +630,6 @@ out_clean:
 	}
 	if (r == 0 && cleanup < 0)
 		r = cleanup;
-	if (b.drain_s.n && rep->extra)
-		add_samples(rep->extra, "dmstore (library) remove while emptying", &b.drain_s);
 out:
 	rep->seconds = bench_ms_since(t0) / 1000.0;
 	if (r < 0)
@@ -581,7 +637,8 @@ out:
 	json_object_put(samples);
 	for (int k = 0; k < N_METHODS; k++)
 		free_method(&ms[k]);
-	free_method(&large);
+	for (int k = 0; k < 3; k++)
+		free_method(&alone[k]);
 	bench_samples_free(&baseline);
 	bench_samples_free(&b.fill_s);
 	bench_samples_free(&b.drain_s);

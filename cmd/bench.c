@@ -84,7 +84,7 @@ static int finish(struct bench_report *rep, int r, bool json, const char *output
 }
 
 enum {
-	OPT_POOL = 256, OPT_JSON, OPT_ITER, OPT_WARMUP, OPT_IMAGE, OPT_IMAGE_SIZE, OPT_CONTAINERS, OPT_SCALE,
+	OPT_POOL = 256, OPT_JSON, OPT_ITER, OPT_EXEC_ITER, OPT_WARMUP, OPT_IMAGE, OPT_IMAGE_SIZE, OPT_CONTAINERS, OPT_SCALE,
 	OPT_LVM, OPT_NO_CLI, OPT_NO_DMSETUP, OPT_DMSETUP_ID, OPT_OUTPUT, OPT_HELP,
 };
 
@@ -92,15 +92,16 @@ static int bench_snap(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
 		"usage: dmstore bench snap [--pool POOL] [options]\n\n"
-		"Times a container snapshot's create+activate and its removal, ITERATIONS times each, by:\n"
+		"Times a container snapshot's create+activate and its removal in pairs, by:\n"
 		"dms_snap_create/dms_snap_remove in this process; `dmstore snap create|rm` exec'd; the\n"
 		"dmsetup programs containerd's devmapper snapshotter runs, on the same pool; and, with\n"
 		"--lvm, lvcreate -s / lvremove on an LVM thin pool. The methods take turns while\n"
-		"--containers containers stay in the pool; then the pool is filled to --scale containers\n"
-		"and dmstore is timed again.\n\n"
+		"--containers containers stay in the pool. Then dmstore is timed alone, with\n"
+		"--containers and, after filling the pool, with --scale containers.\n\n"
 		"  --image IMG          snapshot IMG (default: make an empty image for the run)\n"
 		"  --image-size SIZE    size of the image made for the run (default 10G)\n"
-		"  --iterations N       create+remove pairs per method (default 200)\n"
+		"  --iterations N       create+remove pairs by the library, per phase (default 200)\n"
+		"  --exec-iterations N  pairs per exec'd method: CLI, dmsetup, LVM (default: --iterations)\n"
 		"  --warmup N           untimed pairs per method first (default 3)\n"
 		"  --containers N       containers kept in the pool while comparing (default 10)\n"
 		"  --scale N            containers in the pool for the second dmstore run (default 1000; 0: skip)\n"
@@ -114,6 +115,7 @@ static int bench_snap(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "pool", required_argument, NULL, OPT_POOL },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "iterations", required_argument, NULL, OPT_ITER },
+		{ "exec-iterations", required_argument, NULL, OPT_EXEC_ITER },
 		{ "warmup", required_argument, NULL, OPT_WARMUP },
 		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "image-size", required_argument, NULL, OPT_IMAGE_SIZE },
@@ -142,7 +144,7 @@ static int bench_snap(int argc, char **argv, struct cmd_ctx *ctx)
 	struct bench_report rep = { 0 };
 	char self[PATH_MAX];
 	const char *output = NULL;
-	bool json = false;
+	bool json = false, exec_iterations_set = false;
 	unsigned id;
 	ssize_t n;
 	int opt, r;
@@ -167,6 +169,11 @@ static int bench_snap(int argc, char **argv, struct cmd_ctx *ctx)
 		case OPT_ITER:
 			if (parse_uint("--iterations", optarg, 1000000, &o.iterations))
 				return EXIT_USAGE;
+			break;
+		case OPT_EXEC_ITER:
+			if (parse_uint("--exec-iterations", optarg, 1000000, &o.exec_iterations))
+				return EXIT_USAGE;
+			exec_iterations_set = true;
 			break;
 		case OPT_WARMUP:
 			if (parse_uint("--warmup", optarg, 1000, &o.warmup))
@@ -216,10 +223,13 @@ static int bench_snap(int argc, char **argv, struct cmd_ctx *ctx)
 		return usage_error("bench snap: invalid pool name '%s'", o.pool);
 	if (o.image && !dms_name_valid(o.image))
 		return usage_error("bench snap: invalid image name '%s'", o.image);
-	if (o.iterations == 0)
-		return usage_error("bench snap: --iterations must be more than 0");
-	if (o.dmsetup_id + o.iterations + o.warmup > (1U << 24) - 1)
-		return usage_error("bench snap: --dmsetup-id leaves no room for %u thin ids", o.iterations + o.warmup);
+	if (!exec_iterations_set)
+		o.exec_iterations = o.iterations;
+	if (o.iterations == 0 || o.exec_iterations == 0)
+		return usage_error("bench snap: --iterations and --exec-iterations must be more than 0");
+	if (o.dmsetup_id + o.exec_iterations + 2 * o.warmup > (1U << 24) - 1)
+		return usage_error("bench snap: --dmsetup-id leaves no room for %u thin ids",
+				   o.exec_iterations + 2 * o.warmup);
 	if (require_root("bench snap"))
 		return EXIT_PERM;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
