@@ -110,7 +110,7 @@ test_bad_input_changes_nothing() {
 	bad_input 4 "image 'base' already exists" "$DMSTORE" image create base --size 64M
 	bad_input 2 "invalid container name 'a/b'" "$DMSTORE" snap create a/b --image base
 	bad_input 2 "invalid container name '..'" "$DMSTORE" snap rm ..
-	bad_input 2 "invalid image name" "$DMSTORE" image create "-x" --size 64M
+	bad_input 2 "invalid image name 'a b'" "$DMSTORE" image create "a b" --size 64M
 	bad_input 2 "--image IMG is required" "$DMSTORE" snap create c3
 	bad_input 2 "invalid size" "$DMSTORE" image create i2 --size 10Q
 	bad_input 3 "container 'ghost' does not exist" "$DMSTORE" snap rm ghost
