@@ -72,6 +72,7 @@ int cmd_done(struct cmd_ctx *ctx, struct cmd_args *a, int code);
 int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_image(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_snap(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_vol(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_bench(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -12,7 +12,8 @@ static const struct cmd groups[] = {
 	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, recover, rm" },
 	{ "image", cmd_image, "images: one base device each; create, import, ls, inspect, rm" },
 	{ "snap", cmd_snap, "containers: a thin snapshot each; create, mount, umount, rm, ls, inspect" },
-	{ "bench", cmd_bench, "benchmarks: snap (create/remove vs dmsetup and LVM)" },
+	{ "vol", cmd_vol, "volumes: create, ls, inspect, attach, detach, mount, umount, rm, snapshot, grow" },
+	{ "bench", cmd_bench, "benchmarks: snap (create/remove vs dmsetup and LVM), vol-create (vs mkfs.ext4)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -28,6 +28,19 @@ static const char *const migrations[] = {
 	"  meta TEXT NOT NULL DEFAULT '{}',"
 	"  UNIQUE (kind, name));"
 	"CREATE INDEX devices_origin ON devices(origin_id);",
+	/*
+	 * 2: where volumes are mounted inside containers. The foreign keys are the
+	 * guard: neither a volume nor a container row can go while the catalogue
+	 * still says one is mounted in the other.
+	 */
+	"CREATE TABLE attachments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  volume_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  container_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  path TEXT NOT NULL CHECK (path <> ''),"
+	"  read_only INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (volume_id, container_id));"
+	"CREATE INDEX attachments_container ON attachments(container_id);",
 };
 
 struct dms_catalog {
@@ -430,4 +443,130 @@ const char *dms_kind_name(enum dms_kind kind)
 		return "vol";
 	}
 	return "?";
+}
+
+/* Attachments: one row per volume mounted in a container, with both names joined in. */
+#define ATTACH_COLUMNS                                                                               \
+	"a.id, a.volume_id, a.container_id, a.path, a.read_only, v.name, c.name FROM attachments a" \
+	" JOIN devices v ON v.id = a.volume_id JOIN devices c ON c.id = a.container_id"
+
+static void read_attachment(sqlite3_stmt *s, struct dms_attachment *a)
+{
+	*a = (struct dms_attachment){
+		.id = sqlite3_column_int64(s, 0),
+		.volume_id = sqlite3_column_int64(s, 1),
+		.container_id = sqlite3_column_int64(s, 2),
+		.read_only = sqlite3_column_int(s, 4) != 0,
+	};
+	snprintf(a->path, sizeof(a->path), "%s", (const char *)sqlite3_column_text(s, 3));
+	snprintf(a->volume, sizeof(a->volume), "%s", (const char *)sqlite3_column_text(s, 5));
+	snprintf(a->container, sizeof(a->container), "%s", (const char *)sqlite3_column_text(s, 6));
+}
+
+int dms_catalog_attach_insert(struct dms_catalog *cat, struct dms_attachment *a)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "INSERT INTO attachments (volume_id, container_id, path, read_only) VALUES (?, ?, ?, ?)",
+			&s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, a->volume_id);
+	sqlite3_bind_int64(s, 2, a->container_id);
+	sqlite3_bind_text(s, 3, a->path, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, a->read_only);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	a->id = sqlite3_last_insert_rowid(cat->db);
+	return 0;
+}
+
+int dms_catalog_attach_delete(struct dms_catalog *cat, int64_t id)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "DELETE FROM attachments WHERE id = ?", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+}
+
+int dms_catalog_attach_find(struct dms_catalog *cat, int64_t volume_id, int64_t container_id,
+			    struct dms_attachment *ret_a)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc, r = prepare(cat, "SELECT " ATTACH_COLUMNS " WHERE a.volume_id = ? AND a.container_id = ?", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, volume_id);
+	sqlite3_bind_int64(s, 2, container_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return sql_errno(rc);
+	read_attachment(s, ret_a);
+	return 0;
+}
+
+int dms_catalog_attach_list(struct dms_catalog *cat, int64_t volume_id, int64_t container_id,
+			    struct dms_attachment **ret_list, size_t *ret_n)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	struct dms_attachment *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc, r;
+
+	r = prepare(cat,
+		    "SELECT " ATTACH_COLUMNS " WHERE (?1 = 0 OR a.volume_id = ?1) AND (?2 = 0 OR a.container_id = ?2)"
+		    " ORDER BY a.id",
+		    &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, volume_id);
+	sqlite3_bind_int64(s, 2, container_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct dms_attachment *grown;
+
+			cap = cap ? cap * 2 : 4;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				free(list);
+				return -ENOMEM;
+			}
+			list = grown;
+		}
+		read_attachment(s, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		free(list);
+		return sql_errno(rc);
+	}
+	*ret_list = list;
+	*ret_n = n;
+	return 0;
+}
+
+int dms_catalog_attach_clear(struct dms_catalog *cat)
+{
+	return exec(cat, "DELETE FROM attachments");
+}
+
+/* Self-reference keeps origin_id > 0 (the row stays a snapshot, so its dm name does not change) and the key valid. */
+int dms_catalog_orphan_snapshots(struct dms_catalog *cat, int64_t origin_id)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "UPDATE devices SET origin_id = id WHERE origin_id = ?1 AND id <> ?1", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, origin_id);
+	return sql_errno(sqlite3_step(s));
 }

@@ -80,4 +80,35 @@ int dms_catalog_count_children(struct dms_catalog *cat, int64_t origin_id, unsig
 
 const char *dms_kind_name(enum dms_kind kind);
 
+/*
+ * Attachments (schema 2): a volume mounted at PATH inside a container's rootfs.
+ * At most one per volume and container. While one exists, neither row can be
+ * deleted (foreign keys: -EEXIST), so volume and container removal detach first.
+ */
+struct dms_attachment {
+	int64_t id;
+	int64_t volume_id;
+	int64_t container_id;
+	char path[4096];
+	bool read_only;
+	char volume[DMS_CATALOG_NAME_MAX + 1];	  /* joined in by find and list */
+	char container[DMS_CATALOG_NAME_MAX + 1];
+};
+
+/* Its id is assigned; -EEXIST if that volume is attached to that container already (or a row is missing). */
+int dms_catalog_attach_insert(struct dms_catalog *cat, struct dms_attachment *a);
+int dms_catalog_attach_delete(struct dms_catalog *cat, int64_t id);
+int dms_catalog_attach_find(struct dms_catalog *cat, int64_t volume_id, int64_t container_id,
+			    struct dms_attachment *ret_a);
+/* Those of one volume (VOLUME_ID > 0), of one container (CONTAINER_ID > 0), or all, in the order made. */
+int dms_catalog_attach_list(struct dms_catalog *cat, int64_t volume_id, int64_t container_id,
+			    struct dms_attachment **ret_list, size_t *ret_n);
+/* Forget every attachment: for `pool activate`, since mounts do not survive a deactivation. */
+int dms_catalog_attach_clear(struct dms_catalog *cat);
+/*
+ * Before ORIGIN_ID's row goes: its snapshots point at themselves instead
+ * (origin_id = id), which reads as "origin removed" and keeps them snapshots.
+ */
+int dms_catalog_orphan_snapshots(struct dms_catalog *cat, int64_t origin_id);
+
 #endif

@@ -3,6 +3,7 @@
 #define DMS_POOL_INTERNAL_H
 
 #include <limits.h>
+#include <sys/types.h>
 
 #include "dmstore.h"
 #include "pool/catalog.h"
@@ -35,6 +36,8 @@ int dms_pool_config_write(const struct dms_ctx *ctx, const struct dms_pool_confi
 
 /* The pool lock: every mutation of a pool holds it; reads do not. */
 int dms_pool_lock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
+/* -EBUSY at once if a change holds it. */
+int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
 
 /* dm names and UUIDs: dmstore-<pool>-<kind>[-<name>], DMSTORE-<pool>-<kind>[-<id>] */
 int dms_pool_dm_name(const char *pool, char *buf, size_t len);
@@ -90,5 +93,27 @@ int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t 
 
 /* space.c: refuse a create below the free-space floor. */
 int dms_space_check(struct dms_pool *pool, const char *what);
+
+/* volume.c, volume-attach.c, volume-snap.c: what volumes share, and what containers need of them. The lock is held. */
+int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_row);
+int dms_vol_name_free(struct dms_pool *pool, const char *name);
+/* Activate (and record it should stay active), and resume if left suspended. */
+int dms_vol_device_up(struct dms_pool *pool, struct dms_row *row);
+/* Resume the volume's device if a dmstore that died left it suspended. */
+int dms_vol_device_resume(struct dms_pool *pool, const struct dms_row *row);
+/* The device number of an active volume; -ENXIO if inactive. */
+int dms_vol_devnum(struct dms_pool *pool, const struct dms_row *row, dev_t *ret_dev);
+/* Unmount from inside the container (CTR, or NULL: looked up), and forget the attachment. */
+int dms_vol_detach_one(struct dms_pool *pool, const struct dms_attachment *a, const struct dms_row *ctr);
+/* Before a container goes: every volume attached to it is detached, none is deleted. */
+int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr);
+/* -EBUSY, naming the first, if volumes are attached to CTR: its rootfs cannot be unmounted under them. */
+int dms_vol_check_unattached(struct dms_pool *pool, const struct dms_row *ctr);
+/*
+ * Resume every thin device of the pool left suspended (all its I/O blocked) by
+ * a dmstore that died between suspend and resume. Only under the pool lock:
+ * then no live dmstore is mid-snapshot. Meant to run with recovery.
+ */
+int dms_resume_suspended(struct dms_pool *pool);
 
 #endif
