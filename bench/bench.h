@@ -118,4 +118,18 @@ struct bench_snap_opts {
 
 int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *opts, struct bench_report *rep);
 
+/* vol.c — issue 4: volume create (thin device + ext4) against mkfs.ext4 on a thin device of the same size. */
+#define BENCH_VOL_SIZES_MAX 8
+
+struct bench_vol_opts {
+	const char *pool;
+	uint64_t sizes[BENCH_VOL_SIZES_MAX];
+	size_t n_sizes;
+	unsigned iterations;
+	uint32_t thin_id;	/* thin id for the mkfs.ext4 device, clear of dmstore's */
+	bench_progress_fn progress;
+};
+
+int bench_vol_run(struct dms_ctx *ctx, const struct bench_vol_opts *opts, struct bench_report *rep);
+
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* dmstore bench snap: the control-plane benchmarks (bench/), as a table or JSON */
+/* dmstore bench snap|vol-create: the control-plane benchmarks (bench/), as a table or JSON */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,10 +15,11 @@
 static const char bench_help[] =
 	"usage: dmstore bench <command> [--pool POOL] [options]\n\n"
 	"  snap         container snapshot create+activate and remove: dmstore (library and CLI)\n"
-	"               against containerd's dmsetup calls and LVM thin snapshots, then at scale\n\n"
+	"               against containerd's dmsetup calls and LVM thin snapshots, then at scale\n"
+	"  vol-create   volume create (thin device + ext4) against mkfs.ext4 on a thin device\n\n"
 	"Benchmarks change the pool while they run (they make and remove objects named bench-*),\n"
 	"print percentiles in milliseconds and the ratios against the targets, and exit 0 when\n"
-	"they ran, whether or not a target was met. `make bench` runs them in scripts/vm.\n";
+	"they ran, whether or not a target was met. `make bench` runs both in scripts/vm.\n";
 
 static double start_ns;
 
@@ -85,7 +86,7 @@ static int finish(struct bench_report *rep, int r, bool json, const char *output
 
 enum {
 	OPT_POOL = 256, OPT_JSON, OPT_ITER, OPT_EXEC_ITER, OPT_WARMUP, OPT_IMAGE, OPT_IMAGE_SIZE, OPT_CONTAINERS, OPT_SCALE,
-	OPT_LVM, OPT_NO_CLI, OPT_NO_DMSETUP, OPT_DMSETUP_ID, OPT_OUTPUT, OPT_HELP,
+	OPT_LVM, OPT_NO_CLI, OPT_NO_DMSETUP, OPT_DMSETUP_ID, OPT_SIZES, OPT_THIN_ID, OPT_OUTPUT, OPT_HELP,
 };
 
 static int bench_snap(int argc, char **argv, struct cmd_ctx *ctx)
@@ -244,8 +245,117 @@ static int bench_snap(int argc, char **argv, struct cmd_ctx *ctx)
 	return finish(&rep, r, json, output);
 }
 
+/* "10G,1T" */
+static int parse_sizes(const char *text, struct bench_vol_opts *o)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	char *save = NULL;
+
+	if (!copy)
+		return usage_error("bench vol-create: out of memory");
+	o->n_sizes = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (o->n_sizes == BENCH_VOL_SIZES_MAX)
+			return usage_error("bench vol-create: at most %d sizes", BENCH_VOL_SIZES_MAX);
+		if (parse_size_arg("--sizes", tok, &o->sizes[o->n_sizes]))
+			return EXIT_USAGE;
+		o->n_sizes++;
+	}
+	return o->n_sizes ? 0 : usage_error("bench vol-create: --sizes is empty");
+}
+
+static int bench_vol_create(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] =
+		"usage: dmstore bench vol-create [--pool POOL] [options]\n\n"
+		"Times volume create (thin device + ext4, dms_vol_create in this process) against\n"
+		"`mkfs.ext4 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard` on a thin device of the\n"
+		"same size made in the same pool (dmsetup message create_thin + dmsetup create), and the\n"
+		"pool space each one's formatting allocates. Each is deleted before the next.\n\n"
+		"  --sizes LIST         comma-separated sizes (default 10G,1T)\n"
+		"  --iterations N       creates per size and method (default 10)\n"
+		"  --thin-id N          thin id for the mkfs.ext4 device (default 200000)\n"
+		"  --json               the report as JSON\n"
+		"  --output FILE        also write the JSON report to FILE\n";
+	static const struct option opts[] = {
+		{ "pool", required_argument, NULL, OPT_POOL },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "iterations", required_argument, NULL, OPT_ITER },
+		{ "sizes", required_argument, NULL, OPT_SIZES },
+		{ "thin-id", required_argument, NULL, OPT_THIN_ID },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bench_vol_opts o = {
+		.pool = getenv("DMSTORE_POOL"),
+		.sizes = { 10ULL << 30, 1ULL << 40 },
+		.n_sizes = 2,
+		.iterations = 10,
+		.thin_id = 200000,
+		.progress = progress,
+	};
+	struct bench_report rep = { 0 };
+	const char *output = NULL;
+	bool json = false;
+	unsigned id;
+	int opt, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+		case OPT_HELP:
+			fputs(help, stdout);
+			return EXIT_OK;
+		case OPT_POOL:
+			o.pool = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_OUTPUT:
+			output = optarg;
+			break;
+		case OPT_ITER:
+			if (parse_uint("--iterations", optarg, 100000, &o.iterations))
+				return EXIT_USAGE;
+			break;
+		case OPT_SIZES:
+			if (parse_sizes(optarg, &o))
+				return EXIT_USAGE;
+			break;
+		case OPT_THIN_ID:
+			if (parse_uint("--thin-id", optarg, (1U << 24) - 1, &id))
+				return EXIT_USAGE;
+			o.thin_id = id;
+			break;
+		default:
+			return usage_error("bench vol-create: unknown option '%s'; see 'dmstore bench vol-create --help'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("bench vol-create: unexpected argument '%s'", argv[optind]);
+	if (o.pool && !*o.pool)
+		o.pool = NULL;
+	if (o.pool && !dms_pool_name_valid(o.pool))
+		return usage_error("bench vol-create: invalid pool name '%s'", o.pool);
+	if (o.iterations == 0)
+		return usage_error("bench vol-create: --iterations must be more than 0");
+	if (require_root("bench vol-create"))
+		return EXIT_PERM;
+
+	command_line(argc, argv, rep.command, sizeof(rep.command));
+	start_ns = (double)bench_now_ns();
+	r = bench_vol_run(ctx->lib, &o, &rep);
+	return finish(&rep, r, json, output);
+}
+
 static const struct cmd bench_cmds[] = {
 	{ "snap", bench_snap, "container snapshot create and remove, against dmsetup and LVM" },
+	{ "vol-create", bench_vol_create, "volume create against mkfs.ext4" },
 	{ NULL, NULL, NULL },
 };
 
