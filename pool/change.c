@@ -121,7 +121,10 @@ int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 	r = lock_active(pool);
 	if (r < 0)
 		return r;
-	r = dms_recover(pool, NULL, NULL);
+	/* A volume left suspended by a dmstore that died blocks its users' I/O: that is undone first. */
+	r = dms_resume_suspended(pool);
+	if (r == 0)
+		r = dms_recover(pool, NULL, NULL);
 	if (r < 0)
 		goto fail;
 	r = dms_pool_kernel_txn(pool, ret_txn);

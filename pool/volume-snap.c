@@ -99,30 +99,32 @@ out:
 	return r;
 }
 
+/*
+ * Only volumes are ever suspended by dmstore, so only they are looked at: one
+ * catalogue query and one info ioctl per volume, not a walk of every dm device
+ * on the host, since this runs before every change.
+ */
 int dms_resume_suspended(struct dms_pool *pool)
 {
-	struct dms_dm_device *devs = NULL;
-	char prefix[DMS_DM_UUID_MAX + 1];
+	_cleanup_free_ struct dms_row *rows = NULL;
 	size_t n = 0;
 	int r;
 
-	r = dms_pool_uuid_prefix(pool->cfg.name, prefix, sizeof(prefix));
-	if (r == 0)
-		r = dms_dm_list(prefix, &devs, &n);
+	r = dms_catalog_list(pool->cat, DMS_KIND_VOLUME, 0, &rows, &n);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "pool '%s': listing its devices failed: %s", pool->cfg.name, strerror(-r));
+		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
 	for (size_t i = 0; i < n && r == 0; i++) {
+		char name[DMS_DM_NAME_MAX + 1];
 		struct dms_dm_info info;
 
-		if (!dms_uuid_is_thin_of(devs[i].uuid, pool->cfg.name))
-			continue;
-		r = dms_dm_info(devs[i].name, &info);
+		r = dms_thin_dev_name(pool, &rows[i], name, sizeof(name));
+		if (r == 0)
+			r = dms_dm_info(name, &info);
 		if (r == 0 && info.exists && info.suspended)
-			r = dms_dm_resume(devs[i].name);
+			r = dms_dm_resume(name);
 		if (r < 0)
-			r = dms_fail(pool->ctx, r, "pool '%s': resuming '%s', left suspended by a dmstore that died, failed: %s",
-				     pool->cfg.name, devs[i].name, strerror(-r));
+			r = dms_fail(pool->ctx, r, "pool '%s': resuming volume '%s', left suspended by a dmstore that died, failed: %s",
+				     pool->cfg.name, rows[i].name, strerror(-r));
 	}
-	dms_dm_devices_free(devs, n);
 	return r;
 }
