@@ -230,7 +230,9 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 		if (kernel_txn == cat_txn + 1) {
 			/* The kernel committed: finish what the crashed process could not. */
 			bool remove = row->state == DMS_STATE_DELETING;
-			enum dms_state final = row->kind == DMS_KIND_IMAGE ? DMS_STATE_IMPORTING : DMS_STATE_READY;
+			/* An image or a new volume still needs its filesystem: it rolls forward only as far as 'importing'. */
+			bool needs_contents = row->kind == DMS_KIND_IMAGE || (row->kind == DMS_KIND_VOLUME && !row->origin_id);
+			enum dms_state final = needs_contents ? DMS_STATE_IMPORTING : DMS_STATE_READY;
 
 			r = finish(pool, row, kernel_txn, final, remove);
 			forward++;
@@ -248,7 +250,7 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 		}
 	}
 
-	/* An image left half imported by a dead importer: its device is deleted in a transaction of its own. */
+	/* An image or volume left without its contents by a dead dmstore: its device is deleted in a transaction of its own. */
 	free(rows);
 	rows = NULL;
 	r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
@@ -265,8 +267,8 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 		if (r == 0)
 			r = dms_device_delete(pool, row, kernel_txn, "recover");
 		if (r < 0) {
-			r = dms_fail(pool->ctx, r, "pool '%s': removing half-imported image '%s' failed: %s",
-				     pool->cfg.name, row->name, strerror(-r));
+			r = dms_fail(pool->ctx, r, "pool '%s': removing half-made %s '%s' failed: %s", pool->cfg.name,
+				     dms_kind_name(row->kind), row->name, strerror(-r));
 			goto out;
 		}
 		back++;
