@@ -68,6 +68,7 @@ struct bench_check {
 	double limit;
 	bool valid;		/* false when a side is missing (a method failed) */
 	bool met;
+	bool info;		/* shown for comparison, not one of the targets */
 	const char *unit;	/* "x" */
 };
 
@@ -88,8 +89,8 @@ struct bench_report {
 
 struct bench_row *bench_report_row(struct bench_report *rep, const char *label, const char *op, unsigned population,
 				   const struct bench_samples *s);
-/* VALUE = NUM / DEN; invalid when either is missing (NAN). */
-void bench_report_check(struct bench_report *rep, const char *what, double num, double den, bool at_least,
+/* VALUE = NUM / DEN; invalid when either is missing (NAN). NULL only when out of memory. */
+struct bench_check *bench_report_check(struct bench_report *rep, const char *what, double num, double den, bool at_least,
 			double limit);
 void bench_report_note(struct bench_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bench_report_free(struct bench_report *rep);

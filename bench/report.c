@@ -38,13 +38,13 @@ struct bench_row *bench_report_row(struct bench_report *rep, const char *label, 
 	return row;
 }
 
-void bench_report_check(struct bench_report *rep, const char *what, double num, double den, bool at_least,
-			double limit)
+struct bench_check *bench_report_check(struct bench_report *rep, const char *what, double num, double den,
+				       bool at_least, double limit)
 {
 	struct bench_check *checks = grow(rep->checks, rep->n_checks, sizeof(*checks)), *c;
 
 	if (!checks)
-		return;
+		return NULL;
 	rep->checks = checks;
 	c = &checks[rep->n_checks++];
 	*c = (struct bench_check){ .at_least = at_least, .limit = limit, .unit = "x" };
@@ -52,6 +52,7 @@ void bench_report_check(struct bench_report *rep, const char *what, double num, 
 	c->valid = !isnan(num) && !isnan(den) && den > 0;
 	c->value = c->valid ? num / den : NAN;
 	c->met = c->valid && (at_least ? c->value >= limit : c->value <= limit);
+	return c;
 }
 
 void bench_report_note(struct bench_report *rep, const char *fmt, ...)
@@ -133,6 +134,7 @@ json_object *bench_report_json(const struct bench_report *rep)
 		json_object_object_add(j, "target", json_object_new_string(c->at_least ? ">=" : "<="));
 		json_object_object_add(j, "limit", json_object_new_double(c->limit));
 		json_object_object_add(j, "met", c->valid ? json_object_new_boolean(c->met) : NULL);
+		json_object_object_add(j, "informational", json_object_new_boolean(c->info));
 		json_object_array_add(checks, j);
 	}
 	json_object_object_add(o, "checks", checks);
@@ -203,8 +205,9 @@ int bench_report_print(const struct bench_report *rep, FILE *f)
 			else
 				snprintf(value, sizeof(value), "-");
 			snprintf(limit, sizeof(limit), "%s %g%s", c->at_least ? ">=" : "<=", c->limit, c->unit);
-			fprintf(f, "%-66s %9s %8s  %s\n", c->what, value, limit,
-				!c->valid ? "NOT MEASURED" : c->met ? "met" : "MISSED");
+			fprintf(f, "%-66s %9s %8s  %s%s\n", c->what, value, limit,
+				!c->valid ? "NOT MEASURED" : c->met ? "met" : c->info ? "below" : "MISSED",
+				c->valid && c->info ? " (info, not a target)" : "");
 		}
 	}
 	if (rep->n_notes) {

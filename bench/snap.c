@@ -432,7 +432,7 @@ static void add_samples(json_object *o, const char *key, const struct bench_samp
 
 /* Ratios of a competitor's percentile to the library's: "how many times faster dmstore is". */
 static void add_checks(struct bench_report *rep, const struct method *lib, const struct method *other,
-		       const char *name, double target, bool p99_too)
+		       const char *name, double target, bool p99_too, bool info)
 {
 	static const double pcts[] = { 50, 99 };
 	char what[160];
@@ -444,8 +444,11 @@ static void add_checks(struct bench_report *rep, const struct method *lib, const
 		for (size_t p = 0; p < (p99_too ? 2 : 1); p++) {
 			snprintf(what, sizeof(what), "%s %s p%.0f / %s", name, op ? "remove" : "create", pcts[p],
 				 lib->label);
-			bench_report_check(rep, what, bench_percentile(theirs, pcts[p]), bench_percentile(mine, pcts[p]),
-					   true, target);
+			struct bench_check *c = bench_report_check(rep, what, bench_percentile(theirs, pcts[p]),
+								   bench_percentile(mine, pcts[p]), true, target);
+
+			if (c)
+				c->info = info;
 		}
 	}
 }
@@ -570,13 +573,13 @@ int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *o, struct 
 	}
 
 	if (o->lvm_origin)
-		add_checks(rep, &ms[LIB], &ms[LVM], "LVM", 10, true);
+		add_checks(rep, &ms[LIB], &ms[LVM], "LVM", 10, true, false);
 	if (o->dmsetup)
-		add_checks(rep, &ms[LIB], &ms[DMSETUP], "containerd path", 3, true);
+		add_checks(rep, &ms[LIB], &ms[DMSETUP], "containerd path", 3, true, false);
 	if (o->cli && o->lvm_origin)
-		add_checks(rep, &ms[CLI], &ms[LVM], "LVM", 10, false);
+		add_checks(rep, &ms[CLI], &ms[LVM], "LVM", 10, false, true);
 	if (o->cli && o->dmsetup)
-		add_checks(rep, &ms[CLI], &ms[DMSETUP], "containerd path", 3, false);
+		add_checks(rep, &ms[CLI], &ms[DMSETUP], "containerd path", 3, false, true);
 	if (o->large > o->small) {
 		static const double pcts[] = { 50, 99 };
 

@@ -217,6 +217,7 @@ int bench_vol_run(struct dms_ctx *ctx, const struct bench_vol_opts *o, struct be
 	struct vol_bench b = { .ctx = ctx, .o = o };
 	uint64_t t0 = bench_now_ns();
 	char what[160], z[32], z0[32];
+	struct bench_check *c;
 	size_t last = o->n_sizes - 1;
 	int r = 0;
 
@@ -258,8 +259,10 @@ int bench_vol_run(struct dms_ctx *ctx, const struct bench_vol_opts *o, struct be
 		bench_report_check(rep, what, bench_percentile(&dms[k].ms, 50), bench_percentile(&mkfs[k].mkfs_ms, 50),
 				   false, 1);
 		snprintf(what, sizeof(what), "%s: dms_vol_create p50 / (create_thin+create+mkfs.ext4) p50", z);
-		bench_report_check(rep, what, bench_percentile(&dms[k].ms, 50), bench_percentile(&mkfs[k].ms, 50), false,
-				   1);
+		c = bench_report_check(rep, what, bench_percentile(&dms[k].ms, 50), bench_percentile(&mkfs[k].ms, 50),
+				       false, 1);
+		if (c)
+			c->info = true; /* the target is mkfs.ext4's own time */
 		snprintf(what, sizeof(what), "%s: dmstore pool space / mkfs.ext4 pool space", z);
 		bench_report_check(rep, what, bench_percentile(&dms[k].bytes, 50), bench_percentile(&mkfs[k].bytes, 50),
 				   false, 1);
