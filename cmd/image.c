@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 
@@ -77,7 +78,9 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_open_pool(ctx, &a);
 	if (r)
 		return r;
-	fprintf(stderr, "importing '%s' into image '%s'...\n", a.operands[1], a.operands[0]);
+	/* For a human watching a long import; a script reads one line on failure, nothing else. */
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "importing '%s' into image '%s'...\n", a.operands[1], a.operands[0]);
 	r = dms_image_import(a.pool, a.operands[0], a.operands[1], a.size);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
