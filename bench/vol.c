@@ -225,18 +225,18 @@ int bench_vol_run(struct dms_ctx *ctx, const struct bench_vol_opts *o, struct be
 	if (r < 0)
 		goto out;
 	snprintf(rep->title, sizeof(rep->title),
-		 "dmstore bench vol-create: pool '%s' (%u KiB blocks), %u creates per size and method, interleaved",
+		 "dmstore bench vol-create: pool '%s' (%u KiB blocks), %u creates per size and method, sizes and methods taking turns",
 		 b.pool_name, b.block_size / 1024, o->iterations);
 
-	for (size_t k = 0; k < o->n_sizes && r == 0; k++) {
-		dms_size_format(o->sizes[k], z, sizeof(z));
-		for (unsigned i = 0; i < o->iterations && r == 0; i++) {
+	/* Sizes and tools take turns too: the size ratio must not be a ratio of two moments of the host. */
+	for (unsigned i = 0; i < o->iterations && r == 0; i++) {
+		for (size_t k = 0; k < o->n_sizes && r == 0; k++) {
 			r = dmstore_once(&b, o->sizes[k], i, &dms[k]);
 			if (r == 0)
 				r = mkfs_once(&b, o->sizes[k], i, &mkfs[k]);
-			if (r == 0 && ((i + 1) % 5 == 0 || i + 1 == o->iterations))
-				progress(&b, "%s: %u/%u", z, i + 1, o->iterations);
 		}
+		if (r == 0 && ((i + 1) % 5 == 0 || i + 1 == o->iterations))
+			progress(&b, "%u/%u rounds of every size", i + 1, o->iterations);
 	}
 	if (r < 0)
 		goto out;
