@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fs/ext4.c against the installed e2fsprogs: every format is checked by e2fsck and
- * compared, field by field and group by group (dumpe2fs), with what mkfs.ext4 makes
+ * compared, field by field and group by group (dumpe2fs), with what `mkfs.ext4 -G 1024` makes
  * on a sparse file of the same size. Runs on the host; mounting needs root, ext4 and
  * loop devices, and is skipped without them.
  */
@@ -112,7 +112,7 @@ static int fsck(const char *path)
 
 static void mkfs(const char *path)
 {
-	assert_int_equal(run((const char *[]){ "mkfs.ext4", "-q", "-F", "-E",
+	assert_int_equal(run((const char *[]){ "mkfs.ext4", "-q", "-F", "-G", "1024", "-E",
 					       "lazy_itable_init=1,lazy_journal_init=1,nodiscard",
 					       path, NULL }),
 			 0);
