@@ -29,7 +29,9 @@
  *
  * Cost: on dm-thin every block written allocates a pool chunk, so this writes only
  * what mke2fs writes: no discard, no inode-table or journal zeroing (lazy init), and
- * libext2fs skips the bitmaps of BLOCK_UNINIT/INODE_UNINIT groups. With assume_zeroed
+ * libext2fs skips the bitmaps of BLOCK_UNINIT/INODE_UNINIT groups. What it writes goes
+ * through fs/ext4-io.c, which holds it until libext2fs flushes and then writes it as
+ * a few large direct writes rather than a thousand small buffered ones. With assume_zeroed
  * (mke2fs' -E assume_storage_prezeroed=1) it writes less still: the wipes of old
  * signatures at both ends of the device are dropped as pointless.
  */
@@ -49,6 +51,7 @@
 
 #include "dms-exec.h"
 #include "dms-util.h"
+#include "fs/ext4-io.h"
 #include "fs/ext4.h"
 
 #define MAX_32_NUM ((1ULL << 32) - 1)
@@ -406,7 +409,7 @@ int dms_ext4_format(const char *device, const struct dms_ext4_format_opts *opts)
 
 	/* EXCLUSIVE: O_EXCL on a block device, so a mounted one fails with EBUSY. */
 	err = ext2fs_initialize(device, EXT2_FLAG_EXCLUSIVE | EXT2_FLAG_64BITS, &param,
-				unix_io_manager, &fs);
+				dms_ext4_io_manager, &fs);
 	if (err)
 		return ext2_errno(err);
 
