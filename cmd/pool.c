@@ -455,11 +455,14 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] =
 		"usage: dmstore pool recover NAME\n\n"
 		"Finish or undo what an interrupted dmstore left half done, by comparing the kernel's\n"
-		"transaction id with the catalogue's. Every change runs this first; this command runs it alone.\n";
+		"transaction id with the catalogue's, and resume any volume it left suspended (its I/O\n"
+		"blocked). Every change runs this first; this command runs it alone.\n";
 	struct dms_pool *pool = NULL;
 	const char *name;
 	bool json = false, force = false;
 	unsigned fwd = 0, back = 0;
+	char **resumed = NULL;
+	size_t n_resumed = 0;
 	int r;
 
 	r = simple_args("recover", help, argc, argv, false, false, &json, &force);
@@ -471,11 +474,15 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 		return EXIT_PERM;
 	r = dms_pool_open(ctx->lib, name, &pool);
 	if (r == 0)
-		r = dms_pool_recover(pool, &fwd, &back);
+		r = dms_pool_recover(pool, &fwd, &back, &resumed, &n_resumed);
 	dms_pool_close(pool);
 	if (r < 0)
 		return lib_error(ctx, r);
-	printf("pool '%s': %u change(s) rolled forward, %u rolled back\n", name, fwd, back);
+	for (size_t i = 0; i < n_resumed; i++)
+		printf("pool '%s': volume '%s' was left suspended: resumed\n", name, resumed[i]);
+	printf("pool '%s': %u change(s) rolled forward, %u rolled back, %zu volume(s) resumed\n", name, fwd, back,
+	       n_resumed);
+	dms_strv_free(resumed, n_resumed);
 	return EXIT_OK;
 }
 

@@ -92,8 +92,14 @@ struct dms_pool;
 DMS_EXPORT int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_pool);
 DMS_EXPORT void dms_pool_close(struct dms_pool *pool);
 DMS_EXPORT const char *dms_pool_name(const struct dms_pool *pool);
-/* Finish or undo what a crashed dmstore left, as every change does first; counts what it did. */
-DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
+/*
+ * Finish or undo what a crashed dmstore left, as every change does first:
+ * resume the volumes it left suspended, then roll its changes forward or back.
+ * Counts the changes; the names of the volumes resumed go in RET_RESUMED (free
+ * with dms_strv_free), which may be NULL.
+ */
+DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back,
+				char ***ret_resumed, size_t *ret_n_resumed);
 
 #define DMS_IMAGE_SIZE_DEFAULT (10ULL << 30)
 

@@ -122,7 +122,7 @@ int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 	if (r < 0)
 		return r;
 	/* A volume left suspended by a dmstore that died blocks its users' I/O: that is undone first. */
-	r = dms_resume_suspended(pool);
+	r = dms_resume_suspended(pool, NULL, NULL);
 	if (r == 0)
 		r = dms_recover(pool, NULL, NULL);
 	if (r < 0)
@@ -146,14 +146,29 @@ void dms_change_end(struct dms_pool *pool)
 	pool->lock_fd = -1;
 }
 
-int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back)
+/*
+ * What an admin runs after a crash does all that the next change would have
+ * done first: a volume the dead dmstore left suspended blocks its users' I/O
+ * until it is resumed, whatever the transaction ids say.
+ */
+int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back,
+		     char ***ret_resumed, size_t *ret_n_resumed)
 {
+	char **resumed = NULL;
+	size_t n_resumed = 0;
 	int r;
 
 	r = lock_active(pool);
 	if (r < 0)
 		return r;
-	r = dms_recover(pool, ret_rolled_forward, ret_rolled_back);
+	r = dms_resume_suspended(pool, &resumed, &n_resumed);
+	if (r == 0)
+		r = dms_recover(pool, ret_rolled_forward, ret_rolled_back);
 	dms_change_end(pool);
+	if (r == 0 && ret_resumed) {
+		*ret_resumed = DMS_TAKE_PTR(resumed);
+		*ret_n_resumed = n_resumed;
+	}
+	dms_strv_free(resumed, n_resumed);
 	return r;
 }

@@ -110,10 +110,12 @@ int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr);
 /* -EBUSY, naming the first, if volumes are attached to CTR: its rootfs cannot be unmounted under them. */
 int dms_vol_check_unattached(struct dms_pool *pool, const struct dms_row *ctr);
 /*
- * Resume every thin device of the pool left suspended (all its I/O blocked) by
- * a dmstore that died between suspend and resume. Only under the pool lock:
- * then no live dmstore is mid-snapshot. Meant to run with recovery.
+ * Resume every volume of the pool left suspended (all its I/O blocked) by a
+ * dmstore that died between suspend and resume. Only under the pool lock:
+ * then no live dmstore is mid-snapshot. Meant to run with recovery. The names
+ * of the volumes resumed go in RET_NAMES (free with dms_strv_free), unless it
+ * is NULL.
  */
-int dms_resume_suspended(struct dms_pool *pool);
+int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
 
 #endif
