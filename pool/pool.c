@@ -391,8 +391,35 @@ static int read_config(struct dms_ctx *ctx, const char *name, struct dms_pool_co
 }
 
 /*
+ * Nothing on a pool the kernel did not have can be mounted: every mount point
+ * and every attachment the catalogue remembers is stale. They go in one
+ * transaction, so a crash leaves the catalogue as it was or wholly cleared,
+ * never a volume attached to a container that lost its mount point.
+ */
+static int forget_mounts(struct dms_pool *pool, struct dms_row *rows, size_t n)
+{
+	int r;
+
+	r = dms_catalog_begin(pool->cat);
+	if (r < 0)
+		return r;
+	r = dms_catalog_attach_clear(pool->cat);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!*rows[i].mountpoint)
+			continue;
+		rows[i].mountpoint[0] = '\0';
+		r = dms_catalog_update(pool->cat, &rows[i]);
+	}
+	if (r == 0)
+		r = dms_catalog_commit(pool->cat);
+	if (r < 0)
+		dms_catalog_rollback(pool->cat);
+	return r;
+}
+
+/*
  * The devices the catalogue says were active come back; mounts do not survive
- * a deactivation, so the catalogue forgets them.
+ * a deactivation, so the catalogue forgets them first.
  */
 static int restore_thin_devices(struct dms_ctx *ctx, const char *name)
 {
@@ -407,15 +434,16 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name)
 		r = dms_change_begin(pool, &txn);
 	if (r == 0)
 		r = dms_catalog_list(pool->cat, -1, 0, &rows, &n);
+	if (r == 0) {
+		r = forget_mounts(pool, rows, n);
+		if (r < 0)
+			r = dms_fail(ctx, r, "pool '%s': forgetting mounts that did not survive its deactivation failed: %s",
+				     name, strerror(-r));
+	}
 	for (size_t i = 0; i < n && r == 0; i++) {
-		if (rows[i].state != DMS_STATE_READY || rows[i].kind == DMS_KIND_IMAGE)
+		if (rows[i].state != DMS_STATE_READY || rows[i].kind == DMS_KIND_IMAGE || !rows[i].active)
 			continue;
-		if (*rows[i].mountpoint) {
-			rows[i].mountpoint[0] = '\0';
-			r = dms_catalog_update(pool->cat, &rows[i]);
-		}
-		if (r == 0 && rows[i].active)
-			r = dms_thin_dev_activate(pool, &rows[i]);
+		r = dms_thin_dev_activate(pool, &rows[i]);
 		if (r < 0)
 			r = dms_fail(ctx, r, "pool '%s': reactivating %s '%s' failed: %s", name,
 				     dms_kind_name(rows[i].kind), rows[i].name, strerror(-r));

@@ -525,3 +525,57 @@ test_vol_recover_resumes_suspended_origin() {
 	vol_fsck "$dev"
 	assert_consistent p
 }
+
+# A reboot as the pool sees it: every mount and every dm device of pool "p" gone,
+# and its loop devices with them, without dmstore having a say.
+vol_reboot() {
+	local d f
+	findmnt -rn -o TARGET | awk -v s="$DMSTORE_STATE_DIR/" -v t="$VOL_TMP/" \
+		'index($1, s) == 1 || index($1, t) == 1' | sort -r | xargs -r -n 1 umount -l
+	for d in $(dmsetup ls | awk '$1 ~ /^dmstore-p-/ && $1 != "dmstore-p-pool" { print $1 }'); do
+		dmsetup remove --retry "$d"
+	done
+	dmsetup remove --retry dmstore-p-pool
+	# Autoclear detaches them when the pool lets go; any still there goes by hand.
+	for f in data.img metadata.img; do
+		losetup -j "$DMSTORE_STATE_DIR/p/$f" -O NAME -n -l | xargs -r -n 1 losetup -d 2>/dev/null || true
+	done
+}
+
+# Mounts do not survive a reboot, so pool activate forgets them all: mount points
+# and volume attachments alike. A stale attachment would name a container that
+# no longer holds the volume, and refuse vol rm and snap umount for it.
+test_vol_attachments_forgotten_after_reboot() {
+	vol_setup
+	vol_container c
+	mkdir -p "$VOL_TMP/host"
+	ds vol create v --size 64M
+	ds vol create w --size 64M
+	ds vol attach v --container c --at /data
+	ds vol mount w "$VOL_TMP/host"
+	ds vol inspect v --json
+	assert_eq "$(jq -r '.attachments | length' <<<"$OUT")" 1 "attachments before the reboot"
+	expect 4 "$DMSTORE" pool deactivate p
+	assert_contains "$ERR" "in use"
+
+	vol_reboot
+	ds pool activate p
+	ds vol inspect v --json
+	assert_eq "$(jq -c .attachments <<<"$OUT")" "[]" "attachments after the reboot"
+	assert_eq "$(jq -r .active <<<"$OUT")" true "volume reactivated"
+	ds vol inspect w --json
+	assert_eq "$(jq -r .mountpoint <<<"$OUT")" null "host mount point after the reboot"
+	ds snap inspect c --json
+	assert_eq "$(jq -r .mountpoint <<<"$OUT")" null "container mount point after the reboot"
+	assert_eq "$(sqlite3 "$DMSTORE_STATE_DIR/p/catalog.db" 'SELECT count(*) FROM attachments')" 0 "attachment rows"
+
+	ds vol rm v
+	expect 3 "$DMSTORE" vol inspect v
+	# The container is whole again: mounted, a volume in and out, unmounted.
+	ds snap mount c
+	ds vol attach w --container c --at /data
+	ds vol detach w --container c
+	ds snap umount c
+	ds vol rm w
+	assert_consistent p
+}
