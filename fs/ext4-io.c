@@ -11,7 +11,8 @@
  *
  * So this manager holds what is written, as whole 4 KiB blocks (a block written in
  * part is read from the device first), and at each flush writes the held blocks
- * in runs of consecutive ones, one pwritev() per run, then fdatasync()s. libext2fs
+ * in runs of consecutive ones, one pwritev() per run, then fdatasync()s. Writes of
+ * 64 KiB and more, whole blocks, go to the device at once (see write_through()). libext2fs
  * flushes before it writes the primary superblock and again after, so the order
  * mkfs relies on holds: nothing points at the new filesystem until all of it is on
  * the device. Reads see the held blocks. The blocks live in slabs mapped with
@@ -41,7 +42,8 @@
 #include "fs/ext4-io.h"
 
 #define BLOCK 4096ULL		/* held unit; covers every logical block size O_DIRECT asks for */
-#define SLAB_BLOCKS 1024	/* 4 MiB of held blocks per mapping */
+#define SLAB_BLOCKS 256		/* 1 MiB of held blocks per mapping: populated in full, so not more */
+#define WRITE_THROUGH_MIN (64 * 1024)
 
 struct held {
 	int fd;
@@ -52,6 +54,8 @@ struct held {
 	size_t n_buckets, n_held;
 	uint8_t **slabs;
 	size_t n_slabs;
+	void *bounce;		/* aligned, for writes that go through at once */
+	size_t bounce_len;
 	struct struct_io_stats stats;
 };
 
@@ -209,10 +213,28 @@ static void forget_held(struct held *h)
 	h->n_held = 0;
 }
 
-static errcode_t write_runs(struct held *h, const uint64_t *blks, struct iovec *iov)
+/*
+ * Writes with O_DIRECT on for their duration: reads stay buffered, as libext2fs'
+ * buffers are not aligned. A device that takes the flag and then refuses the write
+ * gets it through the page cache, and no more direct writes.
+ */
+static errcode_t write_direct(struct held *h, struct iovec *iov, int n, uint64_t off)
 {
 	int fl = fcntl(h->fd, F_GETFL);
 	bool direct = h->direct && fl >= 0 && fcntl(h->fd, F_SETFL, fl | O_DIRECT) == 0;
+	errcode_t err = pwritev_full(h->fd, iov, n, off);
+
+	if (direct && fcntl(h->fd, F_SETFL, fl) < 0 && !err)
+		err = errno;
+	if (err == EINVAL && direct) {
+		h->direct = false;
+		err = pwritev_full(h->fd, iov, n, off);
+	}
+	return err;
+}
+
+static errcode_t write_runs(struct held *h, const uint64_t *blks, struct iovec *iov)
+{
 	errcode_t err = 0;
 
 	for (size_t i = 0, end; i < h->n_held && !err; i = end) {
@@ -222,16 +244,8 @@ static errcode_t write_runs(struct held *h, const uint64_t *blks, struct iovec *
 			find_held(h, blks[end], &slot);
 			iov[end] = (struct iovec){ slot_data(h, slot), BLOCK };
 		}
-		err = pwritev_full(h->fd, iov + i, (int)(end - i), blks[i] * BLOCK);
-		if (err == EINVAL && direct) {
-			/* Accepted at fcntl() time, refused at write time: the page cache it is. */
-			direct = false;
-			err = fcntl(h->fd, F_SETFL, fl) < 0 ? errno : 0;
-			end = i;
-		}
+		err = write_direct(h, iov + i, (int)(end - i), blks[i] * BLOCK);
 	}
-	if (direct && fcntl(h->fd, F_SETFL, fl) < 0 && !err)
-		err = errno;
 	return err;
 }
 
@@ -264,12 +278,43 @@ out:
 	return err;
 }
 
+/*
+ * Large whole-block writes (the backup descriptor tables) go to the device at once
+ * instead of into slabs: holding them would only cost memory. Before the flush that
+ * is as good as later: only the primary superblock must wait, and it does. Blocks
+ * already held in the range take the new bytes too, so the flush cannot undo them.
+ */
+static errcode_t write_through(struct held *h, uint64_t off, size_t len, const void *data)
+{
+	struct iovec iov;
+
+	for (size_t done = 0; done < len; done += BLOCK) {
+		uint32_t slot;
+
+		if (find_held(h, (off + done) / BLOCK, &slot))
+			memcpy(slot_data(h, slot), (const uint8_t *)data + done, BLOCK);
+	}
+	if (h->bounce_len < len) {
+		free(h->bounce);
+		h->bounce = NULL;
+		h->bounce_len = 0;
+		if (posix_memalign(&h->bounce, BLOCK, len))
+			return EXT2_ET_NO_MEMORY;
+		h->bounce_len = len;
+	}
+	memcpy(h->bounce, data, len);
+	iov = (struct iovec){ h->bounce, len };
+	return write_direct(h, &iov, 1, off);
+}
+
 static errcode_t hold_write(io_channel ch, uint64_t off, size_t len, const void *data)
 {
 	struct held *h = held_of(ch);
 	const uint8_t *src = data;
 
 	h->stats.bytes_written += len;
+	if (off % BLOCK == 0 && len % BLOCK == 0 && len >= WRITE_THROUGH_MIN)
+		return write_through(h, off, len, data);
 	while (len > 0) {
 		uint64_t blk = off / BLOCK;
 		size_t in = off % BLOCK, n = BLOCK - in < len ? BLOCK - in : len;
@@ -355,6 +400,7 @@ static errcode_t held_close(io_channel ch)
 	for (size_t i = 0; i < h->n_slabs; i++)
 		munmap(h->slabs[i], SLAB_BLOCKS * BLOCK);
 	free(h->slabs);
+	free(h->bounce);
 	free(h->keys);
 	free(h->slots);
 	if (close(h->fd) < 0 && !err)

@@ -151,6 +151,33 @@ static void test_zeroout_in_order(void **state)
 	assert_int_equal(io_channel_close(ch), 0);
 }
 
+/*
+ * A large whole-block write goes to the device at once, and neither an older held
+ * block in its range nor the flush undoes it; a later small write still lands on top.
+ */
+static void test_large_write_goes_through(void **state)
+{
+	_cleanup_free_ char *p = old_file();
+	io_channel ch = open_channel(p);
+	char ones[BS], big[16 * BS], threes[10], on_disk[16 * BS];
+
+	memset(ones, 0x11, sizeof(ones));
+	memset(big, 0x44, sizeof(big));
+	memset(threes, 0x33, sizeof(threes));
+	assert_int_equal(io_channel_write_blk64(ch, 5, 1, ones), 0);
+	assert_int_equal(io_channel_write_blk64(ch, 0, 16, big), 0);
+	read_file(p, on_disk, sizeof(on_disk), 0);
+	assert_true(all_bytes(on_disk, sizeof(on_disk), 0x44));
+
+	assert_int_equal(io_channel_write_byte(ch, 5 * BS + 7, sizeof(threes), threes), 0);
+	assert_int_equal(io_channel_flush(ch), 0);
+	read_file(p, on_disk, sizeof(on_disk), 0);
+	assert_true(all_bytes(on_disk, 5 * BS + 7, 0x44));
+	assert_true(all_bytes(on_disk + 5 * BS + 7, sizeof(threes), 0x33));
+	assert_true(all_bytes(on_disk + 5 * BS + 7 + sizeof(threes), 11 * BS - 7 - sizeof(threes), 0x44));
+	assert_int_equal(io_channel_close(ch), 0);
+}
+
 /* Many scattered blocks and a long run: the table grows, every block lands where it was written. */
 static void test_many_blocks(void **state)
 {
@@ -219,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_file_held_then_flushed),
 		cmocka_unit_test(test_close_writes_held),
 		cmocka_unit_test(test_zeroout_in_order),
+		cmocka_unit_test(test_large_write_goes_through),
 		cmocka_unit_test(test_many_blocks),
 		cmocka_unit_test(test_block_device_held_then_flushed),
 	};
