@@ -93,13 +93,20 @@ int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn)
 	return 0;
 }
 
-/* The lock, and a pool the kernel has: nothing can change a pool that is not active. */
+/*
+ * The lock, and a pool the kernel has: nothing can change a pool that is not
+ * active. A caller that already holds the lock hands it over in lock_fd (pool
+ * activate, which must not let a change in between loading the table and
+ * restoring the devices); flock does not nest across descriptors, so taking it
+ * again would wait forever.
+ */
 static int lock_active(struct dms_pool *pool)
 {
 	struct dms_dm_info info;
-	int r;
+	int r = 0;
 
-	r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd);
+	if (pool->lock_fd < 0)
+		r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': taking the pool lock failed: %s", pool->cfg.name,
 				strerror(-r));

@@ -419,9 +419,11 @@ static int forget_mounts(struct dms_pool *pool, struct dms_row *rows, size_t n)
 
 /*
  * The devices the catalogue says were active come back; mounts do not survive
- * a deactivation, so the catalogue forgets them first.
+ * a deactivation, so the catalogue forgets them first. *LOCK is the pool lock,
+ * held since the table was loaded: the pool takes it over, and it is released
+ * when the pool closes.
  */
-static int restore_thin_devices(struct dms_ctx *ctx, const char *name)
+static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock)
 {
 	_cleanup_free_ struct dms_row *rows = NULL;
 	struct dms_pool *pool = NULL;
@@ -430,8 +432,10 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name)
 	int r;
 
 	r = dms_pool_open(ctx, name, &pool);
-	if (r == 0)
+	if (r == 0) {
+		pool->lock_fd = DMS_TAKE_FD(*lock);
 		r = dms_change_begin(pool, &txn);
+	}
 	if (r == 0)
 		r = dms_catalog_list(pool->cat, -1, 0, &rows, &n);
 	if (r == 0) {
@@ -480,8 +484,13 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 	r = dms_pool_table_load(ctx, &cfg, true);
 	if (r < 0)
 		return r;
-	(void)close(DMS_TAKE_FD(lock));
-	return restore_thin_devices(ctx, name);
+	/*
+	 * The lock stays held from the load through the restore. Once the table is
+	 * in, a vol mount, vol attach or snap mount may run on the pool; one that
+	 * ran before the restore would have its fresh mount point and attachment
+	 * wiped by forget_mounts() as if they had not survived the deactivation.
+	 */
+	return restore_thin_devices(ctx, name, &lock);
 }
 
 /*

@@ -579,3 +579,31 @@ test_vol_attachments_forgotten_after_reboot() {
 	ds vol rm w
 	assert_consistent p
 }
+
+# A vol mount that runs while pool activate restores the pool must keep its mount
+# point: activate forgets stale mounts under the same lock it loaded the table
+# with. strace holds activate back at a second flock for 10 s; an activate that
+# let go of the lock between load and restore would take it again there, and the
+# vol mount waiting for it would get in first and have its mount point wiped.
+test_vol_mount_during_pool_activate() {
+	local pid i
+	vol_setup
+	mkdir -p "$VOL_TMP/host"
+	ds vol create w --size 64M
+	vol_reboot
+	strace -f -qq -o /dev/null -e trace=flock -e inject=flock:delay_enter=10s:when=2 \
+		"$DMSTORE" pool activate p &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		dmsetup info dmstore-p-pool >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ds vol mount w "$VOL_TMP/host"
+	wait "$pid" || fail "pool activate failed"
+	findmnt -rn "$VOL_TMP/host" >/dev/null || fail "volume not mounted"
+	ds vol inspect w --json
+	assert_eq "$(jq -r .mountpoint <<<"$OUT")" "$VOL_TMP/host" "mount point after a mount during activate"
+	ds vol umount w
+	ds vol rm w
+	assert_consistent p
+}
