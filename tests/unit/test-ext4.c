@@ -266,6 +266,18 @@ static void test_usage_types_match_mkfs(void **state)
 	format_both("big", 5 * DMS_TIB, false, 1);
 }
 
+/*
+ * Flex groups the table placement shortcut must get right: one whole flex group and a
+ * sliver (the last flex group's tables kept contiguous), a partial last flex group,
+ * and a size whose last group is short.
+ */
+static void test_flex_group_edges_match_mkfs(void **state)
+{
+	format_both("flex-sliver", 129 * DMS_GIB, true, 1);
+	format_both("flex-partial", DMS_TIB + 300 * DMS_GIB, true, 1);
+	format_both("short-last", 300 * DMS_GIB + 12345 * 4096ULL, true, 1);
+}
+
 static void test_assume_zeroed(void **state)
 {
 	_cleanup_free_ char *ours = sparse_file("zeroed", 10 * DMS_GIB);
@@ -440,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_10g_matches_mkfs),
 		cmocka_unit_test(test_1t_matches_mkfs),
 		cmocka_unit_test(test_usage_types_match_mkfs),
+		cmocka_unit_test(test_flex_group_edges_match_mkfs),
 		cmocka_unit_test(test_assume_zeroed),
 		cmocka_unit_test(test_wipes_old_signatures),
 		cmocka_unit_test(test_label),
