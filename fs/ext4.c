@@ -346,7 +346,7 @@ static bool place_runs(ext2_filsys fs, dgrp_t first, dgrp_t n)
 	return true;
 }
 
-/* One group's three tables after the previous group's, accounted as libext2fs does; false if one is not free. */
+/* One table at BLK, NUM blocks, accounted as libext2fs accounts it; false if they are not all free. */
 static bool place_one(ext2_filsys fs, blk64_t blk, blk64_t num)
 {
 	if (!blocks_free(fs, blk, num))
@@ -355,7 +355,7 @@ static bool place_one(ext2_filsys fs, blk64_t blk, blk64_t num)
 	return true;
 }
 
-/* place_runs() for one group: as far as its tables fit right after group G-1's. */
+/* place_runs() for one group G: its tables right after group G-1's, as far as they fit; true if all do. */
 static bool place_after_previous(ext2_filsys fs, dgrp_t g)
 {
 	blk64_t ipg = fs->inode_blocks_per_group;
@@ -382,9 +382,8 @@ static bool place_after_previous(ext2_filsys fs, dgrp_t g)
  *    each table of each group. It places the first group of each flex group here;
  *    the others go in three runs after it (place_runs), or, where something is in
  *    the way (a backup superblock, the end of the device), group by group, each
- *    right after the previous one where it fits and through the allocator where
- *    not. The allocator skips a table already placed, but still searches for it:
- *    a group is left to it whole once one of its tables does not fit.
+ *    right after the previous one where its tables fit, and finished by the
+ *    allocator where one does not (it skips the tables already placed).
  *  - It checksums a group's descriptor again at each change to it, four times a
  *    group and more. Descriptor checksums are off while tables are placed, and each
  *    descriptor is summed once after, flags included.
