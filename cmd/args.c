@@ -103,3 +103,12 @@ int cmd_done(struct cmd_ctx *ctx, struct cmd_args *a, int code)
 	a->pool = NULL;
 	return code;
 }
+
+bool cmd_check_name(const char *cmd, const char *what, const char *name)
+{
+	if (dms_name_valid(name))
+		return true;
+	usage_error("%s: invalid %s name '%s': use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit", cmd,
+		    what, name, DMS_NAME_MAX);
+	return false;
+}

@@ -66,6 +66,8 @@ struct cmd_args {
 int cmd_parse(struct cmd_args *a, int argc, char **argv);
 /* Root check and dms_pool_open: 0, or the exit code (reported). */
 int cmd_open_pool(struct cmd_ctx *ctx, struct cmd_args *a);
+/* Whether NAME is a valid name for a WHAT (volume, container...); if not, says so for CMD. */
+bool cmd_check_name(const char *cmd, const char *what, const char *name);
 /* Close the pool and pass CODE through. */
 int cmd_done(struct cmd_ctx *ctx, struct cmd_args *a, int code);
 

@@ -32,15 +32,6 @@ static json_object *snap_json(const struct dms_snap_info *s)
 	return o;
 }
 
-static bool check_name(const char *cmd, const char *name)
-{
-	if (dms_name_valid(name))
-		return true;
-	usage_error("%s: invalid container name '%s': use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit", cmd,
-		    name, DMS_NAME_MAX);
-	return false;
-}
-
 static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
@@ -55,7 +46,7 @@ static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name("snap create", a.operands[0]))
+	if (!cmd_check_name("snap create", "container", a.operands[0]))
 		return EXIT_USAGE;
 	if (!a.image)
 		return usage_error("snap create: --image IMG is required");
@@ -88,7 +79,7 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name("snap mount", a.operands[0]))
+	if (!cmd_check_name("snap mount", "container", a.operands[0]))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)
@@ -109,7 +100,7 @@ static int snap_one(int argc, char **argv, struct cmd_ctx *ctx, const char *cmd,
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(cmd, a.operands[0]))
+	if (!cmd_check_name(cmd, "container", a.operands[0]))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)
@@ -156,7 +147,7 @@ static int snap_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name("snap inspect", a.operands[0]))
+	if (!cmd_check_name("snap inspect", "container", a.operands[0]))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)

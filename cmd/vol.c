@@ -99,15 +99,6 @@ static int vol_parse(struct cmd_args *a, struct vol_opts *o, int argc, char **ar
 	return r ? r : cmd_parse(a, n, buf);
 }
 
-static bool check_name(const char *cmd, const char *what, const char *name)
-{
-	if (dms_name_valid(name))
-		return true;
-	usage_error("%s: invalid %s name '%s': use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit", cmd,
-		    what, name, DMS_NAME_MAX);
-	return false;
-}
-
 static json_object *vol_json(const struct dms_vol_info *v)
 {
 	json_object *o = json_object_new_object(), *att = json_object_new_array();
@@ -184,7 +175,7 @@ static int vol_create(int argc, char **argv, struct cmd_ctx *ctx)
 	r = vol_parse(&a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
 		return EXIT_USAGE;
 	if (!a.size)
 		return usage_error("vol create: --size SIZE is required");
@@ -211,7 +202,7 @@ static int vol_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)
@@ -283,11 +274,11 @@ static int vol_attach(int argc, char **argv, struct cmd_ctx *ctx)
 	r = vol_parse(&a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
 		return EXIT_USAGE;
 	if (!o.container || !o.at)
 		return usage_error("vol attach: --container C and --at PATH are required");
-	if (!check_name(a.cmd, "container", o.container))
+	if (!cmd_check_name(a.cmd, "container", o.container))
 		return EXIT_USAGE;
 	if (o.at[0] != '/')
 		return usage_error("vol attach: --at '%s' must be an absolute path (inside the container)", o.at);
@@ -314,11 +305,11 @@ static int vol_detach(int argc, char **argv, struct cmd_ctx *ctx)
 	r = vol_parse(&a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
 		return EXIT_USAGE;
 	if (!o.container)
 		return usage_error("vol detach: --container C is required");
-	if (!check_name(a.cmd, "container", o.container))
+	if (!cmd_check_name(a.cmd, "container", o.container))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)
@@ -340,7 +331,7 @@ static int vol_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)
@@ -361,7 +352,7 @@ static int vol_umount(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)
@@ -386,7 +377,7 @@ static int vol_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)
@@ -412,7 +403,7 @@ static int vol_snapshot(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]) || !check_name(a.cmd, "snapshot", a.operands[1]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]) || !cmd_check_name(a.cmd, "snapshot", a.operands[1]))
 		return EXIT_USAGE;
 	r = cmd_open_pool(ctx, &a);
 	if (r)
@@ -437,7 +428,7 @@ static int vol_grow(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_parse(&a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (!check_name(a.cmd, "volume", a.operands[0]))
+	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
 		return EXIT_USAGE;
 	if (parse_size_arg("SIZE", a.operands[1], &size))
 		return EXIT_USAGE;
