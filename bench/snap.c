@@ -391,7 +391,7 @@ static int setup(struct snap_bench *b)
 		return r;
 	b->image_thin_id = img.thin_id;
 	b->image_size = img.size;
-	/* DESIGN.md, Naming: dmstore-<pool>-<kind>-<name>. */
+	/* doc/DESIGN.md, Naming: dmstore-<pool>-<kind>-<name>. */
 	snprintf(b->image_dm, sizeof(b->image_dm), "dmstore-%s-img-%s", b->pool_name, b->image);
 
 	if (b->o->lvm_origin) {

@@ -4,7 +4,7 @@
  * at import and kept inactive after, so snapshotting it needs no suspend.
  *
  * An import is two kinds of step. Making the device is a kernel transaction
- * (pool/device.c) that ends with the row 'importing'; formatting and
+ * (pool/txn.c) that ends with the row 'importing'; formatting and
  * unpacking are not, and only the final catalogue update to 'ready' makes
  * the image usable. The importer holds the pool lock throughout, so recovery
  * (which runs under it) meeting an 'importing' row knows its importer died,

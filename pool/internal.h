@@ -65,19 +65,34 @@ struct dms_pool {
 void dms_crash_point(const char *op, const char *step);
 
 /*
- * Every change of a pool runs between these: the lock is taken, the pool must
- * be active, recovery runs, and the kernel's and the catalogue's transaction
- * ids must agree. *RET_TXN is that id, T.
+ * open.c: every change of a pool runs between these: the lock is taken, the
+ * pool must be active, recovery runs, and the kernel's and the catalogue's
+ * transaction ids must agree. *RET_TXN is that id, T.
  */
 int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn);
 void dms_change_end(struct dms_pool *pool);
-int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn);
-int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
 
-/* device.c: the crash-safe create and delete of one thin device. */
+/* txn.c: the kernel transaction, and the crash-safe create and delete of one thin device. */
+int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn);
 int dms_device_create(struct dms_pool *pool, struct dms_row *row, uint32_t origin_thin_id, uint64_t txn,
 		      const char *op, enum dms_state final_state);
 int dms_device_delete(struct dms_pool *pool, struct dms_row *row, uint64_t txn, const char *op);
+/* For recovery: delete THIN_ID (absent is fine); finish ROW's intent at NEW_TXN; drop ROW's intent. */
+int dms_txn_kernel_delete(struct dms_pool *pool, uint32_t thin_id);
+int dms_txn_finish(struct dms_pool *pool, struct dms_row *row, uint64_t new_txn, enum dms_state final_state,
+		   bool remove);
+int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row);
+
+/*
+ * recover.c, under the pool lock. dms_recover rolls intents forward or back
+ * and deletes what a dead dmstore left half-made. dms_resume_suspended
+ * resumes every volume left suspended (all its I/O blocked) by a dmstore
+ * that died between suspend and resume; only under the lock is no live
+ * dmstore mid-snapshot. The names of the volumes resumed go in RET_NAMES
+ * (free with dms_strv_free), unless it is NULL.
+ */
+int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
+int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
 
 /* thin-dev.c: activation of one thin device. */
 int dms_thin_dev_name(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
@@ -109,13 +124,4 @@ int dms_vol_detach_one(struct dms_pool *pool, const struct dms_attachment *a, co
 int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr);
 /* -EBUSY, naming the first, if volumes are attached to CTR: its rootfs cannot be unmounted under them. */
 int dms_vol_check_unattached(struct dms_pool *pool, const struct dms_row *ctr);
-/*
- * Resume every volume of the pool left suspended (all its I/O blocked) by a
- * dmstore that died between suspend and resume. Only under the pool lock:
- * then no live dmstore is mid-snapshot. Meant to run with recovery. The names
- * of the volumes resumed go in RET_NAMES (free with dms_strv_free), unless it
- * is NULL.
- */
-int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
-
 #endif

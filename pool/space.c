@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Space policy (DESIGN.md): no create below MIN_FREE of data or metadata,
+ * Space policy (doc/DESIGN.md): no create below MIN_FREE of data or metadata,
  * and never in a pool that is out of space or failing. Nothing is ever
  * deleted or shrunk to make room; the refusal names the numbers instead.
  */

@@ -7,8 +7,8 @@
  * suspend flushes, and freezes a mounted filesystem (dm's lockfs), so the
  * copy is a clean ext4, not one that needs its journal replayed. Resume runs
  * on every path, errors included. A dmstore killed in between leaves the
- * origin suspended with all its I/O blocked: dms_resume_suspended, run under
- * the pool lock by the next change and by `pool recover`, lets it go.
+ * origin suspended with all its I/O blocked: recovery (pool/recover.c), run
+ * under the pool lock by the next change and by `pool recover`, lets it go.
  */
 #include <errno.h>
 #include <string.h>
@@ -96,54 +96,5 @@ int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap)
 	}
 out:
 	dms_change_end(pool);
-	return r;
-}
-
-/*
- * Only volumes are ever suspended by dmstore, so only they are looked at: one
- * catalogue query and one info ioctl per volume, not a walk of every dm device
- * on the host, since this runs before every change.
- */
-int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n)
-{
-	_cleanup_free_ struct dms_row *rows = NULL;
-	char **names = NULL;
-	size_t n = 0, n_names = 0;
-	int r;
-
-	r = dms_catalog_list(pool->cat, DMS_KIND_VOLUME, 0, &rows, &n);
-	if (r < 0)
-		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
-	/* Room for every name up front: once a volume is resumed, only its name can still fail to be kept. */
-	if (ret_names && n > 0) {
-		names = calloc(n, sizeof(*names));
-		if (!names)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		char name[DMS_DM_NAME_MAX + 1];
-		struct dms_dm_info info;
-
-		r = dms_thin_dev_name(pool, &rows[i], name, sizeof(name));
-		if (r == 0)
-			r = dms_dm_info(name, &info);
-		if (r == 0 && info.exists && info.suspended)
-			r = dms_dm_resume(name);
-		if (r < 0) {
-			r = dms_fail(pool->ctx, r, "pool '%s': resuming volume '%s', left suspended by a dmstore that died, failed: %s",
-				     pool->cfg.name, rows[i].name, strerror(-r));
-			break;
-		}
-		if (names && info.exists && info.suspended) {
-			names[n_names] = strdup(rows[i].name);
-			if (!names[n_names++])
-				r = -ENOMEM;
-		}
-	}
-	if (r == 0 && ret_names) {
-		*ret_names = DMS_TAKE_PTR(names);
-		*ret_n = n_names;
-	}
-	dms_strv_free(names, n_names);
 	return r;
 }

@@ -5,7 +5,7 @@
  * volume whose row names its origin.
  *
  * A create is two steps, like an image import: the thin device is a kernel
- * transaction (pool/device.c) that ends with the row 'importing'; only after
+ * transaction (pool/txn.c) that ends with the row 'importing'; only after
  * the filesystem is made does the row become 'ready'. The creator holds the
  * pool lock throughout, so recovery meeting an 'importing' volume knows its
  * creator died before the format finished and deletes it: a volume is never

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Opening a pool for use, and the bracket every change of it runs in. */
+/*
+ * Opening a pool for use, and the bracket every change of it runs in: the
+ * lock, a pool the kernel has, and recovery (pool/recover.c) first.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -82,16 +85,6 @@ const char *dms_pool_name(const struct dms_pool *pool)
 	return pool->cfg.name;
 }
 
-int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn)
-{
-	struct dms_thin_pool_status st;
-	int r = dms_thin_pool_status(pool->dm_name, &st);
-
-	if (r < 0)
-		return r;
-	*ret_txn = st.transaction_id;
-	return 0;
-}
 
 /*
  * The lock, and a pool the kernel has: nothing can change a pool that is not

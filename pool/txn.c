@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The crash-safe create and delete of one thin device (DESIGN.md, "Crash
+ * The crash-safe create and delete of one thin device (doc/DESIGN.md, "Crash
  * consistency"). The order is the whole point:
  *
  *   1. the intent (row state, thin id, pending_txn = T+1) is committed;
@@ -21,6 +21,17 @@
 #include "dms-util.h"
 #include "pool/internal.h"
 
+int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn)
+{
+	struct dms_thin_pool_status st;
+	int r = dms_thin_pool_status(pool->dm_name, &st);
+
+	if (r < 0)
+		return r;
+	*ret_txn = st.transaction_id;
+	return 0;
+}
+
 static int send(struct dms_pool *pool, const char *msg)
 {
 	return dms_dm_message(pool->dm_name, msg);
@@ -38,7 +49,7 @@ static int kernel_create(struct dms_pool *pool, uint32_t thin_id, int64_t origin
 	return r < 0 ? r : send(pool, msg);
 }
 
-static int kernel_delete(struct dms_pool *pool, uint32_t thin_id)
+int dms_txn_kernel_delete(struct dms_pool *pool, uint32_t thin_id)
 {
 	char msg[64];
 	int r = dms_thin_msg_delete(msg, sizeof(msg), thin_id);
@@ -58,7 +69,7 @@ static int kernel_set_txn(struct dms_pool *pool, uint64_t txn)
 }
 
 /* Step 4, and recovery's roll-forward: one catalogue transaction makes the row final and the clock T+1. */
-static int finish(struct dms_pool *pool, struct dms_row *row, uint64_t new_txn, enum dms_state final_state,
+int dms_txn_finish(struct dms_pool *pool, struct dms_row *row, uint64_t new_txn, enum dms_state final_state,
 		  bool remove)
 {
 	int r;
@@ -82,7 +93,7 @@ static int finish(struct dms_pool *pool, struct dms_row *row, uint64_t new_txn, 
 	return r;
 }
 
-static int drop_intent(struct dms_pool *pool, const struct dms_row *row)
+int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row)
 {
 	return dms_catalog_delete(pool->cat, row->id);
 }
@@ -144,12 +155,12 @@ int dms_device_create(struct dms_pool *pool, struct dms_row *row, uint32_t origi
 	dms_crash_point(op, "after-txn");
 
 	/* Past T+1 the kernel has it: a failure here is finished by recovery, not undone. */
-	return finish(pool, row, txn + 1, final_state, false);
+	return dms_txn_finish(pool, row, txn + 1, final_state, false);
 
 out_delete_thin:
-	(void)kernel_delete(pool, row->thin_id);
+	(void)dms_txn_kernel_delete(pool, row->thin_id);
 out_drop_intent:
-	(void)drop_intent(pool, row);
+	(void)dms_txn_drop_intent(pool, row);
 	return r;
 }
 
@@ -165,7 +176,7 @@ int dms_device_delete(struct dms_pool *pool, struct dms_row *row, uint64_t txn, 
 	dms_crash_point(op, "after-intent");
 
 	/* From here the device is going: a failure leaves a 'deleting' row that recovery deletes again. */
-	r = kernel_delete(pool, row->thin_id);
+	r = dms_txn_kernel_delete(pool, row->thin_id);
 	if (r < 0)
 		return r;
 	dms_crash_point(op, "after-kernel");
@@ -175,110 +186,5 @@ int dms_device_delete(struct dms_pool *pool, struct dms_row *row, uint64_t txn, 
 		return r;
 	dms_crash_point(op, "after-txn");
 
-	return finish(pool, row, txn + 1, DMS_STATE_DELETING, true);
-}
-
-/*
- * Recovery (DESIGN.md): with intents open at T+1, a kernel at T+1 finished
- * (roll forward); a kernel at T did not (roll back: undo a create, redo a
- * delete). Anything else cannot be told apart and is refused.
- */
-int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back)
-{
-	struct dms_row *rows = NULL;
-	uint64_t kernel_txn, cat_txn;
-	unsigned forward = 0, back = 0;
-	size_t n = 0;
-	bool intents = false;
-	int r;
-
-	r = dms_pool_kernel_txn(pool, &kernel_txn);
-	if (r == 0)
-		r = dms_catalog_get_txn(pool->cat, &cat_txn);
-	if (r == 0)
-		r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
-	if (r < 0)
-		return dms_fail(pool->ctx, r, "pool '%s': reading transaction state failed: %s", pool->cfg.name,
-				strerror(-r));
-
-	for (size_t i = 0; i < n; i++) {
-		if (!rows[i].pending_txn)
-			continue;
-		intents = true;
-		if (rows[i].pending_txn != cat_txn + 1) {
-			r = dms_fail(pool->ctx, -EUCLEAN, "pool '%s': %s '%s' has an intent for transaction %" PRIu64 " but the catalogue is at %" PRIu64 "; refusing to guess",
-				     pool->cfg.name, dms_kind_name(rows[i].kind), rows[i].name, rows[i].pending_txn, cat_txn);
-			goto out;
-		}
-	}
-	if (!intents && kernel_txn != cat_txn) {
-		r = dms_fail(pool->ctx, -EUCLEAN, "pool '%s': the kernel's transaction id is %" PRIu64 " and the catalogue's %" PRIu64 ", with no intent to explain it; refusing to guess",
-			     pool->cfg.name, kernel_txn, cat_txn);
-		goto out;
-	}
-	if (intents && kernel_txn != cat_txn && kernel_txn != cat_txn + 1) {
-		r = dms_fail(pool->ctx, -EUCLEAN, "pool '%s': the kernel's transaction id is %" PRIu64 " and the catalogue's %" PRIu64 " with an intent for %" PRIu64 "; refusing to guess",
-			     pool->cfg.name, kernel_txn, cat_txn, cat_txn + 1);
-		goto out;
-	}
-
-	for (size_t i = 0; i < n; i++) {
-		struct dms_row *row = &rows[i];
-
-		if (!row->pending_txn)
-			continue;
-		if (kernel_txn == cat_txn + 1) {
-			/* The kernel committed: finish what the crashed process could not. */
-			bool remove = row->state == DMS_STATE_DELETING;
-			/* An image or a new volume still needs its filesystem: it rolls forward only as far as 'importing'. */
-			bool needs_contents = row->kind == DMS_KIND_IMAGE || (row->kind == DMS_KIND_VOLUME && !row->origin_id);
-			enum dms_state final = needs_contents ? DMS_STATE_IMPORTING : DMS_STATE_READY;
-
-			r = finish(pool, row, kernel_txn, final, remove);
-			forward++;
-		} else {
-			/* The kernel did not commit: whatever it did to this id is undone, and the row goes. */
-			r = kernel_delete(pool, row->thin_id);
-			if (r == 0)
-				r = drop_intent(pool, row);
-			back++;
-		}
-		if (r < 0) {
-			r = dms_fail(pool->ctx, r, "pool '%s': recovering %s '%s' (thin id %u) failed: %s", pool->cfg.name,
-				     dms_kind_name(row->kind), row->name, row->thin_id, strerror(-r));
-			goto out;
-		}
-	}
-
-	/* An image or volume left without its contents by a dead dmstore: its device is deleted in a transaction of its own. */
-	free(rows);
-	rows = NULL;
-	r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
-	if (r < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct dms_row *row = &rows[i];
-
-		if (row->pending_txn || row->state != DMS_STATE_IMPORTING)
-			continue;
-		r = dms_pool_kernel_txn(pool, &kernel_txn);
-		if (r == 0)
-			r = dms_thin_dev_deactivate(pool, row);
-		if (r == 0)
-			r = dms_device_delete(pool, row, kernel_txn, "recover");
-		if (r < 0) {
-			r = dms_fail(pool->ctx, r, "pool '%s': removing half-made %s '%s' failed: %s", pool->cfg.name,
-				     dms_kind_name(row->kind), row->name, strerror(-r));
-			goto out;
-		}
-		back++;
-	}
-	r = 0;
-	if (ret_forward)
-		*ret_forward = forward;
-	if (ret_back)
-		*ret_back = back;
-out:
-	free(rows);
-	return r;
+	return dms_txn_finish(pool, row, txn + 1, DMS_STATE_DELETING, true);
 }

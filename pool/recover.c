@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Recovery: what a dmstore that died left behind is finished or undone
+ * before any change runs (pool/open.c calls this under the pool lock), and
+ * by `dmstore pool recover`. Two things: volumes it left suspended are
+ * resumed, since they block their users' I/O whatever the transaction ids
+ * say; then intents are rolled forward or back (doc/DESIGN.md, "Crash
+ * consistency"), and images or volumes left without their contents go.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "dm/dm.h"
+#include "dms-util.h"
+#include "pool/internal.h"
+
+/*
+ * Only volumes are ever suspended by dmstore, so only they are looked at: one
+ * catalogue query and one info ioctl per volume, not a walk of every dm device
+ * on the host, since this runs before every change.
+ */
+int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n)
+{
+	_cleanup_free_ struct dms_row *rows = NULL;
+	char **names = NULL;
+	size_t n = 0, n_names = 0;
+	int r;
+
+	r = dms_catalog_list(pool->cat, DMS_KIND_VOLUME, 0, &rows, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
+	/* Room for every name up front: once a volume is resumed, only its name can still fail to be kept. */
+	if (ret_names && n > 0) {
+		names = calloc(n, sizeof(*names));
+		if (!names)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		char name[DMS_DM_NAME_MAX + 1];
+		struct dms_dm_info info;
+
+		r = dms_thin_dev_name(pool, &rows[i], name, sizeof(name));
+		if (r == 0)
+			r = dms_dm_info(name, &info);
+		if (r == 0 && info.exists && info.suspended)
+			r = dms_dm_resume(name);
+		if (r < 0) {
+			r = dms_fail(pool->ctx, r, "pool '%s': resuming volume '%s', left suspended by a dmstore that died, failed: %s",
+				     pool->cfg.name, rows[i].name, strerror(-r));
+			break;
+		}
+		if (names && info.exists && info.suspended) {
+			names[n_names] = strdup(rows[i].name);
+			if (!names[n_names++])
+				r = -ENOMEM;
+		}
+	}
+	if (r == 0 && ret_names) {
+		*ret_names = DMS_TAKE_PTR(names);
+		*ret_n = n_names;
+	}
+	dms_strv_free(names, n_names);
+	return r;
+}
+
+/*
+ * Recovery (doc/DESIGN.md): with intents open at T+1, a kernel at T+1 finished
+ * (roll forward); a kernel at T did not (roll back: undo a create, redo a
+ * delete). Anything else cannot be told apart and is refused.
+ */
+int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back)
+{
+	struct dms_row *rows = NULL;
+	uint64_t kernel_txn, cat_txn;
+	unsigned forward = 0, back = 0;
+	size_t n = 0;
+	bool intents = false;
+	int r;
+
+	r = dms_pool_kernel_txn(pool, &kernel_txn);
+	if (r == 0)
+		r = dms_catalog_get_txn(pool->cat, &cat_txn);
+	if (r == 0)
+		r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': reading transaction state failed: %s", pool->cfg.name,
+				strerror(-r));
+
+	for (size_t i = 0; i < n; i++) {
+		if (!rows[i].pending_txn)
+			continue;
+		intents = true;
+		if (rows[i].pending_txn != cat_txn + 1) {
+			r = dms_fail(pool->ctx, -EUCLEAN, "pool '%s': %s '%s' has an intent for transaction %" PRIu64 " but the catalogue is at %" PRIu64 "; refusing to guess",
+				     pool->cfg.name, dms_kind_name(rows[i].kind), rows[i].name, rows[i].pending_txn, cat_txn);
+			goto out;
+		}
+	}
+	if (!intents && kernel_txn != cat_txn) {
+		r = dms_fail(pool->ctx, -EUCLEAN, "pool '%s': the kernel's transaction id is %" PRIu64 " and the catalogue's %" PRIu64 ", with no intent to explain it; refusing to guess",
+			     pool->cfg.name, kernel_txn, cat_txn);
+		goto out;
+	}
+	if (intents && kernel_txn != cat_txn && kernel_txn != cat_txn + 1) {
+		r = dms_fail(pool->ctx, -EUCLEAN, "pool '%s': the kernel's transaction id is %" PRIu64 " and the catalogue's %" PRIu64 " with an intent for %" PRIu64 "; refusing to guess",
+			     pool->cfg.name, kernel_txn, cat_txn, cat_txn + 1);
+		goto out;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		struct dms_row *row = &rows[i];
+
+		if (!row->pending_txn)
+			continue;
+		if (kernel_txn == cat_txn + 1) {
+			/* The kernel committed: finish what the crashed process could not. */
+			bool remove = row->state == DMS_STATE_DELETING;
+			/* An image or a new volume still needs its filesystem: it rolls forward only as far as 'importing'. */
+			bool needs_contents = row->kind == DMS_KIND_IMAGE || (row->kind == DMS_KIND_VOLUME && !row->origin_id);
+			enum dms_state final = needs_contents ? DMS_STATE_IMPORTING : DMS_STATE_READY;
+
+			r = dms_txn_finish(pool, row, kernel_txn, final, remove);
+			forward++;
+		} else {
+			/* The kernel did not commit: whatever it did to this id is undone, and the row goes. */
+			r = dms_txn_kernel_delete(pool, row->thin_id);
+			if (r == 0)
+				r = dms_txn_drop_intent(pool, row);
+			back++;
+		}
+		if (r < 0) {
+			r = dms_fail(pool->ctx, r, "pool '%s': recovering %s '%s' (thin id %u) failed: %s", pool->cfg.name,
+				     dms_kind_name(row->kind), row->name, row->thin_id, strerror(-r));
+			goto out;
+		}
+	}
+
+	/* An image or volume left without its contents by a dead dmstore: its device is deleted in a transaction of its own. */
+	free(rows);
+	rows = NULL;
+	r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct dms_row *row = &rows[i];
+
+		if (row->pending_txn || row->state != DMS_STATE_IMPORTING)
+			continue;
+		r = dms_pool_kernel_txn(pool, &kernel_txn);
+		if (r == 0)
+			r = dms_thin_dev_deactivate(pool, row);
+		if (r == 0)
+			r = dms_device_delete(pool, row, kernel_txn, "recover");
+		if (r < 0) {
+			r = dms_fail(pool->ctx, r, "pool '%s': removing half-made %s '%s' failed: %s", pool->cfg.name,
+				     dms_kind_name(row->kind), row->name, strerror(-r));
+			goto out;
+		}
+		back++;
+	}
+	r = 0;
+	if (ret_forward)
+		*ret_forward = forward;
+	if (ret_back)
+		*ret_back = back;
+out:
+	free(rows);
+	return r;
+}
