@@ -29,6 +29,7 @@ B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/pic/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(B)/obj/%.o)
 SAN_LIB_OBJ := $(LIB_SRC:%.c=$(B)/san/%.o)
+HOOKS_OBJ := $(LIB_SRC:%.c=$(B)/hooks/%.o) $(CMD_SRC:%.c=$(B)/hooks/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 VERSION := 0.1.0
@@ -42,7 +43,10 @@ Q := @
 say := @printf '  %-6s %s\n'
 endif
 
-.PHONY: all check check-installed deps unit vmcheck bench clean install
+# Test builds carry the hooks (DMS_TEST_HOOKS: crash points) that a shipped library must not have.
+TEST_DEFS := -DDMS_TEST_HOOKS
+
+.PHONY: all check check-installed deps unit vmcheck torture bench clean install
 all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore $(B)/libdmstore.pc
 
 $(B)/pic/%.o: %.c
@@ -58,7 +62,12 @@ $(B)/obj/%.o: %.c
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC-SAN $<
-	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) CC-TEST $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
@@ -78,6 +87,11 @@ dmstore: $(CMD_OBJ) $(B)/libdmstore.a
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(URING_LIBS)
 
+# What the integration tests run: dmstore with the test hooks.
+$(B)/dmstore-test: $(HOOKS_OBJ)
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $(HOOKS_OBJ) $(PKG_LIBS) $(URING_LIBS)
+
 $(B)/libdmstore.pc: Makefile
 	@mkdir -p $(B)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
@@ -92,13 +106,18 @@ $(B)/tests/%: tests/unit/%.c $(B)/libdmstore-san.a
 	$(Q)$(CC) $(BASE_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -o $@ $< $(B)/libdmstore-san.a \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
+$(B)/selftest/skip: tests/selftest/skip.c
+	@mkdir -p $(dir $@)
+	$(say) LD $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< $(CMOCKA_LIBS)
+
 deps:
 	@scripts/install-deps
 
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
-vmcheck: all
+vmcheck: all $(B)/dmstore-test
 	@tests/run-vm
 
 # Benchmarks are never timed tests: not part of `make check`. BENCH_ARGS=--quick for a smoke run.
@@ -109,7 +128,7 @@ bench: all
 check: deps
 	@$(MAKE) --no-print-directory check-installed
 
-check-installed: all $(UNIT_BIN)
+check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
 	@tests/run-check $(UNIT_BIN)
 
 install: all

@@ -3,6 +3,7 @@
  * Crash points: DMSTORE_CRASH_AT=<op>:<step> kills the process with SIGKILL
  * when it reaches that step, as a power cut would stop it: no cleanup, no
  * atexit, no buffered output. Tests use it to prove recovery at every step.
+ * Compiled into test builds only (the Makefile's DMS_TEST_HOOKS).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include "pool/internal.h"
+
+#ifdef DMS_TEST_HOOKS
 
 void dms_crash_point(const char *op, const char *step)
 {
@@ -22,3 +25,4 @@ void dms_crash_point(const char *op, const char *step)
 	if (strncmp(at, op, n) == 0 && at[n] == ':' && strcmp(at + n + 1, step) == 0)
 		(void)kill(getpid(), SIGKILL);
 }
+#endif

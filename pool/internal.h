@@ -61,8 +61,18 @@ struct dms_pool {
 	int lock_fd;
 };
 
-/* Kill the process here if DMSTORE_CRASH_AT names OP:STEP, so tests can crash every step. */
+/*
+ * Kill the process here if DMSTORE_CRASH_AT names OP:STEP, so tests can crash
+ * every step. Only test builds (DMS_TEST_HOOKS) have it: a library a daemon
+ * links must not die because of a variable in its environment.
+ */
+#ifdef DMS_TEST_HOOKS
 void dms_crash_point(const char *op, const char *step);
+#else
+static inline void dms_crash_point(const char *op, const char *step)
+{
+}
+#endif
 
 /*
  * open.c: every change of a pool runs between these: the lock is taken, the

@@ -155,6 +155,16 @@ test_crash_points_snap_create() {
 	done
 }
 
+# The shipped binary and library have no crash points: the variable is just a variable there.
+test_release_build_ignores_crash_at() {
+	pool_with_image
+	expect 0 env DMSTORE_CRASH_AT=snap-create:after-intent "$(pwd)/dmstore" snap create c1 --image base
+	expect 0 env DMSTORE_CRASH_AT=snap-rm:after-intent "$(pwd)/dmstore" snap rm c1
+	assert_consistent p
+	grep -q DMSTORE_CRASH_AT build/libdmstore.so dmstore && fail "the release build carries the crash hook"
+	grep -q DMSTORE_CRASH_AT "$DMSTORE" || fail "the test build lost the crash hook"
+}
+
 test_crash_points_snap_rm() {
 	pool_with_image
 	for step in after-deactivate after-intent after-kernel after-txn; do

@@ -2,7 +2,8 @@
 # Each test_* function runs in its own subshell with errexit, a fresh state
 # dir, and a teardown that removes whatever it left in the kernel.
 
-DMSTORE=${DMSTORE:-$(pwd)/dmstore}
+# The test build: dmstore with the crash points (DMSTORE_CRASH_AT) compiled in.
+DMSTORE=${DMSTORE:-$(pwd)/build/dmstore-test}
 
 fail() {
 	echo "FAIL: $*" >&2
