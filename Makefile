@@ -120,6 +120,11 @@ unit: $(UNIT_BIN)
 vmcheck: all $(B)/dmstore-test
 	@tests/run-vm
 
+# Everything `make check` runs, plus the long families (tests/vm/*.sh: torture_* cases).
+torture: deps
+	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
+	@DMSTORE_TORTURE=1 DMSTORE_VM_TIMEOUT=$${DMSTORE_VM_TIMEOUT:-21600} tests/run-check $(UNIT_BIN)
+
 # Benchmarks are never timed tests: not part of `make check`. BENCH_ARGS=--quick for a smoke run.
 bench: all
 	@scripts/bench $(BENCH_ARGS)
