@@ -81,3 +81,22 @@ int dms_umount_fd(int fd)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", parent, name);
 	return umount2(path, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
 }
+
+int dms_mount_ext4_detached(const char *device, int *ret_fd)
+{
+	_cleanup_close_ int fsfd = -1;
+	int mfd;
+
+	fsfd = fsopen("ext4", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return -errno;
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", device, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	/* Never move_mount()ed: the fd alone keeps it, and the kernel unmounts it with the fd's last holder. */
+	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME);
+	if (mfd < 0)
+		return -errno;
+	*ret_fd = mfd;
+	return 0;
+}

@@ -30,4 +30,15 @@ int dms_mount_ext4_at(const char *device, int dirfd, bool read_only);
  */
 int dms_umount_fd(int fd);
 
+/*
+ * Mount the ext4 on DEVICE read-write, nosuid, nodev, noatime, attached
+ * nowhere: the mount is in no mount namespace's tree, and *RET_FD (O_PATH) is
+ * the only way to it. It lives as long as something holds it (that fd, an fd
+ * opened through it, a thread's cwd or root inside it) and is unmounted when
+ * the last goes, also when the process is killed: a crash leaves no mount
+ * behind. close() of the last holder unmounts before it returns, so the
+ * device is free right after.
+ */
+int dms_mount_ext4_detached(const char *device, int *ret_fd);
+
 #endif

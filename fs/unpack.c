@@ -69,6 +69,7 @@ struct unpack_job {
 	struct dir_times *redo;
 	size_t n_redo;
 	struct dms_unpack_stats stats;
+	const struct dms_unpack_progress *progress;
 	char *errbuf;
 	size_t errlen;
 	int home_fd; /* the process's root, for the thread to step back out to */
@@ -292,6 +293,12 @@ static int copy_entries(struct unpack_job *job, struct archive *rd, struct archi
 				return job_error(job, r, "entry '%s': %s", archive_entry_pathname(entry), strerror(-r));
 		}
 		job->stats.entries++;
+		if (job->progress) {
+			r = job->progress->fn(&job->stats, job->progress->userdata);
+			if (r < 0)
+				return job_error(job, r, "entry '%s': stopped: %s", archive_entry_pathname(entry),
+						 strerror(-r));
+		}
 	}
 }
 
@@ -462,14 +469,15 @@ static int job_run(struct unpack_job *job, struct dms_unpack_stats *stats)
 	return 0;
 }
 
-int dms_unpack_archive(int rootfd, const char *archive_path, struct dms_unpack_stats *stats, char *errbuf,
-		       size_t errlen)
+int dms_unpack_archive(int rootfd, const char *archive_path, const struct dms_unpack_progress *progress,
+		       struct dms_unpack_stats *stats, char *errbuf, size_t errlen)
 {
 	_cleanup_close_ int fd = -1;
 	struct unpack_job job = {
 		.run = extract_archive,
 		.rootfd = rootfd,
 		.source = archive_path,
+		.progress = progress,
 		.errbuf = errbuf,
 		.errlen = errlen,
 	};
@@ -524,13 +532,15 @@ static int check_outside(int rootfd, const struct stat *src)
 	}
 }
 
-int dms_unpack_dir(int rootfd, const char *src_dir, struct dms_unpack_stats *stats, char *errbuf, size_t errlen)
+int dms_unpack_dir(int rootfd, const char *src_dir, const struct dms_unpack_progress *progress,
+		   struct dms_unpack_stats *stats, char *errbuf, size_t errlen)
 {
 	_cleanup_free_ char *abs = NULL;
 	struct unpack_job job = {
 		.run = extract_dir,
 		.rootfd = rootfd,
 		.source = src_dir,
+		.progress = progress,
 		.archive_fd = -1,
 		.errbuf = errbuf,
 		.errlen = errlen,

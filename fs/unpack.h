@@ -21,6 +21,8 @@
  *
  * Both block until done, the work itself running on a thread of its own: the
  * caller's cwd, root and umask are never touched, so its other threads carry on.
+ * ROOTFD may be an O_PATH fd, and the root of a mount attached nowhere
+ * (fs/mount-at.h): the thread holds nothing in it once they return.
  * Needs root (CAP_CHOWN, CAP_MKNOD, CAP_SYS_CHROOT, CAP_SYS_ADMIN for trusted.* and
  * security.* xattrs).
  *
@@ -39,11 +41,22 @@ struct dms_unpack_stats {
 };
 
 /*
+ * PROGRESS (may be NULL): FN is called after each entry is written, with the
+ * counts so far (entries is then N for the Nth entry). A negative errno from it
+ * stops the import with that error. It runs on the import thread, whose cwd
+ * (and, for a tarball, root) is the rootfs: it must not look paths up.
+ */
+struct dms_unpack_progress {
+	int (*fn)(const struct dms_unpack_stats *so_far, void *userdata);
+	void *userdata;
+};
+
+/*
  * ARCHIVE_PATH: tar (ustar, pax, GNU, with sparse files) or cpio, plain or compressed
  * with gzip, bzip2, xz, lzma, lzip, zstd, lz4 or compress(1). Malformed input: -EINVAL.
  */
-int dms_unpack_archive(int rootfd, const char *archive_path, struct dms_unpack_stats *stats, char *errbuf,
-		       size_t errlen);
+int dms_unpack_archive(int rootfd, const char *archive_path, const struct dms_unpack_progress *progress,
+		       struct dms_unpack_stats *stats, char *errbuf, size_t errlen);
 
 /*
  * Copy the tree under SRC_DIR into ROOTFD, like `cp -a --one-file-system SRC_DIR/.`:
@@ -52,6 +65,7 @@ int dms_unpack_archive(int rootfd, const char *archive_path, struct dms_unpack_s
  * or /proc in a live tree, is not descended into). SRC_DIR's own attributes go to
  * ROOTFD's directory. ROOTFD inside the tree being copied: -EINVAL.
  */
-int dms_unpack_dir(int rootfd, const char *src_dir, struct dms_unpack_stats *stats, char *errbuf, size_t errlen);
+int dms_unpack_dir(int rootfd, const char *src_dir, const struct dms_unpack_progress *progress,
+		   struct dms_unpack_stats *stats, char *errbuf, size_t errlen);
 
 #endif

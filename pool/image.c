@@ -65,9 +65,9 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 	if (rootfd < 0)
 		r = -errno;
 	else if (is_dir)
-		r = dms_unpack_dir(rootfd, source, st, err, sizeof(err));
+		r = dms_unpack_dir(rootfd, source, NULL, st, err, sizeof(err));
 	else
-		r = dms_unpack_archive(rootfd, source, st, err, sizeof(err));
+		r = dms_unpack_archive(rootfd, source, NULL, st, err, sizeof(err));
 	(void)close(DMS_TAKE_FD(rootfd));
 	u = dms_umount(dir);
 	(void)rmdir(dir);

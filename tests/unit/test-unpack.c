@@ -519,7 +519,7 @@ static void unpack_tree(void **state, const char *name, int format, int filter)
 	struct dms_unpack_stats stats = { 0 };
 	const char *file = write_archive(f, name, format, filter, tree, DMS_ARRAY_SIZE(tree), f->xattrs);
 
-	assert_int_equal(dms_unpack_archive(f->rootfd, file, &stats, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_archive(f->rootfd, file, NULL, &stats, f->err, sizeof(f->err)), 0);
 	assert_string_equal(f->err, "");
 	check_tree(f->root, tree, DMS_ARRAY_SIZE(tree), f->xattrs);
 	assert_int_equal(stats.entries, DMS_ARRAY_SIZE(tree));
@@ -555,7 +555,7 @@ static void test_archive_cpio(void **state)
 	const char *file = write_archive(f, "t.cpio.gz", ARCHIVE_FORMAT_CPIO_SVR4_NOCRC, ARCHIVE_FILTER_GZIP,
 					 cpio_tree, DMS_ARRAY_SIZE(cpio_tree), false);
 
-	assert_int_equal(dms_unpack_archive(f->rootfd, file, NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_archive(f->rootfd, file, NULL, NULL, f->err, sizeof(f->err)), 0);
 	check_tree(f->root, cpio_tree, DMS_ARRAY_SIZE(cpio_tree), false);
 }
 
@@ -574,7 +574,7 @@ static void test_archive_gnu_tar(void **state)
 	set_mtime(src, T0 + 3);
 	assert_int_equal(system(cmd), 0);
 
-	assert_int_equal(dms_unpack_archive(f->rootfd, file, NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_archive(f->rootfd, file, NULL, NULL, f->err, sizeof(f->err)), 0);
 	check_tree(f->root, tree, DMS_ARRAY_SIZE(tree), f->xattrs);
 	/* "./" describes the rootfs's own top directory. */
 	assert_int_equal(stat(f->root, &st), 0);
@@ -598,7 +598,7 @@ static void test_archive_caller_untouched(void **state)
 
 	assert_int_equal(chdir(f->work), 0);
 	assert_non_null(getcwd(cwd_inside, sizeof(cwd_inside)));
-	assert_int_equal(dms_unpack_archive(f->rootfd, "t.tar", NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_archive(f->rootfd, "t.tar", NULL, NULL, f->err, sizeof(f->err)), 0);
 	assert_non_null(getcwd(cwd_after, sizeof(cwd_after)));
 	assert_string_equal(cwd_after, cwd_inside);
 	assert_int_equal(umask(umask_before), 027);
@@ -620,7 +620,7 @@ static void test_archive_implicit_dirs(void **state)
 	struct stat st;
 	int r;
 
-	r = dms_unpack_archive(f->rootfd, file, NULL, f->err, sizeof(f->err));
+	r = dms_unpack_archive(f->rootfd, file, NULL, NULL, f->err, sizeof(f->err));
 	assert_int_equal(umask(old), 077);
 	assert_int_equal(r, 0);
 	check_contents(pathf("%s/a/b/file", f->root), &nodes[0]);
@@ -643,14 +643,14 @@ static void test_archive_errors(void **state)
 	struct stat st;
 	struct dms_unpack_stats stats = { .entries = 99 };
 
-	assert_int_equal(dms_unpack_archive(f->rootfd, missing, &stats, f->err, sizeof(f->err)), -ENOENT);
+	assert_int_equal(dms_unpack_archive(f->rootfd, missing, NULL, &stats, f->err, sizeof(f->err)), -ENOENT);
 	assert_non_null(strstr(f->err, "missing.tar"));
 	assert_int_equal(stats.entries, 99);
 
-	assert_int_equal(dms_unpack_archive(f->rootfd, f->work, NULL, f->err, sizeof(f->err)), -EISDIR);
+	assert_int_equal(dms_unpack_archive(f->rootfd, f->work, NULL, NULL, f->err, sizeof(f->err)), -EISDIR);
 
 	write_file(junk, "this is not an archive, not even close; it is just some text\n");
-	assert_int_equal(dms_unpack_archive(f->rootfd, junk, NULL, f->err, sizeof(f->err)), -EINVAL);
+	assert_int_equal(dms_unpack_archive(f->rootfd, junk, NULL, NULL, f->err, sizeof(f->err)), -EINVAL);
 	assert_non_null(strstr(f->err, "junk.tar"));
 
 	good = write_archive(f, "good.tar.gz", ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE, ARCHIVE_FILTER_GZIP, tree,
@@ -665,18 +665,86 @@ static void test_archive_errors(void **state)
 		assert_true(n > 0);
 		assert_int_equal(write(out, buf, (size_t)n), n);
 	}
-	assert_true(dms_unpack_archive(f->rootfd, cut, NULL, f->err, sizeof(f->err)) < 0);
+	assert_true(dms_unpack_archive(f->rootfd, cut, NULL, NULL, f->err, sizeof(f->err)) < 0);
 	assert_string_not_equal(f->err, "");
 
 	/* mtree takes file contents from paths it names: not a format we read. */
 	write_file(mtree, "#mtree\nhostname type=file contents=/etc/hostname\n");
-	assert_int_equal(dms_unpack_archive(f->rootfd, mtree, NULL, f->err, sizeof(f->err)), -EINVAL);
+	assert_int_equal(dms_unpack_archive(f->rootfd, mtree, NULL, NULL, f->err, sizeof(f->err)), -EINVAL);
 	assert_absent(pathf("%s/hostname", f->root));
 
 	/* errbuf is optional, and a short one is cut, not overrun. */
-	assert_int_equal(dms_unpack_archive(f->rootfd, missing, NULL, NULL, 0), -ENOENT);
-	assert_int_equal(dms_unpack_archive(f->rootfd, missing, NULL, f->err, 4), -ENOENT);
+	assert_int_equal(dms_unpack_archive(f->rootfd, missing, NULL, NULL, NULL, 0), -ENOENT);
+	assert_int_equal(dms_unpack_archive(f->rootfd, missing, NULL, NULL, f->err, 4), -ENOENT);
 	assert_int_equal(strlen(f->err), 3);
+	assert_outside_untouched(f);
+}
+
+/* ---- progress ---- */
+
+struct progress_log {
+	uint64_t calls;
+	uint64_t last_entries, last_bytes;
+	bool monotonic;
+	uint64_t stop_at; /* 0: never */
+};
+
+static int count_progress(const struct dms_unpack_stats *so_far, void *userdata)
+{
+	struct progress_log *log = userdata;
+
+	log->calls++;
+	if (so_far->entries != log->calls || so_far->bytes < log->last_bytes)
+		log->monotonic = false;
+	log->last_entries = so_far->entries;
+	log->last_bytes = so_far->bytes;
+	return log->calls == log->stop_at ? -ECANCELED : 0;
+}
+
+/* Once per entry, after it is written, with the counts so far; the last call has the totals. */
+static void test_progress_per_entry(void **state)
+{
+	struct fx *f = fx(state);
+	const char *file = write_tar(f, "t.tar", tree, DMS_ARRAY_SIZE(tree));
+	const char *src = pathf("%s/src", f->work);
+	struct progress_log log = { .monotonic = true };
+	const struct dms_unpack_progress progress = { count_progress, &log };
+	struct dms_unpack_stats stats = { 0 };
+	_cleanup_close_ int copy = -1;
+
+	assert_int_equal(dms_unpack_archive(f->rootfd, file, &progress, &stats, f->err, sizeof(f->err)), 0);
+	assert_int_equal(log.calls, DMS_ARRAY_SIZE(tree));
+	assert_true(log.monotonic);
+	assert_int_equal(log.last_entries, stats.entries);
+	assert_int_equal(log.last_bytes, stats.bytes);
+
+	/* A directory source reports the same way, its top "." included. */
+	assert_int_equal(mkdir(src, 0755), 0);
+	make_tree(src, tree, DMS_ARRAY_SIZE(tree), false);
+	assert_int_equal(mkdir(pathf("%s/copy", f->root), 0755), 0);
+	copy = open(pathf("%s/copy", f->root), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(copy >= 0);
+	log = (struct progress_log){ .monotonic = true };
+	assert_int_equal(dms_unpack_dir(copy, src, &progress, &stats, f->err, sizeof(f->err)), 0);
+	assert_int_equal(log.calls, DMS_ARRAY_SIZE(tree) + 1);
+	assert_true(log.monotonic);
+	assert_int_equal(log.last_entries, stats.entries);
+}
+
+/* An error from the callback stops the import at that entry, with that error. */
+static void test_progress_stops(void **state)
+{
+	struct fx *f = fx(state);
+	const char *file = write_tar(f, "t.tar", tree, DMS_ARRAY_SIZE(tree));
+	struct progress_log log = { .monotonic = true, .stop_at = 3 };
+	const struct dms_unpack_progress progress = { count_progress, &log };
+	struct dms_unpack_stats stats = { .entries = 99 };
+
+	assert_int_equal(dms_unpack_archive(f->rootfd, file, &progress, &stats, f->err, sizeof(f->err)), -ECANCELED);
+	assert_int_equal(log.calls, 3);
+	assert_int_equal(stats.entries, 99);
+	if (!strstr(f->err, pathf("entry '%s", tree[2].path)))
+		fail_msg("error '%s' does not name the third entry", f->err);
 	assert_outside_untouched(f);
 }
 
@@ -687,7 +755,7 @@ static void refuse(struct fx *f, const struct node *nodes, size_t n, const char 
 	const char *file = write_tar(f, "evil.tar", nodes, n);
 	struct dms_unpack_stats stats = { .entries = 99 };
 
-	int r = dms_unpack_archive(f->rootfd, file, &stats, f->err, sizeof(f->err));
+	int r = dms_unpack_archive(f->rootfd, file, NULL, &stats, f->err, sizeof(f->err));
 
 	/* The worst failure first. */
 	assert_outside_untouched(f);
@@ -826,7 +894,7 @@ static void test_dir_tree(void **state)
 	set_mtime(pathf("%s/run", src), T0);
 	set_mtime(src, T0 + 3);
 
-	assert_int_equal(dms_unpack_dir(f->rootfd, src, &stats, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_dir(f->rootfd, src, NULL, &stats, f->err, sizeof(f->err)), 0);
 	assert_string_equal(f->err, "");
 	check_tree(f->root, tree, DMS_ARRAY_SIZE(tree), f->xattrs);
 	/* Plus the top, ".", which is the rootfs's own directory. */
@@ -856,7 +924,7 @@ static void test_dir_through_symlink(void **state)
 	assert_int_equal(mkdir(src, 0755), 0);
 	make_tree(src, cpio_tree, DMS_ARRAY_SIZE(cpio_tree), false);
 	assert_int_equal(symlink("src", alias), 0);
-	assert_int_equal(dms_unpack_dir(f->rootfd, alias, NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_dir(f->rootfd, alias, NULL, NULL, f->err, sizeof(f->err)), 0);
 	check_tree(f->root, cpio_tree, DMS_ARRAY_SIZE(cpio_tree), false);
 }
 
@@ -883,7 +951,7 @@ static void test_dir_links_out_of_source(void **state)
 	assert_int_equal(chmod(f->victim, 0644), 0);
 	set_mtime(f->victim, T0);
 
-	assert_int_equal(dms_unpack_dir(f->rootfd, src, NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_dir(f->rootfd, src, NULL, NULL, f->err, sizeof(f->err)), 0);
 	check_tree(f->root, expect, DMS_ARRAY_SIZE(expect), false);
 	assert_int_equal(stat(f->victim, &v), 0);
 	assert_int_equal(lstat(pathf("%s/inlink", f->root), &copy), 0);
@@ -911,7 +979,7 @@ static void test_dir_over_symlink_in_destination(void **state)
 	make_tree(src, src_tree, DMS_ARRAY_SIZE(src_tree), false);
 	assert_int_equal(symlink(f->hostdir, pathf("%s/link", f->root)), 0);
 
-	assert_int_equal(dms_unpack_dir(f->rootfd, src, NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_dir(f->rootfd, src, NULL, NULL, f->err, sizeof(f->err)), 0);
 	check_tree(f->root, src_tree, DMS_ARRAY_SIZE(src_tree), false);
 	assert_outside_untouched(f);
 }
@@ -924,10 +992,10 @@ static void test_dir_errors(void **state)
 	_cleanup_close_ int inner = -1;
 	struct dms_unpack_stats stats = { .entries = 99 };
 
-	assert_int_equal(dms_unpack_dir(f->rootfd, missing, &stats, f->err, sizeof(f->err)), -ENOENT);
+	assert_int_equal(dms_unpack_dir(f->rootfd, missing, NULL, &stats, f->err, sizeof(f->err)), -ENOENT);
 	assert_non_null(strstr(f->err, "missing"));
 	assert_int_equal(stats.entries, 99);
-	assert_int_equal(dms_unpack_dir(f->rootfd, f->victim, NULL, f->err, sizeof(f->err)), -ENOTDIR);
+	assert_int_equal(dms_unpack_dir(f->rootfd, f->victim, NULL, NULL, f->err, sizeof(f->err)), -ENOTDIR);
 
 	/* Copying a tree into a directory of itself would never end. */
 	assert_int_equal(mkdir(src, 0755), 0);
@@ -935,11 +1003,11 @@ static void test_dir_errors(void **state)
 	assert_int_equal(mkdir(pathf("%s/sub/dst", src), 0755), 0);
 	inner = open(pathf("%s/sub/dst", src), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(inner >= 0);
-	assert_int_equal(dms_unpack_dir(inner, src, NULL, f->err, sizeof(f->err)), -EINVAL);
-	assert_int_equal(dms_unpack_dir(inner, pathf("%s/sub/dst", src), NULL, f->err, sizeof(f->err)), -EINVAL);
+	assert_int_equal(dms_unpack_dir(inner, src, NULL, NULL, f->err, sizeof(f->err)), -EINVAL);
+	assert_int_equal(dms_unpack_dir(inner, pathf("%s/sub/dst", src), NULL, NULL, f->err, sizeof(f->err)), -EINVAL);
 	assert_int_equal(count_tree(src), 2);
 	/* The other way round is fine: the source below the destination. */
-	assert_int_equal(dms_unpack_dir(f->rootfd, pathf("%s/sub", src), NULL, f->err, sizeof(f->err)), 0);
+	assert_int_equal(dms_unpack_dir(f->rootfd, pathf("%s/sub", src), NULL, NULL, f->err, sizeof(f->err)), 0);
 	assert_outside_untouched(f);
 }
 
@@ -957,6 +1025,8 @@ int main(void)
 		T(test_archive_caller_untouched),
 		T(test_archive_implicit_dirs),
 		T(test_archive_errors),
+		T(test_progress_per_entry),
+		T(test_progress_stops),
 		T(test_refuse_dotdot),
 		T(test_refuse_dotdot_inside),
 		T(test_refuse_absolute),
