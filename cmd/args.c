@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The options the object commands (image, snap) share, parsed in one place so
- * every command spells them the same: --pool --json --force --size --image.
+ * The options the object commands (image, snap, vol) share, parsed in one place so
+ * every command spells them the same: --pool --json --force --size --image --wait.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 #include "cmd/cmd.h"
 
-enum { OPT_POOL = 256, OPT_JSON, OPT_FORCE, OPT_SIZE, OPT_IMAGE, OPT_HELP };
+enum { OPT_POOL = 256, OPT_JSON, OPT_FORCE, OPT_SIZE, OPT_IMAGE, OPT_WAIT, OPT_HELP };
 
 static bool allowed(const struct cmd_args *a, int opt)
 {
@@ -26,6 +26,8 @@ static bool allowed(const struct cmd_args *a, int opt)
 		return a->allow_size;
 	case OPT_IMAGE:
 		return a->allow_image;
+	case OPT_WAIT:
+		return a->allow_wait;
 	}
 	return false;
 }
@@ -36,16 +38,21 @@ int cmd_parse(struct cmd_args *a, int argc, char **argv)
 		{ "pool", required_argument, NULL, OPT_POOL },	 { "json", no_argument, NULL, OPT_JSON },
 		{ "force", no_argument, NULL, OPT_FORCE },	 { "size", required_argument, NULL, OPT_SIZE },
 		{ "image", required_argument, NULL, OPT_IMAGE }, { "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
+		{ "wait", required_argument, NULL, OPT_WAIT },	 { NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, idx;
 
 	a->pool_name = getenv("DMSTORE_POOL");
+	a->wait_ms = DMS_LOCK_WAIT_FOREVER;
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((idx = -1, opt = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		if (opt == 'h')
 			opt = OPT_HELP;
+		/* An option of another command is named as such: argv[optind - 1] may be its value. */
+		if (opt != '?' && !allowed(a, opt) && idx >= 0)
+			return usage_error("%s: unknown option '--%s'; see 'dmstore %s --help'", a->cmd, opts[idx].name,
+					   a->cmd);
 		if (opt == '?' || !allowed(a, opt))
 			return usage_error("%s: unknown option '%s'; see 'dmstore %s --help'", a->cmd, argv[optind - 1],
 					   a->cmd);
@@ -71,6 +78,10 @@ int cmd_parse(struct cmd_args *a, int argc, char **argv)
 		case OPT_IMAGE:
 			a->image = optarg;
 			break;
+		case OPT_WAIT:
+			if (parse_wait_arg(a->cmd, optarg, &a->wait_ms))
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	a->n_operands = argc - optind;
@@ -93,6 +104,7 @@ int cmd_open_pool(struct cmd_ctx *ctx, struct cmd_args *a)
 
 	if (require_root(a->cmd))
 		return EXIT_PERM;
+	dms_ctx_set_lock_wait(ctx->lib, a->wait_ms);
 	r = dms_pool_open(ctx->lib, a->pool_name, &a->pool);
 	return r < 0 ? lib_error(ctx, r) : 0;
 }

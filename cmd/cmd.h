@@ -42,7 +42,12 @@ int require_root(const char *what);
 int dispatch(const char *group, const struct cmd *table, int argc, char **argv, struct cmd_ctx *ctx,
 	     const char *help);
 
+/* The notice while a change waits for a pool's lock (dms_ctx_set_lock_wait_notify): one line on stderr. */
+void print_lock_wait(const char *pool, const struct dms_lock_holder *holder, void *userdata);
+
 int parse_size_arg(const char *opt, const char *text, uint64_t *ret);
+/* --wait SECONDS of command CMD, in milliseconds for dms_ctx_set_lock_wait: 0, or EXIT_USAGE (reported). */
+int parse_wait_arg(const char *cmd, const char *text, long *ret_ms);
 /* Print O as pretty JSON on stdout, and release it. */
 void json_print(json_object *o);
 
@@ -52,6 +57,7 @@ struct cmd_args {
 	const char *help; /* printed for --help */
 	int min_operands, max_operands;
 	bool allow_json, allow_force, allow_size, allow_image;
+	bool allow_wait; /* the command changes the pool, so it may wait for its lock */
 
 	const char *operands[4];
 	int n_operands;
@@ -59,12 +65,13 @@ struct cmd_args {
 	bool json, force;
 	uint64_t size;
 	const char *image;
+	long wait_ms; /* --wait; DMS_LOCK_WAIT_FOREVER unless given */
 	struct dms_pool *pool;
 };
 
 /* 0 parsed; -1 help was printed; else the exit code of a usage error (already reported). */
 int cmd_parse(struct cmd_args *a, int argc, char **argv);
-/* Root check and dms_pool_open: 0, or the exit code (reported). */
+/* Root check and dms_pool_open, with --wait set for its changes: 0, or the exit code (reported). */
 int cmd_open_pool(struct cmd_ctx *ctx, struct cmd_args *a);
 /* Whether NAME is a valid name for a WHAT (volume, container...); if not, says so for CMD. */
 bool cmd_check_name(const char *cmd, const char *what, const char *name);

@@ -16,7 +16,8 @@ static const char image_help[] =
 	"  ls [--json]\n"
 	"  inspect NAME [--json]\n"
 	"  rm NAME [--force]                   --force removes its containers first\n\n"
-	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n";
+	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
+	"Commands that change the pool take --wait SECONDS: give up (exit 4) if another change holds it that long.\n";
 
 static json_object *image_json(const struct dms_image_info *im)
 {
@@ -39,7 +40,7 @@ static int image_create(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] = "usage: dmstore image create NAME [--size SIZE] [--pool POOL]\n\n"
 				   "An empty image: a thin device of SIZE (default 10G, virtual) with ext4.\n";
 	struct cmd_args a = { .cmd = "image create", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_size = true };
+			      .allow_size = true, .allow_wait = true };
 	int r;
 
 	r = cmd_parse(&a, argc, argv);
@@ -65,7 +66,7 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 		"of SIZE (default 10G, virtual). Owners, modes, xattrs, links and device nodes are kept; an entry\n"
 		"that would land outside the rootfs fails the import, naming it.\n";
 	struct cmd_args a = { .cmd = "image import", .help = help, .min_operands = 2, .max_operands = 2,
-			      .allow_size = true };
+			      .allow_size = true, .allow_wait = true };
 	struct dms_image_info im;
 	char b[32];
 	int r;
@@ -164,7 +165,7 @@ static int image_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] = "usage: dmstore image rm NAME [--force] [--pool POOL]\n\n"
 				   "Refused while containers use the image, unless --force, which removes them first.\n";
 	struct cmd_args a = { .cmd = "image rm", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_force = true };
+			      .allow_force = true, .allow_wait = true };
 	int r;
 
 	r = cmd_parse(&a, argc, argv);

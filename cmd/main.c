@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "dmstore: %s\n", strerror(-r));
 			return EXIT_FAILURE_;
 		}
+		dms_ctx_set_lock_wait_notify(ctx.lib, print_lock_wait, NULL);
 		ctx.group = g->name;
 		code = g->run(argc - 1, argv + 1, &ctx);
 		dms_ctx_free(ctx.lib);

@@ -16,7 +16,9 @@ static const char pool_help[] =
 	"  activate NAME\n"
 	"  deactivate NAME\n"
 	"  recover NAME\n"
-	"  rm NAME [--force]\n";
+	"  rm NAME [--force]\n\n"
+	"create, activate, deactivate, recover and rm take --wait SECONDS: give up (exit 4) if another\n"
+	"change holds the pool that long.\n";
 
 static const char create_help[] =
 	"usage: dmstore pool create NAME --data DEV --metadata DEV [options]\n"
@@ -145,7 +147,7 @@ static void status_print(const struct dms_pool_status *st)
 static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	enum { OPT_DATA = 256, OPT_META, OPT_LOOP, OPT_DATA_SIZE, OPT_META_SIZE, OPT_BLOCK, OPT_NO_ZERO, OPT_FORCE,
-	       OPT_JSON };
+	       OPT_JSON, OPT_WAIT };
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, OPT_DATA },
 		{ "metadata", required_argument, NULL, OPT_META },
@@ -156,9 +158,11 @@ static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "no-zero", no_argument, NULL, OPT_NO_ZERO },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dms_pool_create_opts o = { 0 };
+	long wait_ms = DMS_LOCK_WAIT_FOREVER;
 	struct dms_pool_status st;
 	const char *name;
 	uint64_t block_size = DMS_BLOCK_SIZE_DEFAULT;
@@ -202,6 +206,10 @@ static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_WAIT:
+			if (parse_wait_arg("pool create", optarg, &wait_ms))
+				return EXIT_USAGE;
+			break;
 		default:
 			return usage_error("pool create: see 'dmstore pool create --help'");
 		}
@@ -222,6 +230,7 @@ static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 		return usage_error("pool create: --data-size %s: at least 64M", dms_size_format(o.data_size, a, sizeof(a)));
 	if (require_root("pool create"))
 		return EXIT_PERM;
+	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
 
 	r = dms_pool_create(ctx->lib, name, &o, &st);
 	if (r < 0)
@@ -243,28 +252,35 @@ static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
-/* Parses [--json] and the NAME operand shared by status/ls/activate/deactivate/rm. */
+/* Parses [--json] [--force] [--wait SECONDS] for status/ls/activate/deactivate/recover/rm; WAIT_MS NULL: no --wait. */
 static int simple_args(const char *cmd, const char *help, int argc, char **argv, bool allow_json, bool allow_force,
-		       bool *json, bool *force)
+		       bool *json, bool *force, long *wait_ms)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char what[32];
 	int opt;
 
 	if (wants_help(argc, argv)) {
 		fputs(help, stdout);
 		return -1;
 	}
+	snprintf(what, sizeof(what), "pool %s", cmd);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'j' && allow_json)
+		if (opt == 'j' && allow_json) {
 			*json = true;
-		else if (opt == 'f' && allow_force)
+		} else if (opt == 'f' && allow_force) {
 			*force = true;
-		else
+		} else if (opt == 'w' && wait_ms) {
+			if (parse_wait_arg(what, optarg, wait_ms))
+				return EXIT_USAGE;
+		} else {
 			return usage_error("pool %s: see 'dmstore pool %s --help'", cmd, cmd);
+		}
 	}
 	return 0;
 }
@@ -281,7 +297,7 @@ static int pool_status(int argc, char **argv, struct cmd_ctx *ctx)
 	json_object *arr;
 	int r, code = EXIT_OK;
 
-	r = simple_args("status", help, argc, argv, true, false, &json, &force);
+	r = simple_args("status", help, argc, argv, true, false, &json, &force, NULL);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (pool_name_arg("status", argc, argv, true, &name))
@@ -334,7 +350,7 @@ static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	json_object *arr = NULL;
 	int r, code = EXIT_OK;
 
-	r = simple_args("ls", help, argc, argv, true, false, &json, &force);
+	r = simple_args("ls", help, argc, argv, true, false, &json, &force, NULL);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (optind != argc)
@@ -379,9 +395,10 @@ static int pool_simple(const char *cmd, const char *help, bool allow_force, int 
 	char what[32];
 	const char *name;
 	bool json = false, force = false;
+	long wait_ms = DMS_LOCK_WAIT_FOREVER;
 	int r;
 
-	r = simple_args(cmd, help, argc, argv, false, allow_force, &json, &force);
+	r = simple_args(cmd, help, argc, argv, false, allow_force, &json, &force, &wait_ms);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (pool_name_arg(cmd, argc, argv, false, &name))
@@ -389,6 +406,7 @@ static int pool_simple(const char *cmd, const char *help, bool allow_force, int 
 	snprintf(what, sizeof(what), "pool %s", cmd);
 	if (require_root(what))
 		return EXIT_PERM;
+	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
 	r = op(ctx, name, force);
 	if (r < 0)
 		return lib_error(ctx, r);
@@ -463,15 +481,17 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	unsigned fwd = 0, back = 0;
 	char **resumed = NULL;
 	size_t n_resumed = 0;
+	long wait_ms = DMS_LOCK_WAIT_FOREVER;
 	int r;
 
-	r = simple_args("recover", help, argc, argv, false, false, &json, &force);
+	r = simple_args("recover", help, argc, argv, false, false, &json, &force, &wait_ms);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (pool_name_arg("recover", argc, argv, false, &name))
 		return EXIT_USAGE;
 	if (require_root("pool recover"))
 		return EXIT_PERM;
+	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
 	r = dms_pool_open(ctx->lib, name, &pool);
 	if (r == 0)
 		r = dms_pool_recover(pool, &fwd, &back, &resumed, &n_resumed);

@@ -14,7 +14,8 @@ static const char snap_help[] =
 	"  rm NAME                              unmount, deactivate and delete it: its data is gone\n"
 	"  ls [--json]\n"
 	"  inspect NAME [--json]\n\n"
-	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n";
+	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
+	"Commands that change the pool take --wait SECONDS: give up (exit 4) if another change holds it that long.\n";
 
 static json_object *snap_json(const struct dms_snap_info *s)
 {
@@ -39,7 +40,7 @@ static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 		"A thin snapshot of IMG's base device, activated: the container's writable layer. It costs no\n"
 		"space until written. SIZE (default: the image's) may be larger; the filesystem grows to it.\n";
 	struct cmd_args a = { .cmd = "snap create", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_size = true, .allow_image = true, .allow_json = true };
+			      .allow_size = true, .allow_image = true, .allow_json = true, .allow_wait = true };
 	struct dms_snap_info s;
 	int r;
 
@@ -72,7 +73,7 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] = "usage: dmstore snap mount NAME [DIR] [--pool POOL]\n\n"
 				   "Mount the container's layer at DIR (an existing directory), or at\n"
 				   "$DMSTORE_STATE_DIR/POOL/mnt/NAME. Prints the mount point.\n";
-	struct cmd_args a = { .cmd = "snap mount", .help = help, .min_operands = 1, .max_operands = 2 };
+	struct cmd_args a = { .cmd = "snap mount", .help = help, .min_operands = 1, .max_operands = 2, .allow_wait = true };
 	char dir[4096];
 	int r;
 
@@ -94,7 +95,7 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 static int snap_one(int argc, char **argv, struct cmd_ctx *ctx, const char *cmd, const char *help,
 		    int (*op)(struct dms_pool *, const char *), const char *done)
 {
-	struct cmd_args a = { .cmd = cmd, .help = help, .min_operands = 1, .max_operands = 1 };
+	struct cmd_args a = { .cmd = cmd, .help = help, .min_operands = 1, .max_operands = 1, .allow_wait = true };
 	int r;
 
 	r = cmd_parse(&a, argc, argv);

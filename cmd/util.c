@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +54,29 @@ int require_root(const char *what)
 		return 0;
 	fprintf(stderr, "dmstore: %s: must be run as root (device-mapper needs CAP_SYS_ADMIN)\n", what);
 	return EXIT_PERM;
+}
+
+void print_lock_wait(const char *pool, const struct dms_lock_holder *holder, void *userdata)
+{
+	char who[sizeof(holder->cmdline) + 96];
+
+	fprintf(stderr, "dmstore: pool '%s' is busy: held by %s; waiting for it\n", pool,
+		dms_lock_holder_format(holder, who, sizeof(who)));
+}
+
+/* Whole seconds, 0 included; the library counts milliseconds in a long. */
+#define WAIT_MAX_SECONDS 2147483L
+
+int parse_wait_arg(const char *cmd, const char *text, long *ret_ms)
+{
+	unsigned long s;
+
+	errno = 0;
+	s = strtoul(text, NULL, 10);
+	if (!*text || text[strspn(text, "0123456789")] || errno || s > WAIT_MAX_SECONDS)
+		return usage_error("%s: --wait '%s': give whole seconds, 0 to %ld", cmd, text, WAIT_MAX_SECONDS);
+	*ret_ms = (long)s * 1000L;
+	return 0;
 }
 
 int dispatch(const char *group, const struct cmd *table, int argc, char **argv, struct cmd_ctx *ctx,

@@ -19,7 +19,8 @@ static const char vol_help[] =
 	"  snapshot NAME SNAP                          a point-in-time copy, itself a volume\n"
 	"  grow NAME SIZE                              a bigger device, and the filesystem grown (online too)\n\n"
 	"Volumes outlive containers: removing a container detaches its volumes, never deletes them.\n"
-	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n";
+	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
+	"Commands that change the pool take --wait SECONDS: give up (exit 4) if another change holds it that long.\n";
 
 /* The options only vol commands take; cmd_parse handles the shared ones (--pool --json --force --size). */
 struct vol_opts {
@@ -167,7 +168,7 @@ static int vol_create(int argc, char **argv, struct cmd_ctx *ctx)
 		"A thin device of SIZE (virtual: it costs pool space only as it is written) with ext4,\n"
 		"activated. LABEL: the filesystem label, at most 16 bytes.\n";
 	struct cmd_args a = { .cmd = "vol create", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_size = true, .allow_json = true };
+			      .allow_size = true, .allow_json = true, .allow_wait = true };
 	struct vol_opts o = { .allow_label = true };
 	char *buf[argc + 1], line[256], z[32];
 	int r;
@@ -266,7 +267,7 @@ static int vol_attach(int argc, char **argv, struct cmd_ctx *ctx)
 		"never lead out of it. --ro: this mount is read-only. A volume may be attached to several\n"
 		"containers at once; they share one filesystem.\n";
 	struct cmd_args a = { .cmd = "vol attach", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_json = true };
+			      .allow_json = true, .allow_wait = true };
 	struct vol_opts o = { .allow_container = true, .allow_at = true, .allow_ro = true };
 	char *buf[argc + 1], line[4352];
 	int r;
@@ -297,7 +298,7 @@ static int vol_detach(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] = "usage: dmstore vol detach NAME --container C [--pool POOL]\n\n"
 				   "Unmount the volume from inside container C; the volume and its data stay.\n";
-	struct cmd_args a = { .cmd = "vol detach", .help = help, .min_operands = 1, .max_operands = 1 };
+	struct cmd_args a = { .cmd = "vol detach", .help = help, .min_operands = 1, .max_operands = 1, .allow_wait = true };
 	struct vol_opts o = { .allow_container = true };
 	char *buf[argc + 1];
 	int r;
@@ -325,7 +326,7 @@ static int vol_mount(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] = "usage: dmstore vol mount NAME DIR [--pool POOL]\n\n"
 				   "Mount the volume on the host at DIR, an existing directory (backups, inspection).\n";
-	struct cmd_args a = { .cmd = "vol mount", .help = help, .min_operands = 2, .max_operands = 2 };
+	struct cmd_args a = { .cmd = "vol mount", .help = help, .min_operands = 2, .max_operands = 2, .allow_wait = true };
 	int r;
 
 	r = cmd_parse(&a, argc, argv);
@@ -346,7 +347,7 @@ static int vol_mount(int argc, char **argv, struct cmd_ctx *ctx)
 static int vol_umount(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct cmd_args a = { .cmd = "vol umount", .help = "usage: dmstore vol umount NAME [--pool POOL]\n",
-			      .min_operands = 1, .max_operands = 1 };
+			      .min_operands = 1, .max_operands = 1, .allow_wait = true };
 	int r;
 
 	r = cmd_parse(&a, argc, argv);
@@ -371,7 +372,7 @@ static int vol_rm(int argc, char **argv, struct cmd_ctx *ctx)
 		"Delete the volume and its data. Refused while it is attached to a container or mounted,\n"
 		"naming who holds it; --force detaches and unmounts it first. Its snapshots stay.\n";
 	struct cmd_args a = { .cmd = "vol rm", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_force = true };
+			      .allow_force = true, .allow_wait = true };
 	int r;
 
 	r = cmd_parse(&a, argc, argv);
@@ -396,7 +397,7 @@ static int vol_snapshot(int argc, char **argv, struct cmd_ctx *ctx)
 		"A point-in-time copy of volume NAME, itself a volume named SNAP. An active volume is\n"
 		"suspended (its filesystem frozen) for the instant the snapshot takes, then resumed.\n";
 	struct cmd_args a = { .cmd = "vol snapshot", .help = help, .min_operands = 2, .max_operands = 2,
-			      .allow_json = true };
+			      .allow_json = true, .allow_wait = true };
 	char line[256];
 	int r;
 
@@ -420,7 +421,7 @@ static int vol_grow(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] = "usage: dmstore vol grow NAME SIZE [--pool POOL]\n\n"
 				   "Grow the volume's device to SIZE, then its filesystem, mounted or not.\n"
 				   "Shrinking is refused.\n";
-	struct cmd_args a = { .cmd = "vol grow", .help = help, .min_operands = 2, .max_operands = 2 };
+	struct cmd_args a = { .cmd = "vol grow", .help = help, .min_operands = 2, .max_operands = 2, .allow_wait = true };
 	uint64_t size;
 	char z[32];
 	int r;

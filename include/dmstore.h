@@ -27,6 +27,35 @@ DMS_EXPORT void dms_ctx_free(struct dms_ctx *ctx);
 DMS_EXPORT const char *dms_ctx_error(const struct dms_ctx *ctx);
 DMS_EXPORT const char *dms_ctx_state_dir(const struct dms_ctx *ctx);
 
+/*
+ * Who holds a lock: what its holder noted in the lock file when it took it,
+ * checked against the kernel's list of locks.
+ */
+struct dms_lock_holder {
+	int pid;		/* 0: unknown */
+	int64_t since;		/* unix seconds it took the lock; 0: unknown */
+	char cmdline[256];	/* its arguments, space-separated, maybe cut short; "" if unknown */
+	bool unverified;	/* the kernel did not confirm that PID holds it: the note may be stale */
+};
+/* "pid 123 (dmstore image import big /srv/big) since 12:03:04", " (may be stale)" if unverified. */
+DMS_EXPORT const char *dms_lock_holder_format(const struct dms_lock_holder *holder, char *buf, size_t len);
+
+/*
+ * A change of a pool waits for the pool's lock while another change holds it.
+ * TIMEOUT_MS is how long: 0 not at all, DMS_LOCK_WAIT_FOREVER (the default)
+ * without limit. Past it the change fails with -EBUSY and an error naming the
+ * holder: "pool 'p' is busy: held by pid 123 (...) since 12:03:04; gave up after 5 s".
+ */
+#define DMS_LOCK_WAIT_FOREVER (-1L)
+DMS_EXPORT void dms_ctx_set_lock_wait(struct dms_ctx *ctx, long timeout_ms);
+/*
+ * FN is called once per wait that lasts a second, on the waiting thread, with
+ * the pool's name and who holds its lock, so a caller can say why nothing
+ * happens; the wait then goes on. NULL: no call. The library never prints.
+ */
+typedef void dms_lock_wait_fn(const char *pool, const struct dms_lock_holder *holder, void *userdata);
+DMS_EXPORT void dms_ctx_set_lock_wait_notify(struct dms_ctx *ctx, dms_lock_wait_fn *fn, void *userdata);
+
 /* Object names: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; pool names at most 32 characters, so dm names fit. */
 #define DMS_NAME_MAX 64
 #define DMS_POOL_NAME_MAX 32

@@ -21,6 +21,7 @@ int dms_ctx_new(struct dms_ctx **ret_ctx)
 		return -ENOMEM;
 	ctx->state_dir = env_or("DMSTORE_STATE_DIR", "/var/lib/dmstore");
 	ctx->run_dir = env_or("DMSTORE_RUN_DIR", "/run/dmstore");
+	ctx->lock_wait_ms = DMS_LOCK_WAIT_FOREVER;
 	if (!ctx->state_dir || !ctx->run_dir) {
 		dms_ctx_free(ctx);
 		return -ENOMEM;
@@ -46,6 +47,17 @@ const char *dms_ctx_error(const struct dms_ctx *ctx)
 const char *dms_ctx_state_dir(const struct dms_ctx *ctx)
 {
 	return ctx->state_dir;
+}
+
+void dms_ctx_set_lock_wait(struct dms_ctx *ctx, long timeout_ms)
+{
+	ctx->lock_wait_ms = timeout_ms < 0 ? DMS_LOCK_WAIT_FOREVER : timeout_ms;
+}
+
+void dms_ctx_set_lock_wait_notify(struct dms_ctx *ctx, dms_lock_wait_fn *fn, void *userdata)
+{
+	ctx->lock_wait_notify = fn;
+	ctx->lock_wait_userdata = userdata;
 }
 
 int dms_fail(struct dms_ctx *ctx, int r, const char *fmt, ...)

@@ -11,6 +11,9 @@
 struct dms_ctx {
 	char *state_dir;
 	char *run_dir;
+	long lock_wait_ms; /* how long a change waits for the pool lock; DMS_LOCK_WAIT_FOREVER */
+	dms_lock_wait_fn *lock_wait_notify;
+	void *lock_wait_userdata;
 	char error[1024];
 };
 
@@ -34,10 +37,28 @@ int dms_pool_dir(const struct dms_ctx *ctx, const char *name, char *buf, size_t 
 int dms_pool_config_read(const struct dms_ctx *ctx, const char *name, struct dms_pool_config *ret_cfg);
 int dms_pool_config_write(const struct dms_ctx *ctx, const struct dms_pool_config *cfg);
 
-/* The pool lock: every mutation of a pool holds it; reads do not. */
-int dms_pool_lock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
-/* -EBUSY at once if a change holds it. */
+/*
+ * lock.c: the pool lock. Every mutation of a pool holds it; reads do not.
+ * dms_pool_lock waits as the context says (dms_ctx_set_lock_wait), giving the
+ * notice and, past the limit, failing with -EBUSY and a message naming the
+ * holder; dms_pool_lock_wait waits TIMEOUT_MS instead. Both report their
+ * failure (dms_fail).
+ */
+int dms_pool_lock(struct dms_ctx *ctx, const char *name, int *ret_fd);
+int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, int *ret_fd);
+/* -EBUSY at once if a change holds it; reports nothing. */
 int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
+
+/*
+ * lock-holder.c: the note a lock's holder leaves in the lock file (write),
+ * and who holds the lock on FD (read): the note, checked against the
+ * kernel's /proc/locks. The parse functions read a note, and a line of
+ * /proc/locks.
+ */
+void dms_lock_holder_write(int fd);
+void dms_lock_holder_read(int fd, struct dms_lock_holder *ret);
+int dms_lock_holder_parse(const char *note, struct dms_lock_holder *ret);
+int dms_proc_locks_parse(const char *line, unsigned *ret_major, unsigned *ret_minor, uint64_t *ret_ino, int *ret_pid);
 
 /* dm names and UUIDs: dmstore-<pool>-<kind>[-<name>], DMSTORE-<pool>-<kind>[-<id>] */
 int dms_pool_dm_name(const char *pool, char *buf, size_t len);
@@ -63,8 +84,10 @@ struct dms_pool {
 
 /*
  * Kill the process here if DMSTORE_CRASH_AT names OP:STEP, so tests can crash
- * every step. Only test builds (DMS_TEST_HOOKS) have it: a library a daemon
- * links must not die because of a variable in its environment.
+ * every step; stop it (SIGSTOP) if DMSTORE_STOP_AT does, so a test can act
+ * while it stands there, then let it go on (SIGCONT). Only test builds
+ * (DMS_TEST_HOOKS) have it: a library a daemon links must not die because of
+ * a variable in its environment.
  */
 #ifdef DMS_TEST_HOOKS
 void dms_crash_point(const char *op, const char *step);

@@ -1,42 +1,161 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The pool lock serialises mutations of one pool across processes. It is an
- * flock on a file under the run dir (tmpfs): the kernel drops it when the
- * holder dies, so a crashed dmstore never leaves a pool locked.
+ * Locks are flocks on files under the run dir (tmpfs): the kernel drops one
+ * when its holder dies, so a crashed dmstore never leaves anything locked.
+ *
+ * The pool lock, <run>/<pool>.lock, serialises the changes of one pool
+ * across processes. Its holder leaves a note of who it is in the file
+ * (pool/lock-holder.c), for whoever waits.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "dms-util.h"
 #include "pool/internal.h"
 
-static int lock_file(const struct dms_ctx *ctx, const char *name, int how, int *ret_fd)
-{
-	_cleanup_close_ int fd = -1;
-	char path[PATH_MAX];
+/* The first notice of a wait comes after this long: most waits end sooner, and need no word. */
+#define NOTIFY_AFTER_MS 1000
+#define POLL_MAX_MS 50
 
+static int pool_lock_path(const struct dms_ctx *ctx, const char *name, char *buf, size_t len)
+{
 	if (mkdir(ctx->run_dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s.lock", ctx->run_dir, name) >= sizeof(path))
+	if ((size_t)snprintf(buf, len, "%s/%s.lock", ctx->run_dir, name) >= len)
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return 0;
+}
+
+static int open_lock_file(const char *path, int *ret_fd)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
 	if (fd < 0)
 		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+static int flock_nointr(int fd, int how)
+{
 	while (flock(fd, how) < 0)
 		if (errno != EINTR)
 			return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;
+}
+
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000L + (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int give_up(struct dms_ctx *ctx, const char *name, int fd, long timeout_ms)
+{
+	struct dms_lock_holder h;
+	char who[sizeof(h.cmdline) + 96], waited[32];
+
+	dms_lock_holder_read(fd, &h);
+	if (timeout_ms % 1000)
+		snprintf(waited, sizeof(waited), "%.1f s", timeout_ms / 1000.0);
+	else
+		snprintf(waited, sizeof(waited), "%ld s", timeout_ms / 1000);
+	return dms_fail(ctx, -EBUSY, "pool '%s' is busy: held by %s; gave up after %s", name,
+			dms_lock_holder_format(&h, who, sizeof(who)), waited);
+}
+
+/*
+ * flock has no timeout, and a library must not bend signals (process-wide) to
+ * make one. So the wait polls, backing off to POLL_MAX_MS, while it has a
+ * limit or a notice still to give; a wait without a limit blocks in the kernel
+ * once the notice is out.
+ */
+static int wait_for_lock(struct dms_ctx *ctx, const char *name, int fd, long timeout_ms)
+{
+	bool notified = !ctx->lock_wait_notify;
+	struct timespec start;
+	long pause = 1;
+	int r;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long waited;
+
+		r = flock_nointr(fd, LOCK_EX | LOCK_NB);
+		if (r != -EBUSY)
+			return r;
+		waited = elapsed_ms(&start);
+		if (timeout_ms != DMS_LOCK_WAIT_FOREVER && waited >= timeout_ms)
+			return give_up(ctx, name, fd, timeout_ms);
+		if (!notified && waited >= NOTIFY_AFTER_MS) {
+			struct dms_lock_holder h;
+
+			dms_lock_holder_read(fd, &h);
+			ctx->lock_wait_notify(name, &h, ctx->lock_wait_userdata);
+			notified = true;
+		}
+		if (notified && timeout_ms == DMS_LOCK_WAIT_FOREVER)
+			return flock_nointr(fd, LOCK_EX);
+		sleep_ms(pause);
+		pause = pause * 2 > POLL_MAX_MS ? POLL_MAX_MS : pause * 2;
+	}
+}
+
+int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
+	int r;
+
+	r = pool_lock_path(ctx, name, path, sizeof(path));
+	if (r == 0)
+		r = open_lock_file(path, &fd);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': opening its lock '%s' failed: %s", name, path, strerror(-r));
+	r = wait_for_lock(ctx, name, fd, timeout_ms);
+	if (r == -EBUSY)
+		return r;
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
+	dms_lock_holder_write(fd);
 	*ret_fd = DMS_TAKE_FD(fd);
 	return 0;
 }
 
-int dms_pool_lock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
+int dms_pool_lock(struct dms_ctx *ctx, const char *name, int *ret_fd)
 {
-	return lock_file(ctx, name, LOCK_EX, ret_fd);
+	return dms_pool_lock_wait(ctx, name, ctx->lock_wait_ms, ret_fd);
 }
 
 int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
 {
-	return lock_file(ctx, name, LOCK_EX | LOCK_NB, ret_fd);
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
+	int r;
+
+	r = pool_lock_path(ctx, name, path, sizeof(path));
+	if (r == 0)
+		r = open_lock_file(path, &fd);
+	if (r == 0)
+		r = flock_nointr(fd, LOCK_EX | LOCK_NB);
+	if (r < 0)
+		return r;
+	dms_lock_holder_write(fd);
+	*ret_fd = DMS_TAKE_FD(fd);
+	return 0;
 }

@@ -101,8 +101,7 @@ static int lock_active(struct dms_pool *pool)
 	if (pool->lock_fd < 0)
 		r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "pool '%s': taking the pool lock failed: %s", pool->cfg.name,
-				strerror(-r));
+		return r;
 	r = dms_dm_info(pool->dm_name, &info);
 	if (r < 0)
 		r = dms_fail(pool->ctx, r, "pool '%s': device-mapper: %s", pool->cfg.name, strerror(-r));

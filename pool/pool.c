@@ -301,7 +301,7 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		return r;
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
+		return r;
 	r = pool_exists(ctx, name, &configured, &active);
 	if (r < 0)
 		return r;
@@ -473,7 +473,7 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 		return r;
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
+		return r;
 	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
 	if (r == 0)
 		r = dms_dm_info(dm_name, &info);
@@ -566,7 +566,7 @@ int dms_pool_deactivate(struct dms_ctx *ctx, const char *name)
 		return r;
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
+		return r;
 	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
 	if (r < 0)
 		return r;
@@ -587,7 +587,7 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 		return r;
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
+		return r;
 	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
 	if (r < 0)
 		return r;
