@@ -64,7 +64,8 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 		"usage: dmstore image import NAME SOURCE [--size SIZE] [--pool POOL]\n\n"
 		"Unpack SOURCE, a rootfs tarball (plain, gzip, zstd, xz, ...) or a directory, into a new image\n"
 		"of SIZE (default 10G, virtual). Owners, modes, xattrs, links and device nodes are kept; an entry\n"
-		"that would land outside the rootfs fails the import, naming it.\n";
+		"that would land outside the rootfs fails the import, naming it. Other changes of the pool run\n"
+		"while it unpacks; one killed leaves nothing the next change does not remove.\n";
 	struct cmd_args a = { .cmd = "image import", .help = help, .min_operands = 2, .max_operands = 2,
 			      .allow_size = true, .allow_wait = true };
 	struct dms_image_info im;

@@ -45,6 +45,8 @@ DMS_EXPORT const char *dms_lock_holder_format(const struct dms_lock_holder *hold
  * TIMEOUT_MS is how long: 0 not at all, DMS_LOCK_WAIT_FOREVER (the default)
  * without limit. Past it the change fails with -EBUSY and an error naming the
  * holder: "pool 'p' is busy: held by pid 123 (...) since 12:03:04; gave up after 5 s".
+ * An import waits for the lock again to finish, after its unpack: that wait
+ * has no limit, so minutes of work are not thrown away for a short queue.
  */
 #define DMS_LOCK_WAIT_FOREVER (-1L)
 DMS_EXPORT void dms_ctx_set_lock_wait(struct dms_ctx *ctx, long timeout_ms);
@@ -115,7 +117,8 @@ DMS_EXPORT void dms_strv_free(char **strv, size_t n);
 /*
  * An open pool, for the objects in it. NAME NULL opens the only pool there is.
  * Reads need no lock; every change takes the pool lock, runs recovery first,
- * and refuses if the pool is not active.
+ * and refuses if the pool is not active. An import holds the pool lock only
+ * to make its device and to finish: other changes run while it unpacks.
  */
 struct dms_pool;
 DMS_EXPORT int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_pool);
@@ -145,7 +148,12 @@ struct dms_image_info {
 };
 
 DMS_EXPORT int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size);
-/* SOURCE: a rootfs tarball (any compression libarchive reads) or a directory. SIZE 0: the default. */
+/*
+ * SOURCE: a rootfs tarball (any compression libarchive reads) or a directory. SIZE 0: the default.
+ * While it runs, the image is listed as importing, and removing it, snapshotting it or importing
+ * it again is refused (-EBUSY); so are deactivating and removing the pool. An import that dies
+ * leaves nothing the next change does not remove.
+ */
 DMS_EXPORT int dms_image_import(struct dms_pool *pool, const char *name, const char *source, uint64_t size);
 DMS_EXPORT int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info *ret_info);
 DMS_EXPORT int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, size_t *ret_n);

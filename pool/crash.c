@@ -8,7 +8,9 @@
  * can do meanwhile, and then let it go on (SIGCONT).
  * Compiled into test builds only (the Makefile's DMS_TEST_HOOKS).
  */
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,5 +36,13 @@ void dms_crash_point(const char *op, const char *step)
 		(void)kill(getpid(), SIGKILL);
 	if (names("DMSTORE_STOP_AT", op, step))
 		(void)kill(getpid(), SIGSTOP);
+}
+
+void dms_crash_point_n(const char *op, const char *step, uint64_t n)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-%" PRIu64, step, n);
+	dms_crash_point(op, name);
 }
 #endif

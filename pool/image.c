@@ -3,12 +3,21 @@
  * Images: one thin device per image holding its unpacked rootfs, written once
  * at import and kept inactive after, so snapshotting it needs no suspend.
  *
- * An import is two kinds of step. Making the device is a kernel transaction
- * (pool/txn.c) that ends with the row 'importing'; formatting and
- * unpacking are not, and only the final catalogue update to 'ready' makes
- * the image usable. The importer holds the pool lock throughout, so recovery
- * (which runs under it) meeting an 'importing' row knows its importer died,
- * and deletes the device.
+ * An import takes minutes, and other changes (a container's start) must not
+ * wait for it. So it holds the pool lock only for its kernel transactions:
+ *
+ *   1. under the pool lock: the import lock of its name is taken
+ *      (pool/lock.c), the device is made (pool/txn.c; the row is then
+ *      'importing') and activated;
+ *   2. under the import lock alone: ext4 is made and SOURCE unpacked into it,
+ *      through a mount attached nowhere (fs/mount-at.h), which goes with the
+ *      process if it is killed;
+ *   3. under the pool lock again: the device is deactivated and the row made
+ *      'ready', or, if anything failed, the device deleted.
+ *
+ * Recovery, which runs under the pool lock, meets an 'importing' image
+ * whose import lock is held (step 2 of a live import) and leaves it alone; if
+ * the lock is not held, its importer died, and it deletes the device.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,12 +25,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "dms-util.h"
 #include "fs/ext4.h"
-#include "fs/mount.h"
+#include "fs/mount-at.h"
 #include "fs/unpack.h"
 #include "pool/internal.h"
 
@@ -44,33 +54,77 @@ static void image_meta(struct dms_row *row, const char *source, const struct dms
 	json_object_put(o);
 }
 
-/* Mount the new base at a private directory, unpack SOURCE into it, unmount. */
+int dms_image_refuse_importing(struct dms_pool *pool, const struct dms_row *row)
+{
+	struct dms_lock_holder h;
+	char who[sizeof(h.cmdline) + 96];
+
+	if (dms_import_lock_held(pool->ctx, pool->cfg.name, row->name, &h) > 0)
+		return dms_fail(pool->ctx, -EBUSY, "pool '%s': image '%s' is still being imported, by %s",
+				pool->cfg.name, row->name, dms_lock_holder_format(&h, who, sizeof(who)));
+	return dms_fail(pool->ctx, -EBUSY, "pool '%s': image '%s' is still being imported", pool->cfg.name, row->name);
+}
+
+int dms_image_refuse_pool_change(struct dms_ctx *ctx, const char *pool)
+{
+	struct dms_lock_holder h;
+	char image[DMS_NAME_MAX + 1], who[sizeof(h.cmdline) + 96];
+	int r = dms_import_lock_any_held(ctx, pool, image, sizeof(image), &h);
+
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': looking for running imports failed: %s", pool, strerror(-r));
+	if (r > 0)
+		return dms_fail(ctx, -EBUSY,
+				"pool '%s': image '%s' is being imported, by %s; let it finish or stop it first", pool,
+				image, dms_lock_holder_format(&h, who, sizeof(who)));
+	return 0;
+}
+
+/* Test builds crash or stop here at "entry-N", once the Nth entry is written. */
+static int import_progress(const struct dms_unpack_stats *so_far, void *userdata)
+{
+	dms_crash_point_n("image-import", "entry", so_far->entries);
+	return 0;
+}
+
+/*
+ * syncfs, because close() of the mount cannot report what its unmount fails
+ * to write: a pool out of space fails writeback, not the writes the unpack
+ * made. O_PATH (the mount's own fd) is not enough for syncfs.
+ */
+static int flush(int mnt)
+{
+	_cleanup_close_ int fd = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return syncfs(fd) < 0 ? -errno : 0;
+}
+
+/*
+ * Unpack SOURCE into the new base through a mount attached nowhere. Closing
+ * the mount's last fd on return unmounts it, before the caller deactivates
+ * the device: the unpack thread holds nothing in it by then (fs/unpack.h).
+ */
 static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const char *dev, const char *source,
 		       bool is_dir, struct dms_unpack_stats *st)
 {
-	char dir[PATH_MAX], err[512] = "";
-	_cleanup_close_ int rootfd = -1;
-	int r, u;
+	const struct dms_unpack_progress progress = { import_progress, NULL };
+	_cleanup_close_ int mnt = -1;
+	char err[512] = "";
+	int r;
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s/mnt/.import-%s", pool->ctx->state_dir, pool->cfg.name,
-			     row->name) >= sizeof(dir))
-		return dms_fail(pool->ctx, -ENAMETOOLONG, "image '%s': path too long", row->name);
-	r = dms_mkdir_p(dir);
-	if (r == 0)
-		r = dms_mount_ext4(dev, dir, false);
+	r = dms_mount_ext4_detached(dev, &mnt);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "image '%s': mounting its new filesystem failed: %s", row->name,
 				strerror(-r));
-	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		r = -errno;
-	else if (is_dir)
-		r = dms_unpack_dir(rootfd, source, NULL, st, err, sizeof(err));
+	dms_crash_point("image-import", "after-mount");
+	if (is_dir)
+		r = dms_unpack_dir(mnt, source, &progress, st, err, sizeof(err));
 	else
-		r = dms_unpack_archive(rootfd, source, NULL, st, err, sizeof(err));
-	(void)close(DMS_TAKE_FD(rootfd));
-	u = dms_umount(dir);
-	(void)rmdir(dir);
+		r = dms_unpack_archive(mnt, source, &progress, st, err, sizeof(err));
+	if (r == 0)
+		r = flush(mnt);
 	/* An entry refused for escaping the rootfs is bad input, not a permission problem of the caller's. */
 	if (r == -EPERM)
 		r = -EINVAL;
@@ -80,10 +134,94 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "image '%s': importing '%s' failed: %s", row->name, source,
 				*err ? err : strerror(-r));
-	if (u < 0)
-		return dms_fail(pool->ctx, u, "image '%s': unmounting after the import failed: %s", row->name,
-				strerror(-u));
 	return 0;
+}
+
+/* Step 2: the filesystem, and SOURCE in it (NULL: an empty image). */
+static int image_fill(struct dms_pool *pool, const struct dms_row *row, const char *dev, const char *source,
+		      bool is_dir, struct dms_unpack_stats *st)
+{
+	const char *op = source ? "image-import" : "image-create";
+	struct dms_ext4_format_opts fmt = { .assume_zeroed = pool->cfg.zero };
+	int r;
+
+	r = dms_ext4_format(dev, &fmt);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "image '%s' (thin id %u): making its filesystem failed: %s", row->name,
+				row->thin_id, strerror(-r));
+	dms_crash_point(op, "after-format");
+	if (!source)
+		return 0;
+	r = unpack_into(pool, row, dev, source, is_dir, st);
+	if (r < 0)
+		return r;
+	dms_crash_point(op, "after-unpack");
+	return 0;
+}
+
+/*
+ * Step 3, whatever step 2 did (R): the base goes inactive, never to be
+ * written again; then, under the pool lock, the row becomes 'ready', or the
+ * device goes. The lock is waited for without the context's limit: the work
+ * is done, and only a few short changes can be ahead. If the pool cannot be
+ * changed now, the row stays 'importing' with its import lock let go, which
+ * the next change's recovery deletes.
+ */
+static int image_finish(struct dms_pool *pool, struct dms_row *row, const char *source,
+			const struct dms_unpack_stats *st, int r, int *import_lock)
+{
+	char err[sizeof(pool->ctx->error)] = "";
+	bool inactive;
+	uint64_t txn;
+	int q;
+
+	q = dms_thin_dev_deactivate(pool, row);
+	inactive = q == 0;
+	if (r == 0 && q < 0)
+		r = dms_fail(pool->ctx, q, "image '%s': deactivating its base failed: %s", row->name, strerror(-q));
+	/* What failed first is what the caller hears, whatever the undo has to say. */
+	if (r < 0)
+		snprintf(err, sizeof(err), "%s", pool->ctx->error);
+
+	q = dms_pool_lock_wait(pool->ctx, pool->cfg.name, DMS_LOCK_WAIT_FOREVER, &pool->lock_fd);
+	if (q == 0)
+		q = dms_change_begin(pool, &txn);
+	if (q < 0)
+		return r < 0 ? dms_fail(pool->ctx, r, "%s", err) : q;
+	if (r == 0) {
+		row->state = DMS_STATE_READY;
+		image_meta(row, source, st);
+		r = dms_catalog_update(pool->cat, row);
+		if (r < 0) {
+			dms_fail(pool->ctx, r, "image '%s': catalogue: %s", row->name, strerror(-r));
+			snprintf(err, sizeof(err), "%s", pool->ctx->error);
+		}
+	}
+	/* A device still open cannot be deleted: the row stays for recovery, which says what holds it. */
+	if (r < 0 && inactive)
+		(void)dms_device_delete(pool, row, txn, "image-undo");
+	dms_import_lock_release(pool, row->name, DMS_TAKE_FD(*import_lock));
+	dms_change_end(pool);
+	return r < 0 ? dms_fail(pool->ctx, r, "%s", err) : 0;
+}
+
+/*
+ * A name is taken by a ready image, and by one a live import is making;
+ * recovery, just run, removed what a dead one left.
+ */
+static int image_name_free(struct dms_pool *pool, const char *name)
+{
+	struct dms_row row;
+	int r = dms_catalog_find(pool->cat, DMS_KIND_IMAGE, name, &row);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': image '%s': catalogue: %s", pool->cfg.name, name,
+				strerror(-r));
+	if (row.state == DMS_STATE_IMPORTING)
+		return dms_image_refuse_importing(pool, &row);
+	return dms_fail(pool->ctx, -EEXIST, "pool '%s': image '%s' already exists", pool->cfg.name, name);
 }
 
 /*
@@ -93,9 +231,9 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 static int image_make(struct dms_pool *pool, const char *name, const char *source, uint64_t size)
 {
 	const char *op = source ? "image-import" : "image-create";
-	struct dms_ext4_format_opts fmt = { .assume_zeroed = pool->cfg.zero };
 	struct dms_row row = { .kind = DMS_KIND_IMAGE };
 	struct dms_unpack_stats st = { 0 };
+	_cleanup_close_ int import_lock = -1;
 	char dev[PATH_MAX];
 	struct stat sst;
 	bool is_dir = false;
@@ -118,17 +256,23 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 			return dms_fail(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",
 					name, source);
 	}
+
+	/* Step 1. */
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
-	if (dms_catalog_find(pool->cat, DMS_KIND_IMAGE, name, &row) == 0) {
-		r = dms_fail(pool->ctx, -EEXIST, "pool '%s': image '%s' already exists", pool->cfg.name, name);
-		goto out;
-	}
-	r = dms_space_check(pool, "an image");
+	r = image_name_free(pool, name);
+	if (r == 0)
+		r = dms_space_check(pool, "an image");
 	if (r < 0)
 		goto out;
-
+	/* Before the row exists: recovery never sees this import's row without its lock held. */
+	r = dms_import_lock_take(pool, name, &import_lock);
+	if (r < 0) {
+		r = dms_fail(pool->ctx, r, "pool '%s': image '%s': taking its import lock failed: %s", pool->cfg.name,
+			     name, strerror(-r));
+		goto out;
+	}
 	row = (struct dms_row){ .kind = DMS_KIND_IMAGE, .size = size, .created = (int64_t)time(NULL) };
 	snprintf(row.name, sizeof(row.name), "%s", name);
 	image_meta(&row, source, NULL);
@@ -136,45 +280,27 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "pool '%s': image '%s': creating its thin device failed: %s", pool->cfg.name,
 			     name, strerror(-r));
-		goto out;
+		goto out_unlock;
 	}
 	txn++;
-
 	r = dms_thin_dev_activate(pool, &row);
 	if (r == 0)
 		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
-	if (r == 0)
-		r = dms_ext4_format(dev, &fmt);
 	if (r < 0) {
-		dms_fail(pool->ctx, r, "image '%s' (thin id %u): making its filesystem failed: %s", name, row.thin_id,
-			 strerror(-r));
-		goto out_delete;
+		r = dms_fail(pool->ctx, r, "image '%s' (thin id %u): activating its device failed: %s", name,
+			     row.thin_id, strerror(-r));
+		(void)dms_thin_dev_deactivate(pool, &row);
+		(void)dms_device_delete(pool, &row, txn, "image-undo");
+		goto out_unlock;
 	}
-	dms_crash_point(op, "after-format");
-	if (source) {
-		r = unpack_into(pool, &row, dev, source, is_dir, &st);
-		if (r < 0)
-			goto out_delete;
-		dms_crash_point(op, "after-unpack");
-	}
-	/* The base is never written again: it stays inactive from here on. */
-	r = dms_thin_dev_deactivate(pool, &row);
-	if (r < 0) {
-		dms_fail(pool->ctx, r, "image '%s': deactivating its base failed: %s", name, strerror(-r));
-		goto out_delete;
-	}
-	row.state = DMS_STATE_READY;
-	image_meta(&row, source, &st);
-	r = dms_catalog_update(pool->cat, &row);
-	if (r < 0) {
-		dms_fail(pool->ctx, r, "image '%s': catalogue: %s", name, strerror(-r));
-		goto out_delete;
-	}
-	goto out;
+	dms_change_end(pool);
 
-out_delete:
-	(void)dms_thin_dev_deactivate(pool, &row);
-	(void)dms_device_delete(pool, &row, txn, "image-undo");
+	/* Steps 2 and 3: other changes may run meanwhile. */
+	r = image_fill(pool, &row, dev, source, is_dir, &st);
+	return image_finish(pool, &row, source, &st, r, &import_lock);
+
+out_unlock:
+	dms_import_lock_release(pool, name, DMS_TAKE_FD(import_lock));
 out:
 	dms_change_end(pool);
 	return r;
@@ -213,6 +339,16 @@ static void image_info(struct dms_pool *pool, const struct dms_row *row, struct 
 	json_object_put(o);
 }
 
+/*
+ * An 'importing' row whose import lock nobody holds is what a dead importer
+ * left: the next change deletes it, and a reader does not show it meanwhile.
+ */
+static bool import_died(struct dms_pool *pool, const struct dms_row *row)
+{
+	return row->state == DMS_STATE_IMPORTING &&
+	       dms_import_lock_held(pool->ctx, pool->cfg.name, row->name, NULL) == 0;
+}
+
 static int find_image(struct dms_pool *pool, const char *name, struct dms_row *row)
 {
 	int r = check_image_name(pool, name);
@@ -220,6 +356,8 @@ static int find_image(struct dms_pool *pool, const char *name, struct dms_row *r
 	if (r < 0)
 		return r;
 	r = dms_catalog_find(pool->cat, DMS_KIND_IMAGE, name, row);
+	if (r == 0 && import_died(pool, row))
+		r = -ENOENT;
 	if (r == -ENOENT)
 		return dms_fail(pool->ctx, r, "pool '%s': image '%s' does not exist", pool->cfg.name, name);
 	if (r < 0)
@@ -253,7 +391,8 @@ int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, si
 	if (!images)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].state == DMS_STATE_READY || rows[i].state == DMS_STATE_IMPORTING)
+		if (rows[i].state == DMS_STATE_READY ||
+		    (rows[i].state == DMS_STATE_IMPORTING && !import_died(pool, &rows[i])))
 			image_info(pool, &rows[i], &images[k++]);
 	*ret_images = images;
 	*ret_n = k;
@@ -275,6 +414,8 @@ int dms_image_remove(struct dms_pool *pool, const char *name, bool force)
 	if (r < 0)
 		return r;
 	r = find_image(pool, name, &row);
+	if (r == 0 && row.state == DMS_STATE_IMPORTING)
+		r = dms_image_refuse_importing(pool, &row);
 	if (r < 0)
 		goto out;
 	r = dms_catalog_list(pool->cat, DMS_KIND_CONTAINER, row.id, &children, &n);

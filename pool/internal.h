@@ -50,6 +50,21 @@ int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, i
 int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
 
 /*
+ * lock.c: the import lock of IMAGE, held by its importer from before its row
+ * exists until it is final; taken and released under the pool lock. Held:
+ * 1 (and who holds it in *RET_HOLDER, which may be NULL), 0 if not (no import,
+ * or a dead one's lock left behind), or a negative errno. any_held names the
+ * first image of POOL being imported in RET_IMAGE. Release with FD -1 removes
+ * a lock a dead importer left.
+ */
+int dms_import_lock_take(struct dms_pool *pool, const char *image, int *ret_fd);
+void dms_import_lock_release(struct dms_pool *pool, const char *image, int fd);
+int dms_import_lock_held(const struct dms_ctx *ctx, const char *pool, const char *image,
+			 struct dms_lock_holder *ret_holder);
+int dms_import_lock_any_held(const struct dms_ctx *ctx, const char *pool, char *ret_image, size_t len,
+			     struct dms_lock_holder *ret_holder);
+
+/*
  * lock-holder.c: the note a lock's holder leaves in the lock file (write),
  * and who holds the lock on FD (read): the note, checked against the
  * kernel's /proc/locks. The parse functions read a note, and a line of
@@ -91,8 +106,13 @@ struct dms_pool {
  */
 #ifdef DMS_TEST_HOOKS
 void dms_crash_point(const char *op, const char *step);
+/* STEP-N: "entry-12" */
+void dms_crash_point_n(const char *op, const char *step, uint64_t n);
 #else
 static inline void dms_crash_point(const char *op, const char *step)
+{
+}
+static inline void dms_crash_point_n(const char *op, const char *step, uint64_t n)
 {
 }
 #endif
@@ -135,6 +155,15 @@ int dms_thin_dev_deactivate(struct dms_pool *pool, const struct dms_row *row);
 int dms_thin_dev_is_active(const struct dms_pool *pool, const struct dms_row *row, bool *ret_active);
 /* Bytes the device maps now; -ENXIO if it is not active. */
 int dms_thin_dev_used(const struct dms_pool *pool, const struct dms_row *row, uint64_t *ret_bytes);
+
+/*
+ * image.c, under the pool lock: -EBUSY, reported, for a change ROW's import
+ * has not finished for; and for a change of the whole pool (deactivate,
+ * remove) while any import runs, which would pull its device from under it
+ * (0 if none runs).
+ */
+int dms_image_refuse_importing(struct dms_pool *pool, const struct dms_row *row);
+int dms_image_refuse_pool_change(struct dms_ctx *ctx, const char *pool);
 
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
 int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t *txn);

@@ -6,7 +6,15 @@
  * The pool lock, <run>/<pool>.lock, serialises the changes of one pool
  * across processes. Its holder leaves a note of who it is in the file
  * (pool/lock-holder.c), for whoever waits.
+ *
+ * An import lock, <run>/<pool>.imports/<image>.lock, is held by a live
+ * import for as long as it runs, most of that time without the pool lock
+ * (pool/image.c). It is made and removed only under the pool lock, which is
+ * also where recovery asks whether it is held: a file that is there but not
+ * locked is what a dead importer left. The directory name ends in ".imports"
+ * and pool locks in ".lock", so no pool's files can be another's.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +29,12 @@
 /* The first notice of a wait comes after this long: most waits end sooner, and need no word. */
 #define NOTIFY_AFTER_MS 1000
 #define POLL_MAX_MS 50
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		(void)closedir(*d);
+}
 
 static int pool_lock_path(const struct dms_ctx *ctx, const char *name, char *buf, size_t len)
 {
@@ -157,5 +171,124 @@ int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
 		return r;
 	dms_lock_holder_write(fd);
 	*ret_fd = DMS_TAKE_FD(fd);
+	return 0;
+}
+
+/* SUFFIX "": the directory; ".lock": the lock; ".new": a lock being made. */
+static int import_lock_path(const struct dms_ctx *ctx, const char *pool, const char *image, const char *suffix,
+			    char *buf, size_t len)
+{
+	int n;
+
+	if (*suffix)
+		n = snprintf(buf, len, "%s/%s.imports/%s%s", ctx->run_dir, pool, image, suffix);
+	else
+		n = snprintf(buf, len, "%s/%s.imports", ctx->run_dir, pool);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Made whole under another name and renamed into place, locked from the
+ * start: a reader testing a stale lock of the same name at that moment holds
+ * the old file, not ours, so our lock never has to wait for it.
+ */
+int dms_import_lock_take(struct dms_pool *pool, const char *image, int *ret_fd)
+{
+	const struct dms_ctx *ctx = pool->ctx;
+	_cleanup_close_ int fd = -1;
+	char dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX];
+	int r;
+
+	if (mkdir(ctx->run_dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if ((r = import_lock_path(ctx, pool->cfg.name, image, "", dir, sizeof(dir))) < 0 ||
+	    (r = import_lock_path(ctx, pool->cfg.name, image, ".new", tmp, sizeof(tmp))) < 0 ||
+	    (r = import_lock_path(ctx, pool->cfg.name, image, ".lock", path, sizeof(path))) < 0)
+		return r;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	r = flock_nointr(fd, LOCK_EX | LOCK_NB);
+	if (r < 0)
+		return r;
+	dms_lock_holder_write(fd);
+	if (rename(tmp, path) < 0)
+		return -errno;
+	*ret_fd = DMS_TAKE_FD(fd);
+	return 0;
+}
+
+void dms_import_lock_release(struct dms_pool *pool, const char *image, int fd)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+
+	if (import_lock_path(pool->ctx, pool->cfg.name, image, ".lock", path, sizeof(path)) == 0)
+		(void)unlink(path);
+	/* Another import's lock keeps the directory; the next import makes it again. */
+	if (import_lock_path(pool->ctx, pool->cfg.name, image, "", dir, sizeof(dir)) == 0)
+		(void)rmdir(dir);
+	if (fd >= 0)
+		(void)close(fd);
+}
+
+/* A shared lock to test with: testers never stand in each other's way, only in a holder's. */
+static int lock_file_held(const char *path, struct dms_lock_holder *ret_holder)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int r;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = flock_nointr(fd, LOCK_SH | LOCK_NB);
+	if (r == 0)
+		return 0;
+	if (r != -EBUSY)
+		return r;
+	if (ret_holder)
+		dms_lock_holder_read(fd, ret_holder);
+	return 1;
+}
+
+int dms_import_lock_held(const struct dms_ctx *ctx, const char *pool, const char *image,
+			 struct dms_lock_holder *ret_holder)
+{
+	char path[PATH_MAX];
+	int r = import_lock_path(ctx, pool, image, ".lock", path, sizeof(path));
+
+	return r < 0 ? r : lock_file_held(path, ret_holder);
+}
+
+int dms_import_lock_any_held(const struct dms_ctx *ctx, const char *pool, char *ret_image, size_t len,
+			     struct dms_lock_holder *ret_holder)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	char dir[PATH_MAX];
+	struct dirent *de;
+	int r;
+
+	r = import_lock_path(ctx, pool, "", "", dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		size_t n = strlen(de->d_name);
+
+		if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		r = lock_file_held(path, ret_holder);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			snprintf(ret_image, len, "%.*s", (int)(n - 5), de->d_name);
+			return 1;
+		}
+	}
 	return 0;
 }

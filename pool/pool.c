@@ -565,6 +565,8 @@ int dms_pool_deactivate(struct dms_ctx *ctx, const char *name)
 	if (r < 0)
 		return r;
 	r = dms_pool_lock(ctx, name, &lock);
+	if (r == 0)
+		r = dms_image_refuse_pool_change(ctx, name);
 	if (r < 0)
 		return r;
 	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
@@ -586,6 +588,8 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 	if (r < 0)
 		return r;
 	r = dms_pool_lock(ctx, name, &lock);
+	if (r == 0)
+		r = dms_image_refuse_pool_change(ctx, name);
 	if (r < 0)
 		return r;
 	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));

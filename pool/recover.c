@@ -13,6 +13,7 @@
 
 #include "dm/dm.h"
 #include "dms-util.h"
+#include "fs/mount.h"
 #include "pool/internal.h"
 
 /*
@@ -62,6 +63,26 @@ int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n
 	}
 	dms_strv_free(names, n_names);
 	return r;
+}
+
+/*
+ * A half-made device that cannot be deactivated is held by something this
+ * process cannot let go: a mount (an older dmstore mounted imports in the
+ * tree, and a kill left them there) or a process that opened it. Say which,
+ * and what to do; deleting it under its holder is not an option.
+ */
+static int half_made_busy(struct dms_pool *pool, const struct dms_row *row)
+{
+	char dev[PATH_MAX], where[PATH_MAX];
+	const char *kind = dms_kind_name(row->kind);
+
+	if (dms_thin_dev_path(pool, row, dev, sizeof(dev)) < 0)
+		snprintf(dev, sizeof(dev), "its device");
+	if (dms_mount_find(dev, where, sizeof(where)) == 1)
+		return dms_fail(pool->ctx, -EBUSY, "pool '%s': %s '%s', left half-made by a dmstore that died, is still mounted at '%s': unmount it, then run 'dmstore pool recover %s'",
+				pool->cfg.name, kind, row->name, where, pool->cfg.name);
+	return dms_fail(pool->ctx, -EBUSY, "pool '%s': %s '%s', left half-made by a dmstore that died, cannot be removed: '%s' is open (a process or a mount in another namespace holds it); close it, then run 'dmstore pool recover %s'",
+			pool->cfg.name, kind, row->name, dev, pool->cfg.name);
 }
 
 /*
@@ -136,7 +157,11 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 		}
 	}
 
-	/* An image or volume left without its contents by a dead dmstore: its device is deleted in a transaction of its own. */
+	/*
+	 * An image or volume left without its contents by a dead dmstore: its device is deleted in a
+	 * transaction of its own. An image's importer unpacks without the pool lock (pool/image.c):
+	 * while its import lock is held, it is alive, and its row is not ours to touch.
+	 */
 	free(rows);
 	rows = NULL;
 	r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
@@ -144,12 +169,22 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct dms_row *row = &rows[i];
+		bool image = row->kind == DMS_KIND_IMAGE;
 
 		if (row->pending_txn || row->state != DMS_STATE_IMPORTING)
 			continue;
-		r = dms_pool_kernel_txn(pool, &kernel_txn);
+		r = image ? dms_import_lock_held(pool->ctx, pool->cfg.name, row->name, NULL) : 0;
+		if (r > 0)
+			continue;
 		if (r == 0)
+			r = dms_pool_kernel_txn(pool, &kernel_txn);
+		if (r == 0) {
 			r = dms_thin_dev_deactivate(pool, row);
+			if (r == -EBUSY) {
+				r = half_made_busy(pool, row);
+				goto out;
+			}
+		}
 		if (r == 0)
 			r = dms_device_delete(pool, row, kernel_txn, "recover");
 		if (r < 0) {
@@ -157,6 +192,8 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 				     dms_kind_name(row->kind), row->name, strerror(-r));
 			goto out;
 		}
+		if (image)
+			dms_import_lock_release(pool, row->name, -1);
 		back++;
 	}
 	r = 0;

@@ -44,6 +44,10 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 	if (r < 0)
 		return r;
 	r = dms_catalog_find(pool->cat, DMS_KIND_IMAGE, image, &img);
+	if (r == 0 && img.state == DMS_STATE_IMPORTING) {
+		r = dms_image_refuse_importing(pool, &img);
+		goto out;
+	}
 	if (r == -ENOENT || (r == 0 && img.state != DMS_STATE_READY)) {
 		r = dms_fail(pool->ctx, -ENOENT, "pool '%s': image '%s' does not exist", pool->cfg.name, image);
 		goto out;

@@ -2,7 +2,7 @@
 /*
  * pool/lock.c and pool/lock-holder.c: the note a lock's holder leaves, how a
  * reader checks it against /proc/locks, the pool lock's bounded wait and its
- * notice. Real flocks on files in a temporary run dir;
+ * notice, and the import locks. Real flocks on files in a temporary run dir;
  * two open files of one process conflict as two processes would.
  */
 #include <errno.h>
@@ -280,6 +280,47 @@ static void pool_lock_waits(void **state)
 	dms_ctx_free(waiter);
 }
 
+/* An import lock is held while its importer lives; the file a dead one leaves reads as not held. */
+static void import_locks(void **state)
+{
+	struct dms_pool pool = { .lock_fd = -1 };
+	struct dms_lock_holder h;
+	char image[DMS_NAME_MAX + 1], dir[256];
+	int fd = -1, fd2 = -1;
+	struct stat st;
+
+	assert_int_equal(dms_ctx_new(&pool.ctx), 0);
+	snprintf(pool.cfg.name, sizeof(pool.cfg.name), "p");
+	snprintf(dir, sizeof(dir), "%s/p.imports", run_dir);
+
+	assert_int_equal(dms_import_lock_held(pool.ctx, "p", "big", NULL), 0);
+	assert_int_equal(dms_import_lock_any_held(pool.ctx, "p", image, sizeof(image), NULL), 0);
+	assert_int_equal(dms_import_lock_take(&pool, "big", &fd), 0);
+	assert_int_equal(dms_import_lock_held(pool.ctx, "p", "big", &h), 1);
+	assert_int_equal(h.pid, getpid());
+	assert_false(h.unverified);
+	assert_int_equal(dms_import_lock_held(pool.ctx, "p", "small", NULL), 0);
+	assert_int_equal(dms_import_lock_held(pool.ctx, "q", "big", NULL), 0);
+	assert_int_equal(dms_import_lock_any_held(pool.ctx, "p", image, sizeof(image), &h), 1);
+	assert_string_equal(image, "big");
+
+	/* The importer dies: its lock file stays, unlocked. */
+	close(fd);
+	assert_int_equal(dms_import_lock_held(pool.ctx, "p", "big", NULL), 0);
+	assert_int_equal(dms_import_lock_any_held(pool.ctx, "p", image, sizeof(image), NULL), 0);
+	/* The next import of the name takes it over; recovery's release of a dead one's lock needs no fd. */
+	assert_int_equal(dms_import_lock_take(&pool, "big", &fd), 0);
+	assert_int_equal(dms_import_lock_held(pool.ctx, "p", "big", NULL), 1);
+	assert_int_equal(dms_import_lock_take(&pool, "other", &fd2), 0);
+	dms_import_lock_release(&pool, "big", fd);
+	assert_int_equal(dms_import_lock_held(pool.ctx, "p", "big", NULL), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	close(fd2);
+	dms_import_lock_release(&pool, "other", -1);
+	assert_int_equal(stat(dir, &st), -1);
+	dms_ctx_free(pool.ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +331,7 @@ int main(void)
 		cmocka_unit_test(holder_format),
 		cmocka_unit_test(pool_lock_gives_up),
 		cmocka_unit_test(pool_lock_waits),
+		cmocka_unit_test(import_locks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
