@@ -74,7 +74,8 @@ int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n
 static int half_made_busy(struct dms_pool *pool, const struct dms_row *row)
 {
 	char dev[PATH_MAX], where[PATH_MAX];
-	const char *kind = dms_kind_name(row->kind);
+	/* Only images and new volumes are ever left half-made. */
+	const char *kind = row->kind == DMS_KIND_IMAGE ? "image" : "volume";
 
 	if (dms_thin_dev_path(pool, row, dev, sizeof(dev)) < 0)
 		snprintf(dev, sizeof(dev), "its device");
