@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dms-exec.h"
 #include "dms-util.h"
 #include "fs/ext4.h"
 #include "fs/mount.h"
@@ -31,7 +32,7 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, uint64_t size)
 {
 	struct dms_row img, row = { .kind = DMS_KIND_CONTAINER };
-	char dev[PATH_MAX];
+	char dev[PATH_MAX], why[160];
 	uint64_t txn;
 	int r;
 
@@ -94,7 +95,7 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 		int undo;
 
 		dms_fail(pool->ctx, r, "pool '%s': container '%s' (thin id %u): activation failed: %s", pool->cfg.name,
-			 name, row.thin_id, strerror(-r));
+			 name, row.thin_id, dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 		/* Nothing half-made is left: the snapshot goes again in a transaction of its own. */
 		undo = dms_thin_dev_deactivate(pool, &row);
 		if (undo == 0)

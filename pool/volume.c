@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "dm/dm.h"
+#include "dms-exec.h"
 #include "dms-util.h"
 #include "fs/ext4.h"
 #include "fs/mount-at.h"
@@ -493,7 +494,7 @@ static int reload_length(struct dms_pool *pool, const struct dms_row *row, uint6
 
 int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 {
-	char dev[PATH_MAX], a[32], b[32];
+	char dev[PATH_MAX], a[32], b[32], why[160];
 	struct dms_row row;
 	uint64_t txn;
 	int r;
@@ -537,7 +538,7 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 		r = dms_ext4_grow(dev, size);
 	if (r < 0)
 		r = dms_fail(pool->ctx, r, "volume '%s': growing its filesystem to %s failed: %s", name,
-			     dms_size_format(size, a, sizeof(a)), strerror(-r));
+			     dms_size_format(size, a, sizeof(a)), dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 out:
 	dms_change_end(pool);
 	return r;
