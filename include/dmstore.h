@@ -33,6 +33,12 @@ DMS_EXPORT const char *dms_ctx_state_dir(const struct dms_ctx *ctx);
 DMS_EXPORT bool dms_name_valid(const char *name);
 DMS_EXPORT bool dms_pool_name_valid(const char *name);
 
+/*
+ * The largest size of anything dmstore makes (a volume, an image, a container,
+ * a loop pool's file): 256 TiB. Why this bound, util/size.c. Larger: -ERANGE.
+ */
+#define DMS_SIZE_MAX (256ULL << 40)
+
 #define DMS_BLOCK_SIZE_DEFAULT (64U * 1024U)
 #define DMS_BLOCK_SIZE_MIN (64U * 1024U)
 #define DMS_BLOCK_SIZE_MAX (1024U * 1024U * 1024U)
@@ -183,7 +189,12 @@ DMS_EXPORT int dms_vol_snapshot(struct dms_pool *pool, const char *name, const c
 /* Grow to SIZE: a bigger thin table, then ext4 grown online or offline; shrinking is refused. */
 DMS_EXPORT int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size);
 
-/* Sizes: "100G", "64K", "512M", "1T", "4096" (bytes); binary units. -EINVAL, -ERANGE. */
+/*
+ * Sizes: digits with an optional binary unit K, M, G, T, P or E (any case),
+ * which may be followed by "iB" or "B": "4096" (bytes), "64K", "100G",
+ * "512MiB". Nothing else (no fraction, sign, space or exponent): -EINVAL.
+ * Above DMS_SIZE_MAX: -ERANGE.
+ */
 DMS_EXPORT int dms_size_parse(const char *text, uint64_t *ret_bytes);
 /* "1.5 GiB"; BUF of at least 16 bytes. */
 DMS_EXPORT const char *dms_size_format(uint64_t bytes, char *buf, size_t len);

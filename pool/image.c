@@ -107,6 +107,9 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 		return r;
 	if (size == 0)
 		size = DMS_IMAGE_SIZE_DEFAULT;
+	r = dms_size_check(pool->ctx, "image", name, size);
+	if (r < 0)
+		return r;
 	if (size % 4096 || size < 16 * DMS_MIB)
 		return dms_fail(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
 				name);

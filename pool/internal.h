@@ -116,8 +116,9 @@ int dms_thin_dev_used(const struct dms_pool *pool, const struct dms_row *row, ui
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
 int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t *txn);
 
-/* space.c: refuse a create below the free-space floor. */
+/* space.c: refuse a create below the free-space floor, or a size over DMS_SIZE_MAX (WHAT 'NAME': "volume"). */
 int dms_space_check(struct dms_pool *pool, const char *what);
+int dms_size_check(struct dms_ctx *ctx, const char *what, const char *name, uint64_t size);
 
 /* volume.c, volume-attach.c, volume-snap.c: what volumes share, and what containers need of them. The lock is held. */
 int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_row);

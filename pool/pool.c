@@ -296,6 +296,9 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 	if (!o->loop && (o->data_size || o->metadata_size))
 		return dms_fail(ctx, -EINVAL, "pool '%s': sizes are given only with --loop; a device's size is its own",
 				name);
+	if ((r = dms_size_check(ctx, "pool", name, o->data_size)) < 0 ||
+	    (r = dms_size_check(ctx, "pool", name, o->metadata_size)) < 0)
+		return r;
 	r = require_dm(ctx);
 	if (r < 0)
 		return r;

@@ -41,6 +41,9 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 				name, DMS_NAME_MAX);
 	if (!dms_name_valid(image))
 		return dms_fail(pool->ctx, -EINVAL, "image '%s': invalid name", image);
+	r = dms_size_check(pool->ctx, "container", name, size);
+	if (r < 0)
+		return r;
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;

@@ -177,6 +177,9 @@ int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const
 		r = check_label(pool, name, label);
 	if (r < 0)
 		return r;
+	r = dms_size_check(pool->ctx, "volume", name, size);
+	if (r < 0)
+		return r;
 	if (size % 4096 || size < VOL_SIZE_MIN)
 		return dms_fail(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB and at least 16 MiB",
 				name);
@@ -500,6 +503,9 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 	int r;
 
 	r = check_vol_name(pool, name);
+	if (r < 0)
+		return r;
+	r = dms_size_check(pool->ctx, "volume", name, size);
 	if (r < 0)
 		return r;
 	if (size % 4096)

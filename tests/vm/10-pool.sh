@@ -110,6 +110,8 @@ test_bad_names_and_sizes() {
 	bad_input 2 "invalid pool name" "$DMSTORE" pool create "$(printf 'x%.0s' {1..33})" --loop
 	bad_input 2 "invalid size '12Q'" "$DMSTORE" pool create p --loop --data-size 12Q
 	bad_input 2 "invalid size '-5G'" "$DMSTORE" pool create p --loop --data-size -5G
+	bad_input 2 "invalid size '1e3'" "$DMSTORE" pool create p --loop --data-size 1e3
+	bad_input 2 "--data-size: size '8E' is too large: at most 256 TiB" "$DMSTORE" pool create p --loop --data-size 8E
 	bad_input 2 "--block-size 32 KiB" "$DMSTORE" pool create p --loop --block-size 32K
 	bad_input 2 "--block-size 96 KiB" "$DMSTORE" pool create p --loop --block-size 96K
 	bad_input 2 "--block-size 2 GiB" "$DMSTORE" pool create p --loop --block-size 2G

@@ -112,6 +112,8 @@ test_bad_input_changes_nothing() {
 	bad_input 2 "invalid image name 'a b'" "$DMSTORE" image create "a b" --size 64M
 	bad_input 2 "--image IMG is required" "$DMSTORE" snap create c3
 	bad_input 2 "invalid size" "$DMSTORE" image create i2 --size 10Q
+	bad_input 2 "size '8E' is too large: at most 256 TiB" "$DMSTORE" image create i2 --size 8E
+	bad_input 2 "size '300T' is too large: at most 256 TiB" "$DMSTORE" snap create c2 --image base --size 300T
 	bad_input 3 "container 'ghost' does not exist" "$DMSTORE" snap rm ghost
 	bad_input 3 "image 'ghost' does not exist" "$DMSTORE" image rm ghost
 	bad_input 3 "source '/nonexistent'" "$DMSTORE" image import i3 /nonexistent

@@ -399,6 +399,11 @@ test_vol_bad_input_changes_nothing() {
 	vol_refused 2 "missing operand" vol mount v
 	vol_refused 2 "unknown subcommand 'frob'" vol frob
 	vol_refused 2 "invalid size" vol grow v 5Q
+	vol_refused 2 "SIZE: size '8E' is too large: at most 256 TiB" vol grow v 8E
+	vol_refused 2 "--size: size '8E' is too large: at most 256 TiB" vol create x --size 8E
+	vol_refused 2 "invalid size '1e3'" vol create x --size 1e3
+	vol_refused 2 "invalid size '0x1p30'" vol create x --size 0x1p30
+	vol_refused 2 "invalid size '1.5G'" vol grow v 1.5G
 	# Refused by the library (all of these change nothing: checked at the end).
 	vol_refused 1 "at least 16 MiB" vol create x --size 1M
 	vol_refused 1 "multiple of 4 KiB" vol create x --size 20000001
