@@ -57,7 +57,7 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 		return dms_fail(pool->ctx, -ENAMETOOLONG, "image '%s': path too long", row->name);
 	r = dms_mkdir_p(dir);
 	if (r == 0)
-		r = dms_mount_ext4(dev, dir, false);
+		r = dms_mount_ext4(dev, dir, 0);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "image '%s': mounting its new filesystem failed: %s", row->name,
 				strerror(-r));

@@ -159,7 +159,7 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, cha
 	if (r == 0 && dms_mount_find(dev, now, sizeof(now)) > 0)
 		r = -EBUSY;
 	if (r == 0)
-		r = dms_mount_ext4(dev, where, false);
+		r = dms_mount_ext4(dev, where, 0);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "container '%s': mounting at '%s' failed: %s", name, where, strerror(-r));
 		goto out;

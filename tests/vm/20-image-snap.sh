@@ -252,3 +252,33 @@ test_pool_deactivate_and_activate_keep_containers() {
 	assert_eq "$(cat "$OUT/file")" kept "data across deactivate/activate"
 	assert_consistent p
 }
+
+# The per-mount options of the mount at DIR, from the kernel's own table.
+mount_options() {
+	awk -v m="$1" '$5 == m { print $6 }' /proc/self/mountinfo
+}
+
+# Every host mount dmstore makes is nosuid,nodev: what an image or a container wrote
+# (a setuid binary, a device node) gains nothing on the host.
+test_host_mounts_nosuid_nodev() {
+	local m o
+	pool_with_image
+	ds snap create c --image base
+	ds snap mount c
+	m=$OUT
+	ds vol create v --size 32M
+	mkdir -p "$T/vm"
+	ds vol mount v "$T/vm"
+	ds vol attach v --container c --at /data
+	for d in "$m" "$T/vm" "$m/data"; do
+		o=$(mount_options "$d")
+		case ",$o," in *,nosuid,*) ;; *) fail "$d mounted without nosuid: $o" ;; esac
+		case ",$o," in *,nodev,*) ;; *) fail "$d mounted without nodev: $o" ;; esac
+		case ",$o," in *,noatime,*) ;; *) fail "$d mounted without noatime: $o" ;; esac
+	done
+	# The image's setuid root binary and device node are kept, and are inert here.
+	assert_eq "$(stat -c %a:%u "$m/bin/suid")" 4755:0 "setuid binary from the image"
+	assert_eq "$(stat -c %t:%T "$m/dev/null")" 1:3 "device node from the image"
+	head -c 1 "$m/dev/null" 2>"$T/open.err" && fail "the image's /dev/null opened on the host"
+	assert_contains "$(cat "$T/open.err")" "Permission denied"
+}
