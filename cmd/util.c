@@ -19,21 +19,16 @@ int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int exit_code_for(int r)
+/* Not from an errno: EXIT_PERM is require_root()'s alone, and a missing file is not a missing object. */
+int exit_code_for(enum dms_error_kind kind)
 {
-	switch (-r) {
-	case 0:
-		return EXIT_OK;
-	case ENOENT:
-	case ENXIO:
+	switch (kind) {
+	case DMS_ERROR_INVALID:
+		return EXIT_USAGE;
+	case DMS_ERROR_NOT_FOUND:
 		return EXIT_NOT_FOUND;
-	case EEXIST:
-	case EBUSY:
-	case ENOTEMPTY:
+	case DMS_ERROR_EXISTS:
 		return EXIT_EXISTS;
-	case EPERM:
-	case EACCES:
-		return EXIT_PERM;
 	default:
 		return EXIT_FAILURE_;
 	}
@@ -44,7 +39,7 @@ int lib_error(struct cmd_ctx *ctx, int r)
 	const char *msg = dms_ctx_error(ctx->lib);
 
 	fprintf(stderr, "dmstore: %s\n", *msg ? msg : strerror(-r));
-	return exit_code_for(r);
+	return exit_code_for(*msg ? dms_ctx_error_kind(ctx->lib) : DMS_ERROR_FAILED);
 }
 
 int require_root(const char *what)

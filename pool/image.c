@@ -28,8 +28,8 @@
 static int check_image_name(struct dms_pool *pool, const char *name)
 {
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "image '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_NAME_MAX);
 	return 0;
 }
 
@@ -111,15 +111,15 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 	if (r < 0)
 		return r;
 	if (size % 4096 || size < 16 * DMS_MIB)
-		return dms_fail(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
-				name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
+					name);
 	if (source) {
 		if (stat(source, &sst) < 0)
-			return dms_fail(pool->ctx, -errno, "image '%s': source '%s': %s", name, source, strerror(errno));
+			return dms_fail_path(pool->ctx, -errno, "image '%s': source '%s': %s", name, source, strerror(errno));
 		is_dir = S_ISDIR(sst.st_mode);
 		if (!is_dir && !S_ISREG(sst.st_mode))
-			return dms_fail(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",
-					name, source);
+			return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",
+						name, source);
 	}
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
@@ -224,7 +224,7 @@ static int find_image(struct dms_pool *pool, const char *name, struct dms_row *r
 		return r;
 	r = dms_catalog_find(pool->cat, DMS_KIND_IMAGE, name, row);
 	if (r == -ENOENT)
-		return dms_fail(pool->ctx, r, "pool '%s': image '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, r, "pool '%s': image '%s' does not exist", pool->cfg.name, name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': image '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));

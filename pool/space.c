@@ -26,8 +26,8 @@ int dms_size_check(struct dms_ctx *ctx, const char *what, const char *name, uint
 
 	if (size <= DMS_SIZE_MAX)
 		return 0;
-	return dms_fail(ctx, -ERANGE, "%s '%s': size %s is too large: at most %s", what, name,
-			dms_size_format(size, a, sizeof(a)), dms_size_format(DMS_SIZE_MAX, b, sizeof(b)));
+	return dms_fail_invalid(ctx, -ERANGE, "%s '%s': size %s is too large: at most %s", what, name,
+				dms_size_format(size, a, sizeof(a)), dms_size_format(DMS_SIZE_MAX, b, sizeof(b)));
 }
 
 int dms_space_check(struct dms_pool *pool, const char *what)

@@ -35,8 +35,8 @@
 static int check_vol_name(struct dms_pool *pool, const char *name)
 {
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name ? name : "", DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name ? name : "", DMS_NAME_MAX);
 	return 0;
 }
 
@@ -49,7 +49,7 @@ int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_ro
 	r = dms_catalog_find(pool->cat, DMS_KIND_VOLUME, name, ret_row);
 	/* A row mid-create is not a volume yet. */
 	if (r == -ENOENT || (r == 0 && ret_row->state != DMS_STATE_READY))
-		return dms_fail(pool->ctx, -ENOENT, "pool '%s': volume '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': volume '%s' does not exist", pool->cfg.name, name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': volume '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
@@ -137,11 +137,11 @@ static int check_label(struct dms_pool *pool, const char *name, const char *labe
 	if (!label)
 		return 0;
 	if (strlen(label) > 16)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': label '%s' is longer than ext4's 16 bytes", name,
-				label);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': label '%s' is longer than ext4's 16 bytes", name,
+					label);
 	for (const unsigned char *p = (const unsigned char *)label; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return dms_fail(pool->ctx, -EINVAL, "volume '%s': the label has a control character", name);
+			return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': the label has a control character", name);
 	return 0;
 }
 
@@ -181,8 +181,8 @@ int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const
 	if (r < 0)
 		return r;
 	if (size % 4096 || size < VOL_SIZE_MIN)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB and at least 16 MiB",
-				name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB and at least 16 MiB",
+					name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -341,7 +341,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 	if (r < 0)
 		return r;
 	if (!dir || !*dir)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': a mount point directory is required", name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': a mount point directory is required", name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -353,7 +353,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 		goto out;
 	}
 	if (!realpath(dir, where) || (fd = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = dms_fail(pool->ctx, -errno, "volume '%s': mount point '%s': %s", name, dir, strerror(errno));
+		r = dms_fail_path(pool->ctx, -errno, "volume '%s': mount point '%s': %s", name, dir, strerror(errno));
 		goto out;
 	}
 	r = dms_vol_device_up(pool, &row);
@@ -509,7 +509,7 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 	if (r < 0)
 		return r;
 	if (size % 4096)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB", name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB", name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -517,8 +517,8 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 	if (r < 0)
 		goto out;
 	if (size < row.size) {
-		r = dms_fail(pool->ctx, -EINVAL, "volume '%s': cannot shrink from %s to %s; volumes only grow", name,
-			     dms_size_format(row.size, a, sizeof(a)), dms_size_format(size, b, sizeof(b)));
+		r = dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': cannot shrink from %s to %s; volumes only grow", name,
+				     dms_size_format(row.size, a, sizeof(a)), dms_size_format(size, b, sizeof(b)));
 		goto out;
 	}
 	r = dms_vol_device_up(pool, &row);

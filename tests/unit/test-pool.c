@@ -153,9 +153,12 @@ static void pool_status_of_unknown_pool(void **state)
 	struct env *e = *state;
 	struct dms_pool_status st;
 
+	assert_int_equal(dms_ctx_error_kind(e->ctx), DMS_ERROR_NONE);
 	assert_int_equal(dms_pool_status(e->ctx, "ghost", &st), -ENOENT);
 	assert_non_null(strstr(dms_ctx_error(e->ctx), "'ghost'"));
+	assert_int_equal(dms_ctx_error_kind(e->ctx), DMS_ERROR_NOT_FOUND);
 	assert_int_equal(dms_pool_status(e->ctx, "../etc", &st), -EINVAL);
+	assert_int_equal(dms_ctx_error_kind(e->ctx), DMS_ERROR_INVALID);
 }
 
 int main(void)

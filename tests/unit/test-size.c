@@ -127,6 +127,7 @@ static void test_library_refuses_too_large(void **state)
 	snprintf(pool.cfg.name, sizeof(pool.cfg.name), "p");
 	assert_int_equal(dms_vol_grow(&pool, "v", 8ULL << 60), -ERANGE);
 	assert_string_equal(dms_ctx_error(pool.ctx), "volume 'v': size 8 EiB is too large: at most 256 TiB");
+	assert_int_equal(dms_ctx_error_kind(pool.ctx), DMS_ERROR_INVALID);
 	assert_int_equal(dms_vol_create(&pool, "v", DMS_SIZE_MAX + 4096, NULL), -ERANGE);
 	assert_int_equal(dms_image_create(&pool, "i", DMS_SIZE_MAX + 4096), -ERANGE);
 	assert_int_equal(dms_snap_create(&pool, "c", "i", DMS_SIZE_MAX + 4096), -ERANGE);

@@ -71,7 +71,7 @@ test_container_larger_than_its_image() {
 	ds snap mount big
 	size_kb=$(df -k --output=size "$OUT" | tail -n 1)
 	[ "$size_kb" -gt $((400 * 1024)) ] || fail "filesystem not grown: ${size_kb}K"
-	bad_input 1 "at least its image's" "$DMSTORE" snap create small --image base --size 64M
+	bad_input 2 "at least its image's" "$DMSTORE" snap create small --image base --size 64M
 }
 
 test_image_rm_refused_while_used() {
@@ -116,7 +116,7 @@ test_bad_input_changes_nothing() {
 	bad_input 2 "size '300T' is too large: at most 256 TiB" "$DMSTORE" snap create c2 --image base --size 300T
 	bad_input 3 "container 'ghost' does not exist" "$DMSTORE" snap rm ghost
 	bad_input 3 "image 'ghost' does not exist" "$DMSTORE" image rm ghost
-	bad_input 3 "source '/nonexistent'" "$DMSTORE" image import i3 /nonexistent
+	bad_input 2 "source '/nonexistent'" "$DMSTORE" image import i3 /nonexistent
 	bad_input 3 "pool 'q' does not exist" "$DMSTORE" snap ls --pool q
 	bad_input 5 "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$DMSTORE" snap create c4 --image base
 }
