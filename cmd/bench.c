@@ -72,8 +72,8 @@ static int finish(struct cmd_ctx *ctx, struct bench_report *rep, int r, bool jso
 
 	if (r < 0) {
 		fprintf(stderr, "dmstore: bench: %s\n", *rep->error ? rep->error : strerror(-r));
-		code = strcmp(rep->error, dms_ctx_error(ctx->lib)) == 0 ? exit_code_for(dms_ctx_error_kind(ctx->lib))
-									 : EXIT_FAILURE_;
+		code = strcmp(rep->error, dms_ctx_error(ctx->lib)) == 0 ? exit_code_for(dms_ctx_error_kind(ctx->lib)) :
+									  EXIT_FAILURE_;
 	} else {
 		if (json)
 			json_print(bench_report_json(rep));

@@ -74,8 +74,8 @@ int parse_size_arg(const char *opt, const char *text, uint64_t *ret)
 		return usage_error("%s: size '%s' is too large: at most %s", opt, text,
 				   dms_size_format(DMS_SIZE_MAX, max, sizeof(max)));
 	if (r < 0)
-		return usage_error("%s: invalid size '%s' (digits and an optional K, M, G, T, P or E: 512M, 10G)",
-				   opt, text);
+		return usage_error("%s: invalid size '%s' (digits and an optional K, M, G, T, P or E: 512M, 10G)", opt,
+				   text);
 	return 0;
 }
 

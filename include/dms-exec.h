@@ -33,8 +33,7 @@ int dms_exec(const char *const argv[], char **ret_stdout, char **ret_stderr, int
  * dms_exec with ENVP as the program's whole environment. For the benchmarks,
  * which run dmsetup, LVM and dmstore itself as their user would.
  */
-int dms_exec_env(const char *const argv[], char *const envp[], char **ret_stdout, char **ret_stderr,
-		 int *ret_status);
+int dms_exec_env(const char *const argv[], char *const envp[], char **ret_stdout, char **ret_stderr, int *ret_status);
 
 /*
  * The cause of R, a failure of running PROG, for a message: for -ENOPKG

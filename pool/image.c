@@ -115,7 +115,8 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 					name);
 	if (source) {
 		if (stat(source, &sst) < 0)
-			return dms_fail_path(pool->ctx, -errno, "image '%s': source '%s': %s", name, source, strerror(errno));
+			return dms_fail_path(pool->ctx, -errno, "image '%s': source '%s': %s", name, source,
+					     strerror(errno));
 		is_dir = S_ISDIR(sst.st_mode);
 		if (!is_dir && !S_ISREG(sst.st_mode))
 			return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",

@@ -148,7 +148,8 @@ static int check_sizes(struct dms_ctx *ctx, const char *pool, uint64_t data_size
 
 	if (data_size / block_size * block_size < DATA_MIN || data_size < block_size)
 		return dms_fail_invalid(ctx, -ENOSPC, "pool '%s': data is too small: %s, needs at least %s", pool,
-					dms_size_format(data_size, a, sizeof(a)), dms_size_format(DATA_MIN, b, sizeof(b)));
+					dms_size_format(data_size, a, sizeof(a)),
+					dms_size_format(DATA_MIN, b, sizeof(b)));
 	need = dms_pool_metadata_min(data_size, block_size);
 	if (metadata_size < need)
 		return dms_fail_invalid(ctx, -ENOSPC, "pool '%s': metadata is too small: %s, needs at least %s for %s of data in %s blocks",
@@ -292,7 +293,8 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': block size %u is not a multiple of 64 KiB between 64 KiB and 1 GiB",
 					name, cfg.block_size);
 	if (o->loop == (o->data_dev || o->metadata_dev) || (!o->loop && !(o->data_dev && o->metadata_dev)))
-		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': give either --loop or both --data and --metadata", name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': give either --loop or both --data and --metadata",
+					name);
 	if (!o->loop && (o->data_size || o->metadata_size))
 		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': sizes are given only with --loop; a device's size is its own",
 					name);
@@ -341,14 +343,15 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		if (r < 0)
 			return r;
 		if (dmaj == mmaj && dmin == mmin)
-			return dms_fail_invalid(ctx, -EINVAL, "pool '%s': data and metadata are the same device '%s'", name,
-						o->data_dev);
+			return dms_fail_invalid(ctx, -EINVAL, "pool '%s': data and metadata are the same device '%s'",
+						name, o->data_dev);
 		cfg.data_size = cfg.data_size / cfg.block_size * cfg.block_size;
 		r = check_sizes(ctx, name, cfg.data_size, cfg.metadata_size, cfg.block_size);
 		if (r < 0)
 			return r;
 		if (!realpath(o->data_dev, cfg.data_path) || !realpath(o->metadata_dev, cfg.metadata_path))
-			return dms_fail_path(ctx, -errno, "pool '%s': resolving device paths: %s", name, strerror(errno));
+			return dms_fail_path(ctx, -errno, "pool '%s': resolving device paths: %s", name,
+					     strerror(errno));
 		r = prepare_devices(ctx, &cfg, o->force);
 		if (r < 0)
 			return r;

@@ -31,7 +31,8 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 					name ? name : "", DMS_NAME_MAX);
 	r = dms_catalog_find(pool->cat, DMS_KIND_CONTAINER, name, row);
 	if (r == -ENOENT || (r == 0 && row->state != DMS_STATE_READY))
-		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': container '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': container '%s' does not exist", pool->cfg.name,
+					name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': container '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));

@@ -49,7 +49,8 @@ int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_ro
 	r = dms_catalog_find(pool->cat, DMS_KIND_VOLUME, name, ret_row);
 	/* A row mid-create is not a volume yet. */
 	if (r == -ENOENT || (r == 0 && ret_row->state != DMS_STATE_READY))
-		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': volume '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': volume '%s' does not exist", pool->cfg.name,
+					name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': volume '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
@@ -137,11 +138,12 @@ static int check_label(struct dms_pool *pool, const char *name, const char *labe
 	if (!label)
 		return 0;
 	if (strlen(label) > 16)
-		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': label '%s' is longer than ext4's 16 bytes", name,
-					label);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': label '%s' is longer than ext4's 16 bytes",
+					name, label);
 	for (const unsigned char *p = (const unsigned char *)label; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': the label has a control character", name);
+			return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': the label has a control character",
+						name);
 	return 0;
 }
 

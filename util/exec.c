@@ -124,8 +124,7 @@ static int capture_both(struct capture *out, struct capture *err)
 	return 0;
 }
 
-int dms_exec_env(const char *const argv[], char *const envp[], char **ret_stdout, char **ret_stderr,
-		 int *ret_status)
+int dms_exec_env(const char *const argv[], char *const envp[], char **ret_stdout, char **ret_stderr, int *ret_status)
 {
 	_cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
 	struct capture out = { .fd = -1 }, err = { .fd = -1 };
