@@ -254,12 +254,13 @@ struct xattr_copy {
 };
 
 /*
- * The names of ENTRY's xattrs that are not allowed, each once: a pax header set
- * by libarchive carries every xattr twice (LIBARCHIVE.xattr.* and SCHILY.xattr.*).
+ * How many of ENTRY's N xattrs are not allowed, each name counted once: a pax
+ * header libarchive wrote carries every xattr twice (LIBARCHIVE.xattr.* and
+ * SCHILY.xattr.*).
  */
 static int count_dropped(struct archive_entry *entry, int n)
 {
-	_cleanup_free_ const char **names = calloc(n ? n : 1, sizeof(*names));
+	_cleanup_free_ const char **names = calloc(n, sizeof(*names));
 	const void *value;
 	size_t size;
 	int i = 0, drop = 0;
@@ -270,10 +271,10 @@ static int count_dropped(struct archive_entry *entry, int n)
 	while (i < n && archive_entry_xattr_next(entry, &names[i], &value, &size) == ARCHIVE_OK) {
 		bool again = false;
 
-		if (names[i] && xattr_allowed(names[i]))
+		if (xattr_allowed(names[i]))
 			continue;
 		for (int j = 0; j < i && !again; j++)
-			again = names[i] && names[j] && strcmp(names[i], names[j]) == 0;
+			again = strcmp(names[i], names[j]) == 0;
 		drop += !again;
 		i++;
 	}
@@ -297,7 +298,7 @@ static int filter_xattrs(struct archive_entry *entry, uint64_t *dropped)
 		return -ENOMEM;
 	archive_entry_xattr_reset(entry);
 	while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK && k < n) {
-		if (!name || !xattr_allowed(name))
+		if (!xattr_allowed(name))
 			continue;
 		keep[k].name = strdup(name);
 		keep[k].value = malloc(size ? size : 1);
