@@ -34,9 +34,9 @@ struct cmd {
 
 /* One line to stderr: "dmstore: <msg>". Returns EXIT_USAGE, for `return usage_error(...)`. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Report the library's message for failure R and return the exit code R maps to. */
+/* Report the library's message for failure R and return the exit code of the kind of failure it was. */
 int lib_error(struct cmd_ctx *ctx, int r);
-int exit_code_for(int r);
+int exit_code_for(enum dms_error_kind kind);
 int require_root(const char *what);
 /* Run the subcommand of GROUP named by argv[1] from TABLE; prints the group's help for -h/--help. */
 int dispatch(const char *group, const struct cmd *table, int argc, char **argv, struct cmd_ctx *ctx,

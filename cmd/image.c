@@ -62,8 +62,9 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] =
 		"usage: dmstore image import NAME SOURCE [--size SIZE] [--pool POOL]\n\n"
 		"Unpack SOURCE, a rootfs tarball (plain, gzip, zstd, xz, ...) or a directory, into a new image\n"
-		"of SIZE (default 10G, virtual). Owners, modes, xattrs, links and device nodes are kept; an entry\n"
-		"that would land outside the rootfs fails the import, naming it.\n";
+		"of SIZE (default 10G, virtual). Owners, modes, links, device nodes, user.* xattrs, file\n"
+		"capabilities and ACLs are kept (no other xattr: dmstore(8)); an entry that would land outside\n"
+		"the rootfs fails the import, naming it.\n";
 	struct cmd_args a = { .cmd = "image import", .help = help, .min_operands = 2, .max_operands = 2,
 			      .allow_size = true };
 	struct dms_image_info im;

@@ -2,11 +2,22 @@
 #ifndef DMS_FS_MOUNT_H
 #define DMS_FS_MOUNT_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
-/* Mount the ext4 on DEVICE at DIR (an existing directory). */
-int dms_mount_ext4(const char *device, const char *dir, bool read_only);
+/*
+ * Every mount dmstore makes is nosuid, nodev and noatime. Each is a host
+ * mount: a container's layer or a volume on the host, or a volume inside a
+ * container's rootfs, which is still the host's until a runtime takes it
+ * over. A setuid binary or a device node that an image or a container wrote
+ * must not work there. (A rootfs handed to a runtime as the container's own
+ * would take a flag that lifts nosuid and nodev; none does yet.)
+ */
+enum dms_mount_flags {
+	DMS_MOUNT_RDONLY = 1 << 0,
+};
+
+/* Mount the ext4 on DEVICE at DIR (an existing directory); FLAGS: DMS_MOUNT_*. */
+int dms_mount_ext4(const char *device, const char *dir, unsigned flags);
 /* Unmount DIR; -EBUSY while something uses it, -EINVAL if nothing is mounted there. */
 int dms_umount(const char *dir);
 /* Where DEVICE is mounted: 1 and the first mount point in RET_DIR, 0 if nowhere. */

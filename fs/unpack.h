@@ -8,11 +8,12 @@
  * image's base device).
  *
  * Kept: numeric uid/gid (names in the archive are ignored, never looked up), the full
- * mode with setuid/setgid/sticky, mtime/atime, xattrs (security.capability too, set
- * after chown so the kernel does not drop it), POSIX ACLs, symlinks, hardlinks,
- * device nodes, fifos, holes (zero runs are written as holes, which a thin pool does
- * not allocate). Not kept: file flags (chattr), sockets (skipped: nothing can be
- * restored of one).
+ * mode with setuid/setgid/sticky, mtime/atime, user.* xattrs, file capabilities
+ * (security.capability, set after chown so the kernel does not drop it), POSIX ACLs,
+ * symlinks, hardlinks, device nodes, fifos, holes (zero runs are written as holes,
+ * which a thin pool does not allocate). Not kept: every other xattr (trusted.*,
+ * security.selinux, security.ima, ...: counted in STATS), file flags (chattr),
+ * sockets (skipped: nothing can be restored of one).
  *
  * Nothing lands outside ROOTFD. An entry that would (an absolute path, a ".."
  * component, a path through a symlink, a hardlink to anything absolute or up the
@@ -21,8 +22,7 @@
  *
  * Both block until done, the work itself running on a thread of its own: the
  * caller's cwd, root and umask are never touched, so its other threads carry on.
- * Needs root (CAP_CHOWN, CAP_MKNOD, CAP_SYS_CHROOT, CAP_SYS_ADMIN for trusted.* and
- * security.* xattrs).
+ * Needs root (CAP_CHOWN, CAP_MKNOD, CAP_SYS_CHROOT, CAP_SETFCAP for file capabilities).
  *
  * Both return 0 or a negative errno: -EPERM for a refused entry, the syscall's errno
  * when writing fails (-ENOSPC, ...; an owner, xattr or ACL that cannot be set fails
@@ -36,6 +36,7 @@
 struct dms_unpack_stats {
 	uint64_t entries; /* filesystem objects written, hardlinks included */
 	uint64_t bytes;	  /* file data copied; holes a sparse source marks as such are not data */
+	uint64_t xattrs_dropped; /* xattrs not on the allow-list, not restored */
 };
 
 /*

@@ -7,7 +7,8 @@
  *
  * Every call that can fail returns 0 or a negative errno. On failure the
  * context holds one line that names the object and the cause, for a human:
- * dms_ctx_error(). The library never prints and never exits.
+ * dms_ctx_error(), and what kind of failure it was, for a program:
+ * dms_ctx_error_kind(). The library never prints and never exits.
  */
 
 #include <stdbool.h>
@@ -25,6 +26,22 @@ struct dms_ctx;
 DMS_EXPORT int dms_ctx_new(struct dms_ctx **ret_ctx);
 DMS_EXPORT void dms_ctx_free(struct dms_ctx *ctx);
 DMS_EXPORT const char *dms_ctx_error(const struct dms_ctx *ctx);
+
+/*
+ * The kind of the failure dms_ctx_error() describes. Decided by the library
+ * where the failure is understood, not read off the errno: a -ENOENT from
+ * deep down (a device node, a file, a helper program) does not mean that the
+ * object the caller named is missing, and a -EINVAL from the kernel is no
+ * fault of the caller's input. The dmstore program's exit status is this.
+ */
+enum dms_error_kind {
+	DMS_ERROR_NONE = 0,  /* nothing has failed in this context */
+	DMS_ERROR_FAILED,    /* the operation failed: the kernel, a device, space, a crash left behind, ... */
+	DMS_ERROR_INVALID,   /* the caller's input: a name, size, label, path or combination that cannot be */
+	DMS_ERROR_NOT_FOUND, /* the named pool, image, container, volume or attachment does not exist */
+	DMS_ERROR_EXISTS,    /* it exists already, or is in use (mounted, attached, open, held) */
+};
+DMS_EXPORT enum dms_error_kind dms_ctx_error_kind(const struct dms_ctx *ctx);
 DMS_EXPORT const char *dms_ctx_state_dir(const struct dms_ctx *ctx);
 
 /* Object names: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; pool names at most 32 characters, so dm names fit. */
@@ -32,6 +49,12 @@ DMS_EXPORT const char *dms_ctx_state_dir(const struct dms_ctx *ctx);
 #define DMS_POOL_NAME_MAX 32
 DMS_EXPORT bool dms_name_valid(const char *name);
 DMS_EXPORT bool dms_pool_name_valid(const char *name);
+
+/*
+ * The largest size of anything dmstore makes (a volume, an image, a container,
+ * a loop pool's file): 256 TiB. Why this bound, util/size.c. Larger: -ERANGE.
+ */
+#define DMS_SIZE_MAX (256ULL << 40)
 
 #define DMS_BLOCK_SIZE_DEFAULT (64U * 1024U)
 #define DMS_BLOCK_SIZE_MIN (64U * 1024U)
@@ -183,7 +206,12 @@ DMS_EXPORT int dms_vol_snapshot(struct dms_pool *pool, const char *name, const c
 /* Grow to SIZE: a bigger thin table, then ext4 grown online or offline; shrinking is refused. */
 DMS_EXPORT int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size);
 
-/* Sizes: "100G", "64K", "512M", "1T", "4096" (bytes); binary units. -EINVAL, -ERANGE. */
+/*
+ * Sizes: digits with an optional binary unit K, M, G, T, P or E (any case),
+ * which may be followed by "iB" or "B": "4096" (bytes), "64K", "100G",
+ * "512MiB". Nothing else (no fraction, sign, space or exponent): -EINVAL.
+ * Above DMS_SIZE_MAX: -ERANGE.
+ */
 DMS_EXPORT int dms_size_parse(const char *text, uint64_t *ret_bytes);
 /* "1.5 GiB"; BUF of at least 16 bytes. */
 DMS_EXPORT const char *dms_size_format(uint64_t bytes, char *buf, size_t len);

@@ -48,12 +48,50 @@ const char *dms_ctx_state_dir(const struct dms_ctx *ctx)
 	return ctx->state_dir;
 }
 
+enum dms_error_kind dms_ctx_error_kind(const struct dms_ctx *ctx)
+{
+	return ctx->error_kind;
+}
+
+static int vfail(struct dms_ctx *ctx, enum dms_error_kind kind, int r, const char *fmt, va_list ap)
+{
+	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	ctx->error_kind = kind;
+	return r;
+}
+
+static enum dms_error_kind kind_of(int r)
+{
+	return r == -EEXIST || r == -EBUSY || r == -ENOTEMPTY ? DMS_ERROR_EXISTS : DMS_ERROR_FAILED;
+}
+
 int dms_fail(struct dms_ctx *ctx, int r, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	r = vfail(ctx, kind_of(r), r, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int dms_fail_kind(struct dms_ctx *ctx, enum dms_error_kind kind, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = vfail(ctx, kind, r, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int dms_fail_path(struct dms_ctx *ctx, int r, const char *fmt, ...)
+{
+	bool bad = r == -ENOENT || r == -ENOTDIR || r == -ELOOP || r == -ENAMETOOLONG || r == -ENOTBLK;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = vfail(ctx, bad ? DMS_ERROR_INVALID : kind_of(r), r, fmt, ap);
 	va_end(ap);
 	return r;
 }

@@ -28,8 +28,8 @@
 static int check_image_name(struct dms_pool *pool, const char *name)
 {
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "image '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_NAME_MAX);
 	return 0;
 }
 
@@ -57,7 +57,7 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 		return dms_fail(pool->ctx, -ENAMETOOLONG, "image '%s': path too long", row->name);
 	r = dms_mkdir_p(dir);
 	if (r == 0)
-		r = dms_mount_ext4(dev, dir, false);
+		r = dms_mount_ext4(dev, dir, 0);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "image '%s': mounting its new filesystem failed: %s", row->name,
 				strerror(-r));
@@ -107,16 +107,20 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 		return r;
 	if (size == 0)
 		size = DMS_IMAGE_SIZE_DEFAULT;
+	r = dms_size_check(pool->ctx, "image", name, size);
+	if (r < 0)
+		return r;
 	if (size % 4096 || size < 16 * DMS_MIB)
-		return dms_fail(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
-				name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
+					name);
 	if (source) {
 		if (stat(source, &sst) < 0)
-			return dms_fail(pool->ctx, -errno, "image '%s': source '%s': %s", name, source, strerror(errno));
+			return dms_fail_path(pool->ctx, -errno, "image '%s': source '%s': %s", name, source,
+					     strerror(errno));
 		is_dir = S_ISDIR(sst.st_mode);
 		if (!is_dir && !S_ISREG(sst.st_mode))
-			return dms_fail(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",
-					name, source);
+			return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",
+						name, source);
 	}
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
@@ -221,7 +225,7 @@ static int find_image(struct dms_pool *pool, const char *name, struct dms_row *r
 		return r;
 	r = dms_catalog_find(pool->cat, DMS_KIND_IMAGE, name, row);
 	if (r == -ENOENT)
-		return dms_fail(pool->ctx, r, "pool '%s': image '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, r, "pool '%s': image '%s' does not exist", pool->cfg.name, name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': image '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));

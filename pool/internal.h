@@ -12,10 +12,29 @@ struct dms_ctx {
 	char *state_dir;
 	char *run_dir;
 	char error[1024];
+	enum dms_error_kind error_kind;
 };
 
-/* Record the one-line reason for the failure R and return R, so a failure reads `return dms_fail(ctx, r, ...)`. */
+/*
+ * Record the one-line reason for the failure R, and its kind, and return R,
+ * so a failure reads `return dms_fail(ctx, r, ...)`. dms_fail takes the kind
+ * from R: -EEXIST, -EBUSY and -ENOTEMPTY say the object exists or is in use,
+ * anything else is DMS_ERROR_FAILED. Never -ENOENT as "not found": a file,
+ * device or program missing down below is not the object the caller named;
+ * the catalogue says that, with dms_fail_missing. Input the library refuses
+ * before doing anything is dms_fail_invalid, whatever R is.
+ */
 int dms_fail(struct dms_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int dms_fail_kind(struct dms_ctx *ctx, enum dms_error_kind kind, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+#define dms_fail_invalid(ctx, r, ...) dms_fail_kind(ctx, DMS_ERROR_INVALID, r, __VA_ARGS__)
+#define dms_fail_missing(ctx, r, ...) dms_fail_kind(ctx, DMS_ERROR_NOT_FOUND, r, __VA_ARGS__)
+/*
+ * A path the caller gave (a device, a source, a mount point) that does not
+ * lead to anything usable (-ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -ENOTBLK)
+ * is invalid input; anything else is as dms_fail.
+ */
+int dms_fail_path(struct dms_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* What persists of a pool under <state dir>/<name>/pool.json. */
 struct dms_pool_config {
@@ -116,8 +135,9 @@ int dms_thin_dev_used(const struct dms_pool *pool, const struct dms_row *row, ui
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
 int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t *txn);
 
-/* space.c: refuse a create below the free-space floor. */
+/* space.c: refuse a create below the free-space floor, or a size over DMS_SIZE_MAX (WHAT 'NAME': "volume"). */
 int dms_space_check(struct dms_pool *pool, const char *what);
+int dms_size_check(struct dms_ctx *ctx, const char *what, const char *name, uint64_t size);
 
 /* volume.c, volume-attach.c, volume-snap.c: what volumes share, and what containers need of them. The lock is held. */
 int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_row);

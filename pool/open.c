@@ -26,9 +26,9 @@ int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_p
 			return r;
 		if (n != 1) {
 			dms_strv_free(names, n);
-			return dms_fail(ctx, n ? -EINVAL : -ENOENT,
-					n ? "there are %zu pools: name one with --pool" : "there is no pool: create one with 'dmstore pool create NAME --loop'",
-					n);
+			return dms_fail_kind(ctx, n ? DMS_ERROR_INVALID : DMS_ERROR_NOT_FOUND, n ? -EINVAL : -ENOENT,
+					     n ? "there are %zu pools: name one with --pool" : "there is no pool: create one with 'dmstore pool create NAME --loop'",
+					     n);
 		}
 		name = names[0];
 	}
@@ -40,12 +40,12 @@ int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_p
 	pool->ctx = ctx;
 	pool->lock_fd = -1;
 	if (!dms_pool_name_valid(name)) {
-		r = dms_fail(ctx, -EINVAL, "pool '%s': invalid name", name);
+		r = dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
 		goto out;
 	}
 	r = dms_pool_config_read(ctx, name, &pool->cfg);
 	if (r == -ENOENT) {
-		r = dms_fail(ctx, r, "pool '%s' does not exist", name);
+		r = dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
 		goto out;
 	}
 	if (r < 0) {

@@ -115,10 +115,10 @@ static int check_device(struct dms_ctx *ctx, const char *pool, const char *role,
 		return dms_fail(ctx, r, "pool '%s': %s device '%s' is in use (mounted, in another device, or open exclusively); use --force to take it anyway",
 				pool, role, dev);
 	if (r == -ENOTBLK)
-		return dms_fail(ctx, r, "pool '%s': %s device '%s' is not a block device (use --loop for files)",
-				pool, role, dev);
+		return dms_fail_path(ctx, r, "pool '%s': %s device '%s' is not a block device (use --loop for files)",
+				     pool, role, dev);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': %s device '%s': %s", pool, role, dev, strerror(-r));
+		return dms_fail_path(ctx, r, "pool '%s': %s device '%s': %s", pool, role, dev, strerror(-r));
 	r = device_owner(ctx, dev, owner, sizeof(owner));
 	if (r > 0)
 		return dms_fail(ctx, -EBUSY, "pool '%s': %s device '%s' belongs to pool '%s'", pool, role, dev,
@@ -147,14 +147,15 @@ static int check_sizes(struct dms_ctx *ctx, const char *pool, uint64_t data_size
 	uint64_t need;
 
 	if (data_size / block_size * block_size < DATA_MIN || data_size < block_size)
-		return dms_fail(ctx, -ENOSPC, "pool '%s': data is too small: %s, needs at least %s", pool,
-				dms_size_format(data_size, a, sizeof(a)), dms_size_format(DATA_MIN, b, sizeof(b)));
+		return dms_fail_invalid(ctx, -ENOSPC, "pool '%s': data is too small: %s, needs at least %s", pool,
+					dms_size_format(data_size, a, sizeof(a)),
+					dms_size_format(DATA_MIN, b, sizeof(b)));
 	need = dms_pool_metadata_min(data_size, block_size);
 	if (metadata_size < need)
-		return dms_fail(ctx, -ENOSPC, "pool '%s': metadata is too small: %s, needs at least %s for %s of data in %s blocks",
-				pool, dms_size_format(metadata_size, a, sizeof(a)),
-				dms_size_format(need, b, sizeof(b)), dms_size_format(data_size, c, sizeof(c)),
-				dms_size_format(block_size, d, sizeof(d)));
+		return dms_fail_invalid(ctx, -ENOSPC, "pool '%s': metadata is too small: %s, needs at least %s for %s of data in %s blocks",
+					pool, dms_size_format(metadata_size, a, sizeof(a)),
+					dms_size_format(need, b, sizeof(b)), dms_size_format(data_size, c, sizeof(c)),
+					dms_size_format(block_size, d, sizeof(d)));
 	return 0;
 }
 
@@ -285,17 +286,21 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 	int r;
 
 	if (!dms_pool_name_valid(name))
-		return dms_fail(ctx, -EINVAL, "pool '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_POOL_NAME_MAX);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_POOL_NAME_MAX);
 	cfg.block_size = o->block_size ? o->block_size : DMS_BLOCK_SIZE_DEFAULT;
 	if (!block_size_valid(cfg.block_size))
-		return dms_fail(ctx, -EINVAL, "pool '%s': block size %u is not a multiple of 64 KiB between 64 KiB and 1 GiB",
-				name, cfg.block_size);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': block size %u is not a multiple of 64 KiB between 64 KiB and 1 GiB",
+					name, cfg.block_size);
 	if (o->loop == (o->data_dev || o->metadata_dev) || (!o->loop && !(o->data_dev && o->metadata_dev)))
-		return dms_fail(ctx, -EINVAL, "pool '%s': give either --loop or both --data and --metadata", name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': give either --loop or both --data and --metadata",
+					name);
 	if (!o->loop && (o->data_size || o->metadata_size))
-		return dms_fail(ctx, -EINVAL, "pool '%s': sizes are given only with --loop; a device's size is its own",
-				name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': sizes are given only with --loop; a device's size is its own",
+					name);
+	if ((r = dms_size_check(ctx, "pool", name, o->data_size)) < 0 ||
+	    (r = dms_size_check(ctx, "pool", name, o->metadata_size)) < 0)
+		return r;
 	r = require_dm(ctx);
 	if (r < 0)
 		return r;
@@ -338,14 +343,15 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		if (r < 0)
 			return r;
 		if (dmaj == mmaj && dmin == mmin)
-			return dms_fail(ctx, -EINVAL, "pool '%s': data and metadata are the same device '%s'", name,
-					o->data_dev);
+			return dms_fail_invalid(ctx, -EINVAL, "pool '%s': data and metadata are the same device '%s'",
+						name, o->data_dev);
 		cfg.data_size = cfg.data_size / cfg.block_size * cfg.block_size;
 		r = check_sizes(ctx, name, cfg.data_size, cfg.metadata_size, cfg.block_size);
 		if (r < 0)
 			return r;
 		if (!realpath(o->data_dev, cfg.data_path) || !realpath(o->metadata_dev, cfg.metadata_path))
-			return dms_fail(ctx, -errno, "pool '%s': resolving device paths: %s", name, strerror(errno));
+			return dms_fail_path(ctx, -errno, "pool '%s': resolving device paths: %s", name,
+					     strerror(errno));
 		r = prepare_devices(ctx, &cfg, o->force);
 		if (r < 0)
 			return r;
@@ -381,10 +387,10 @@ static int read_config(struct dms_ctx *ctx, const char *name, struct dms_pool_co
 	int r;
 
 	if (!dms_pool_name_valid(name))
-		return dms_fail(ctx, -EINVAL, "pool '%s': invalid name", name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
 	r = dms_pool_config_read(ctx, name, cfg);
 	if (r == -ENOENT)
-		return dms_fail(ctx, r, "pool '%s' does not exist", name);
+		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 	return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dms-exec.h"
 #include "dms-util.h"
 #include "fs/ext4.h"
 #include "fs/mount.h"
@@ -17,11 +18,11 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 	int r;
 
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_NAME_MAX);
 	r = dms_catalog_find(pool->cat, DMS_KIND_CONTAINER, name, row);
 	if (r == -ENOENT)
-		return dms_fail(pool->ctx, r, "pool '%s': container '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, r, "pool '%s': container '%s' does not exist", pool->cfg.name, name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': container '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
@@ -31,21 +32,24 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, uint64_t size)
 {
 	struct dms_row img, row = { .kind = DMS_KIND_CONTAINER };
-	char dev[PATH_MAX];
+	char dev[PATH_MAX], why[160];
 	uint64_t txn;
 	int r;
 
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_NAME_MAX);
 	if (!dms_name_valid(image))
-		return dms_fail(pool->ctx, -EINVAL, "image '%s': invalid name", image);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': invalid name", image);
+	r = dms_size_check(pool->ctx, "container", name, size);
+	if (r < 0)
+		return r;
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
 	r = dms_catalog_find(pool->cat, DMS_KIND_IMAGE, image, &img);
 	if (r == -ENOENT || (r == 0 && img.state != DMS_STATE_READY)) {
-		r = dms_fail(pool->ctx, -ENOENT, "pool '%s': image '%s' does not exist", pool->cfg.name, image);
+		r = dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': image '%s' does not exist", pool->cfg.name, image);
 		goto out;
 	}
 	if (r == 0 && dms_catalog_find(pool->cat, DMS_KIND_CONTAINER, name, &row) == 0) {
@@ -59,8 +63,8 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 	if (size == 0)
 		size = img.size;
 	if (size < img.size || size % 4096) {
-		r = dms_fail(pool->ctx, -EINVAL, "container '%s': size must be a multiple of 4 KiB and at least its image's (%llu bytes)",
-			     name, (unsigned long long)img.size);
+		r = dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': size must be a multiple of 4 KiB and at least its image's (%llu bytes)",
+				     name, (unsigned long long)img.size);
 		goto out;
 	}
 	r = dms_space_check(pool, "a container");
@@ -94,7 +98,7 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 		int undo;
 
 		dms_fail(pool->ctx, r, "pool '%s': container '%s' (thin id %u): activation failed: %s", pool->cfg.name,
-			 name, row.thin_id, strerror(-r));
+			 name, row.thin_id, dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 		/* Nothing half-made is left: the snapshot goes again in a transaction of its own. */
 		undo = dms_thin_dev_deactivate(pool, &row);
 		if (undo == 0)
@@ -135,8 +139,8 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, cha
 	}
 	if (dir) {
 		if (!realpath(dir, where)) {
-			r = dms_fail(pool->ctx, -errno, "container '%s': mount point '%s': %s", name, dir,
-				     strerror(errno));
+			r = dms_fail_path(pool->ctx, -errno, "container '%s': mount point '%s': %s", name, dir,
+					  strerror(errno));
 			goto out;
 		}
 	} else {
@@ -155,7 +159,7 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, cha
 	if (r == 0 && dms_mount_find(dev, now, sizeof(now)) > 0)
 		r = -EBUSY;
 	if (r == 0)
-		r = dms_mount_ext4(dev, where, false);
+		r = dms_mount_ext4(dev, where, 0);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "container '%s': mounting at '%s' failed: %s", name, where, strerror(-r));
 		goto out;

@@ -78,10 +78,10 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	int r;
 
 	if (!dms_pool_name_valid(name))
-		return dms_fail(ctx, -EINVAL, "pool '%s': invalid name", name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
 	r = dms_pool_config_read(ctx, name, &cfg);
 	if (r == -ENOENT)
-		return dms_fail(ctx, r, "pool '%s' does not exist", name);
+		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dm/dm.h"
+#include "dms-exec.h"
 #include "dms-util.h"
 #include "fs/blockdev.h"
 #include "fs/loop.h"
@@ -75,7 +76,7 @@ static const char *backing_what(int r)
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check)
 {
 	struct backing data = { .fd = -1 }, meta = { .fd = -1 };
-	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256];
+	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256], why[160];
 	struct dms_dm_target target;
 	int r;
 
@@ -94,7 +95,7 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, 
 				 cfg->name, cfg->metadata_path);
 		else if (r < 0)
 			dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", cfg->name, meta.dev,
-				 strerror(-r));
+				 dms_exec_strerror(r, "thin_check", why, sizeof(why)));
 		if (r < 0)
 			goto out_meta;
 	}
@@ -133,7 +134,7 @@ out_meta:
  */
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n)
 {
-	char name[DMS_DM_NAME_MAX + 1], dev[PATH_MAX];
+	char name[DMS_DM_NAME_MAX + 1], dev[PATH_MAX], why[160];
 	struct dms_dm_info info;
 	int r;
 
@@ -166,6 +167,6 @@ int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, ui
 out:
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': reading the thin device ids from '%s' failed: %s", cfg->name,
-				cfg->metadata_path, strerror(-r));
+				cfg->metadata_path, dms_exec_strerror(r, "thin_ls", why, sizeof(why)));
 	return 0;
 }

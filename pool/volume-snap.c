@@ -27,8 +27,8 @@ int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap)
 	int r, rr;
 
 	if (!dms_name_valid(snap))
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				snap ? snap : "", DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					snap ? snap : "", DMS_NAME_MAX);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;

@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "dm/dm.h"
+#include "dms-exec.h"
 #include "dms-util.h"
 #include "fs/ext4.h"
 #include "fs/mount-at.h"
@@ -34,8 +35,8 @@
 static int check_vol_name(struct dms_pool *pool, const char *name)
 {
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name ? name : "", DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name ? name : "", DMS_NAME_MAX);
 	return 0;
 }
 
@@ -48,7 +49,8 @@ int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_ro
 	r = dms_catalog_find(pool->cat, DMS_KIND_VOLUME, name, ret_row);
 	/* A row mid-create is not a volume yet. */
 	if (r == -ENOENT || (r == 0 && ret_row->state != DMS_STATE_READY))
-		return dms_fail(pool->ctx, -ENOENT, "pool '%s': volume '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': volume '%s' does not exist", pool->cfg.name,
+					name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': volume '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
@@ -136,11 +138,12 @@ static int check_label(struct dms_pool *pool, const char *name, const char *labe
 	if (!label)
 		return 0;
 	if (strlen(label) > 16)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': label '%s' is longer than ext4's 16 bytes", name,
-				label);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': label '%s' is longer than ext4's 16 bytes",
+					name, label);
 	for (const unsigned char *p = (const unsigned char *)label; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return dms_fail(pool->ctx, -EINVAL, "volume '%s': the label has a control character", name);
+			return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': the label has a control character",
+						name);
 	return 0;
 }
 
@@ -176,9 +179,12 @@ int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const
 		r = check_label(pool, name, label);
 	if (r < 0)
 		return r;
+	r = dms_size_check(pool->ctx, "volume", name, size);
+	if (r < 0)
+		return r;
 	if (size % 4096 || size < VOL_SIZE_MIN)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB and at least 16 MiB",
-				name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB and at least 16 MiB",
+					name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -337,7 +343,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 	if (r < 0)
 		return r;
 	if (!dir || !*dir)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': a mount point directory is required", name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': a mount point directory is required", name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -349,7 +355,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 		goto out;
 	}
 	if (!realpath(dir, where) || (fd = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = dms_fail(pool->ctx, -errno, "volume '%s': mount point '%s': %s", name, dir, strerror(errno));
+		r = dms_fail_path(pool->ctx, -errno, "volume '%s': mount point '%s': %s", name, dir, strerror(errno));
 		goto out;
 	}
 	r = dms_vol_device_up(pool, &row);
@@ -357,7 +363,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 		goto out;
 	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0)
-		r = dms_mount_ext4_at(dev, fd, false);
+		r = dms_mount_ext4_at(dev, fd, 0);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "volume '%s': mounting at '%s' failed: %s", name, where, strerror(-r));
 		goto out;
@@ -493,7 +499,7 @@ static int reload_length(struct dms_pool *pool, const struct dms_row *row, uint6
 
 int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 {
-	char dev[PATH_MAX], a[32], b[32];
+	char dev[PATH_MAX], a[32], b[32], why[160];
 	struct dms_row row;
 	uint64_t txn;
 	int r;
@@ -501,8 +507,11 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 	r = check_vol_name(pool, name);
 	if (r < 0)
 		return r;
+	r = dms_size_check(pool->ctx, "volume", name, size);
+	if (r < 0)
+		return r;
 	if (size % 4096)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB", name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB", name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -510,8 +519,8 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 	if (r < 0)
 		goto out;
 	if (size < row.size) {
-		r = dms_fail(pool->ctx, -EINVAL, "volume '%s': cannot shrink from %s to %s; volumes only grow", name,
-			     dms_size_format(row.size, a, sizeof(a)), dms_size_format(size, b, sizeof(b)));
+		r = dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': cannot shrink from %s to %s; volumes only grow", name,
+				     dms_size_format(row.size, a, sizeof(a)), dms_size_format(size, b, sizeof(b)));
 		goto out;
 	}
 	r = dms_vol_device_up(pool, &row);
@@ -537,7 +546,7 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 		r = dms_ext4_grow(dev, size);
 	if (r < 0)
 		r = dms_fail(pool->ctx, r, "volume '%s': growing its filesystem to %s failed: %s", name,
-			     dms_size_format(size, a, sizeof(a)), strerror(-r));
+			     dms_size_format(size, a, sizeof(a)), dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 out:
 	dms_change_end(pool);
 	return r;
