@@ -9,10 +9,9 @@
 #include "dms-util.h"
 #include "fs/mount-at.h"
 
-int dms_mount_ext4_at(const char *device, int dirfd, bool read_only)
+static int mount_ext4_at(const char *device, int dirfd, unsigned int attr)
 {
 	_cleanup_close_ int fsfd = -1, mfd = -1;
-	unsigned int attr = MOUNT_ATTR_NOATIME | (read_only ? MOUNT_ATTR_RDONLY : 0);
 
 	fsfd = fsopen("ext4", FSOPEN_CLOEXEC);
 	if (fsfd < 0)
@@ -27,6 +26,16 @@ int dms_mount_ext4_at(const char *device, int dirfd, bool read_only)
 	if (move_mount(mfd, "", dirfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return -errno;
 	return 0;
+}
+
+int dms_mount_ext4_at(const char *device, int dirfd, bool read_only)
+{
+	return mount_ext4_at(device, dirfd, MOUNT_ATTR_NOATIME | (read_only ? MOUNT_ATTR_RDONLY : 0));
+}
+
+int dms_mount_ext4_at_nosuid(const char *device, int dirfd)
+{
+	return mount_ext4_at(device, dirfd, MOUNT_ATTR_NOATIME | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 }
 
 static int mount_root_id(int fd, struct statx *ret)

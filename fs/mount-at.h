@@ -19,6 +19,12 @@
  * makes only this mount read-only.
  */
 int dms_mount_ext4_at(const char *device, int dirfd, bool read_only);
+/*
+ * The same, for a mount handed to another program's users (a Docker volume
+ * plugin's containers): read-write, noatime, nosuid, nodev, so a volume's
+ * contents cannot become a setuid binary or a device node on the host.
+ */
+int dms_mount_ext4_at_nosuid(const char *device, int dirfd);
 
 /*
  * Unmount the mount whose root FD refers to (an O_PATH fd from a scoped
