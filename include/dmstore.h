@@ -202,6 +202,8 @@ DMS_EXPORT int dms_vol_hold(struct dms_pool *pool, const char *name, const char 
 DMS_EXPORT int dms_vol_unhold(struct dms_pool *pool, const char *name, const char *holder);
 /* NAME's holders now, sorted; free with dms_strv_free. */
 DMS_EXPORT int dms_vol_holders(struct dms_pool *pool, const char *name, char ***ret_holders, size_t *ret_n);
+/* Where HOLDER's mount of NAME is, or would be. */
+DMS_EXPORT int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len);
 
 /* Sizes: "100G", "64K", "512M", "1T", "4096" (bytes); binary units. -EINVAL, -ERANGE. */
 DMS_EXPORT int dms_size_parse(const char *text, uint64_t *ret_bytes);

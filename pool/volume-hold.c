@@ -122,6 +122,19 @@ int dms_vol_holders(struct dms_pool *pool, const char *name, char ***ret_holders
 	return r < 0 ? dms_fail(pool->ctx, r, "volume '%s': finding its holders failed: %s", name, strerror(-r)) : 0;
 }
 
+int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len)
+{
+	int r;
+
+	if (!dms_name_valid(name))
+		return dms_fail(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+				name ? name : "", DMS_NAME_MAX);
+	r = check_holder(pool, name, holder);
+	if (r == 0)
+		r = dms_vol_holders_dir(pool, name, holder, buf, len);
+	return r == -ENAMETOOLONG ? dms_fail(pool->ctx, r, "volume '%s': holder '%s': the path is too long", name, holder) : r;
+}
+
 /* Mount the volume at HOLDER's directory, unless it is there already. */
 static int hold_locked(struct dms_pool *pool, struct dms_row *row, const char *holder, char *dir, size_t len)
 {
