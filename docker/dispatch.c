@@ -63,36 +63,42 @@ static int answer_err(int status, const char *msg, char **ret_json)
 	return answer(status, o, ret_json);
 }
 
-/* The body: a JSON object; Docker sends nothing, or null, for the calls that take no arguments. */
+/*
+ * The body: one JSON value, strictly (RFC 8259), an object; Docker sends
+ * nothing, or null, for the calls that take no arguments. json-c reads a
+ * literal at the very end of its input only once told the input ended: the
+ * terminating NUL, fed as one more byte.
+ */
 static int parse_body(const char *body, size_t len, json_object **ret, char *err, size_t errlen)
 {
 	enum json_tokener_error e;
 	json_tokener *tok;
 	json_object *o;
-	size_t end;
 
+	if (len > PLUGIN_BODY_MAX) {
+		snprintf(err, errlen, "the request body is over %u bytes", PLUGIN_BODY_MAX);
+		return -E2BIG;
+	}
 	while (len > 0 && strchr(" \t\r\n", body[len - 1]))
 		len--;
 	if (len == 0) {
 		*ret = json_object_new_object();
 		return 0;
 	}
-	if (len > PLUGIN_BODY_MAX) {
-		snprintf(err, errlen, "the request body is over %u bytes", PLUGIN_BODY_MAX);
-		return -E2BIG;
-	}
 	tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* Strict: text after the value is an error too, not the start of the next one. */
 	o = json_tokener_parse_ex(tok, body, (int)len);
 	e = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
+	if (e == json_tokener_continue) {
+		o = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
+	}
 	json_tokener_free(tok);
-	if (e != json_tokener_success || end != len) {
-		snprintf(err, errlen, "the request body is not JSON: %s",
-			 e == json_tokener_continue ? "it ends too soon" :
-			 e == json_tokener_success  ? "text follows the value" :
-						      json_tokener_error_desc(e));
+	if (e != json_tokener_success) {
+		snprintf(err, errlen, "the request body is not JSON: %s", json_tokener_error_desc(e));
 		json_object_put(o);
 		return -EINVAL;
 	}

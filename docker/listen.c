@@ -49,18 +49,18 @@ static int clear_stale(const struct sockaddr_un *sa)
 	return unlink(sa->sun_path) < 0 ? -errno : 0;
 }
 
-static int mkdir_parent(const char *path)
+/* The directories above the socket (/run/docker/plugins before dockerd made it), as mkdir -p. */
+static int mkdir_parents(const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
+	for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
 	return 0;
 }
 
@@ -85,7 +85,7 @@ int plugin_listen(const char *path, int *ret_fd, bool *ret_bound)
 	}
 	r = fill_addr(path, &sa);
 	if (r == 0)
-		r = mkdir_parent(path);
+		r = mkdir_parents(path);
 	if (r == 0)
 		r = clear_stale(&sa);
 	if (r < 0)
