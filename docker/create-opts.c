@@ -26,8 +26,10 @@ int plugin_create_opts_parse(struct plugin_call *c, json_object *opts, struct pl
 			s = json_object_get_string(v);
 			if (strcmp(key, "size") == 0) {
 				if (dms_size_parse(s, &o.size) < 0)
-					return plugin_fail(c, -EINVAL, "--opt size: invalid size '%s' (use a number with an optional K, M, G, T suffix)",
-							   s);
+					return plugin_fail(
+						c, -EINVAL,
+						"--opt size: invalid size '%s' (use a number with an optional K, M, G, T suffix)",
+						s);
 				if (o.size == 0)
 					return plugin_fail(c, -EINVAL, "--opt size must be more than 0");
 			} else if (strcmp(key, "snapshot-of") == 0) {
@@ -35,14 +37,17 @@ int plugin_create_opts_parse(struct plugin_call *c, json_object *opts, struct pl
 			} else if (strcmp(key, "label") == 0) {
 				o.label = s;
 			} else {
-				return plugin_fail(c, -EINVAL, "unknown option '%s': a dmstore volume takes size, snapshot-of and label",
-						   key);
+				return plugin_fail(
+					c, -EINVAL,
+					"unknown option '%s': a dmstore volume takes size, snapshot-of and label", key);
 			}
 		}
 	}
 	/* A snapshot is a copy of its origin's filesystem, size and label included. */
 	if (o.snapshot_of && (o.size || o.label))
-		return plugin_fail(c, -EINVAL, "--opt snapshot-of takes neither size nor label: a snapshot has its origin's (grow it after with 'dmstore vol grow')");
+		return plugin_fail(
+			c, -EINVAL,
+			"--opt snapshot-of takes neither size nor label: a snapshot has its origin's (grow it after with 'dmstore vol grow')");
 	*ret = o;
 	return 0;
 }

@@ -47,8 +47,10 @@ static int check_pool(struct plugin *p)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pool", required_argument, NULL, 'p' },	  { "socket", required_argument, NULL, 's' },
-		{ "default-size", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "default-size", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct plugin p = { .pool_name = getenv("DMSTORE_POOL"), .default_size = PLUGIN_DEFAULT_SIZE };
@@ -68,7 +70,8 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			if (dms_size_parse(optarg, &p.default_size) < 0 || p.default_size == 0) {
-				fprintf(stderr, "%s: --default-size: invalid size '%s' (use a number with an optional K, M, G, T suffix)\n",
+				fprintf(stderr,
+					"%s: --default-size: invalid size '%s' (use a number with an optional K, M, G, T suffix)\n",
 					PLUGIN_PROG, optarg);
 				return 2;
 			}

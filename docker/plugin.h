@@ -28,18 +28,18 @@
 #define PLUGIN_BODY_MAX (64U * 1024U)
 
 struct plugin {
-	struct dms_ctx *ctx;	/* one: requests are served one at a time (server.c) */
-	const char *pool_name;	/* NULL: the only pool there is */
-	uint64_t default_size;	/* a volume created without --opt size */
+	struct dms_ctx *ctx;   /* one: requests are served one at a time (server.c) */
+	const char *pool_name; /* NULL: the only pool there is */
+	uint64_t default_size; /* a volume created without --opt size */
 };
 
 /* One request: what Docker sent, and the answer the endpoint builds. */
 struct plugin_call {
 	struct plugin *plugin;
-	const char *method;	/* "VolumeDriver.Mount" */
-	json_object *req;	/* the request body, an object */
-	json_object *resp;	/* the answer's fields, filled by the endpoint */
-	char err[1024];		/* why it failed: the answer is then {"Err": err} */
+	const char *method; /* "VolumeDriver.Mount" */
+	json_object *req;   /* the request body, an object */
+	json_object *resp;  /* the answer's fields, filled by the endpoint */
+	char err[1024];	    /* why it failed: the answer is then {"Err": err} */
 };
 
 /* Record why the call failed and return R (a negative errno), as dms_fail does. */

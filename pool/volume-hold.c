@@ -40,8 +40,10 @@ int dms_vol_holders_dir(const struct dms_pool *pool, const char *name, const cha
 static int check_holder(struct dms_pool *pool, const char *name, const char *holder)
 {
 	if (!dms_holder_valid(holder))
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': invalid holder '%s': use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name ? name : "", holder ? holder : "", DMS_HOLDER_MAX);
+		return dms_fail(
+			pool->ctx, -EINVAL,
+			"volume '%s': invalid holder '%s': use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+			name ? name : "", holder ? holder : "", DMS_HOLDER_MAX);
 	return 0;
 }
 
@@ -80,9 +82,8 @@ int dms_vol_held(struct dms_pool *pool, const struct dms_row *row, char ***ret_h
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((errno = 0, e = readdir(d))) {
-		if (!dms_holder_valid(e->d_name) ||
-		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-		    st.st_dev != dev)
+		if (!dms_holder_valid(e->d_name) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_dev != dev)
 			continue;
 		if (n == cap) {
 			char **grown = realloc(v, (cap = cap ? 2 * cap : 4) * sizeof(*v));
@@ -127,12 +128,16 @@ int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *hold
 	int r;
 
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name ? name : "", DMS_NAME_MAX);
+		return dms_fail(
+			pool->ctx, -EINVAL,
+			"volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+			name ? name : "", DMS_NAME_MAX);
 	r = check_holder(pool, name, holder);
 	if (r == 0)
 		r = dms_vol_holders_dir(pool, name, holder, buf, len);
-	return r == -ENAMETOOLONG ? dms_fail(pool->ctx, r, "volume '%s': holder '%s': the path is too long", name, holder) : r;
+	return r == -ENAMETOOLONG ?
+		       dms_fail(pool->ctx, r, "volume '%s': holder '%s': the path is too long", name, holder) :
+		       r;
 }
 
 /* Mount the volume at HOLDER's directory, unless it is there already. */
@@ -190,8 +195,8 @@ int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, ch
 	if (r < 0)
 		return r;
 	if ((size_t)snprintf(ret_dir, len, "%s", dir) >= len)
-		return dms_fail(pool->ctx, -ENAMETOOLONG, "volume '%s': holder '%s': '%s' does not fit the buffer", name,
-				holder, dir);
+		return dms_fail(pool->ctx, -ENAMETOOLONG, "volume '%s': holder '%s': '%s' does not fit the buffer",
+				name, holder, dir);
 	return 0;
 }
 

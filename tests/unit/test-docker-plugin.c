@@ -118,7 +118,8 @@ static void names_and_ids(void **state)
 	refused("/VolumeDriver.Create", "{\"Name\":7}", 500, "VolumeDriver.Create: Name is not a string");
 	refused("/VolumeDriver.Remove", "{\"Name\":\"\"}", 500, "VolumeDriver.Remove: Name is empty");
 	refused("/VolumeDriver.Mount", "{\"Name\":\"v1\"}", 500, "VolumeDriver.Mount: the request has no ID");
-	refused("/VolumeDriver.Unmount", "{\"Name\":\"v1\",\"ID\":[]}", 500, "VolumeDriver.Unmount: ID is not a string");
+	refused("/VolumeDriver.Unmount", "{\"Name\":\"v1\",\"ID\":[]}", 500,
+		"VolumeDriver.Unmount: ID is not a string");
 	refused("/VolumeDriver.Get", "{}", 500, "VolumeDriver.Get: the request has no Name");
 	refused("/VolumeDriver.Path", "{}", 500, "VolumeDriver.Path: the request has no Name");
 }
@@ -129,8 +130,10 @@ static void create_options_refused(void **state)
 		"unknown option 'sise': a dmstore volume takes size, snapshot-of and label");
 	refused("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"size\":\"12Q\"}}", 500,
 		"--opt size: invalid size '12Q' (use a number with an optional K, M, G, T suffix)");
-	refused("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"size\":\"\"}}", 500, "--opt size: invalid size ''");
-	refused("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"size\":\"0\"}}", 500, "--opt size must be more than 0");
+	refused("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"size\":\"\"}}", 500,
+		"--opt size: invalid size ''");
+	refused("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"size\":\"0\"}}", 500,
+		"--opt size must be more than 0");
 	refused("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"size\":1073741824}}", 500,
 		"--opt size: the value is not a string");
 	refused("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":\"size=1G\"}", 500, "Opts is not a map of strings");

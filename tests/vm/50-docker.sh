@@ -261,3 +261,45 @@ test_docker_plugin_protocol() {
 	assert_consistent p
 	[ ! -e "$DMSTORE_STATE_DIR/p/holders/v1" ] || fail "holders' directory left: $(ls -la "$DMSTORE_STATE_DIR/p/holders/v1")"
 }
+
+# Restarts around Docker: dockerd stopped and started again keeps every volume and its
+# data; a container started while the plugin is down waits (moby retries the call for
+# 30 s) and runs once the plugin is back; a plugin killed between the mount and its
+# answer leaves a mount that the repeated Mount takes as its own.
+torture_docker_restarts() {
+	local c
+	docker_setup
+	docker volume create -d dmstore --opt size=256M v1 >/dev/null
+	docker_run --rm -v v1:/data "$DOCKER_IMG" sh -c 'echo kept > /data/f'
+
+	kill "$DOCKERD_PID"
+	wait "$DOCKERD_PID" 2>/dev/null || true
+	dockerd --containerd /run/containerd/containerd.sock --data-root "$DOCKER_TMP/root/docker" --iptables=false \
+		--ip-masq=false --bridge=none --storage-driver overlay2 >>"$DOCKER_TMP/dockerd.log" 2>&1 &
+	DOCKERD_PID=$!
+	for _ in $(seq 600); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
+	assert_eq "$(docker volume ls -q --filter driver=dmstore)" v1 "volumes after dockerd's restart"
+	docker_run --rm -v v1:/data "$DOCKER_IMG" cat /data/f
+	assert_eq "$OUT" kept "v1's file after dockerd's restart"
+
+	kill -9 "$PLUGIN_PID"
+	wait "$PLUGIN_PID" 2>/dev/null || true
+	docker run --rm --network none -v v1:/data "$DOCKER_IMG" cat /data/f >"$DOCKER_TMP/late.out" 2>&1 &
+	c=$!
+	sleep 3
+	docker_plugin_start
+	wait "$c" || fail "the container started while the plugin was down: $(cat "$DOCKER_TMP/late.out")"
+	assert_eq "$(cat "$DOCKER_TMP/late.out")" kept "the late container's read"
+	[ -z "$(docker_targets v1)" ] || fail "v1 mounted after its containers: $(docker_targets v1)"
+
+	# The mount made, the answer lost: Docker asks again with the same ID.
+	docker_ok VolumeDriver.Mount '{"Name":"v1","ID":"lost"}'
+	kill -9 "$PLUGIN_PID"
+	wait "$PLUGIN_PID" 2>/dev/null || true
+	docker_plugin_start
+	docker_ok VolumeDriver.Mount '{"Name":"v1","ID":"lost"}'
+	assert_eq "$(docker_targets v1 | wc -l)" 1 "mounts after the repeated Mount"
+	docker_ok VolumeDriver.Unmount '{"Name":"v1","ID":"lost"}'
+	docker volume rm v1 >/dev/null
+	assert_consistent p
+}
