@@ -178,6 +178,7 @@ install: all
 	install -D -m 0644 $(B)/libdmstore.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdmstore.pc
 	install -D -m 0644 doc/dmstore.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmstore.8
 	install -D -m 0755 dmstore-docker-plugin $(DESTDIR)$(PREFIX)/sbin/dmstore-docker-plugin
+	install -D -m 0644 doc/dmstore-docker-plugin.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmstore-docker-plugin.8
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' docker/dmstore-docker-plugin.service.in \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service

@@ -23,7 +23,7 @@ docker_cleanup() {
 		wait "$pid" 2>/dev/null || true
 	done
 	findmnt -rn -o TARGET | awk -v t="$DOCKER_TMP/" 'index($1, t) == 1' | sort -r | xargs -r -n 1 umount -l 2>/dev/null || true
-	rm -rf "$DOCKER_TMP" /run/docker /run/containerd "$DOCKER_SOCK"
+	rm -rf "$DOCKER_TMP" /run/docker /run/containerd /run/docker.sock
 }
 
 # The plugin serving pool p at Docker's socket, answering. With "activated", the
@@ -32,7 +32,8 @@ docker_cleanup() {
 docker_plugin_start() {
 	if [ "${1:-}" = activated ]; then
 		rm -f "$DOCKER_SOCK"
-		systemd-socket-activate -l "$DOCKER_SOCK" "$PLUGIN" --pool p >>"$DOCKER_TMP/plugin.log" 2>&1 &
+		systemd-socket-activate -E DMSTORE_STATE_DIR -E DMSTORE_RUN_DIR -l "$DOCKER_SOCK" "$PLUGIN" --pool p \
+			>>"$DOCKER_TMP/plugin.log" 2>&1 &
 	else
 		"$PLUGIN" --pool p >>"$DOCKER_TMP/plugin.log" 2>&1 &
 	fi
@@ -90,9 +91,11 @@ docker_targets() {
 # config, one layer tar) of a static busybox, loaded as $DOCKER_IMG.
 docker_image() {
 	local d=$DOCKER_TMP/image diff cfg
-	mkdir -p "$d/rootfs/bin" "$d/rootfs/tmp" "$d/layer"
-	cp /bin/busybox "$d/rootfs/bin/busybox"
-	for a in sh cat echo sleep wc touch test '['; do ln -s busybox "$d/rootfs/bin/$a"; done
+	mkdir -p "$d/rootfs/bin" "$d/rootfs/usr/bin" "$d/rootfs/tmp" "$d/layer"
+	cp /bin/busybox "$d/rootfs/usr/bin/busybox"
+	# Every applet, linked to the binary by the path it runs as here (/usr/bin/busybox): one
+	# program, not one per link (each costs under TCG).
+	/bin/busybox --install -s "$d/rootfs/bin"
 	tar -C "$d/rootfs" -cf "$d/layer/layer.tar" .
 	diff=$(sha256sum "$d/layer/layer.tar" | cut -d' ' -f1)
 	printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
@@ -121,9 +124,14 @@ docker_setup() {
 	dockerd --containerd /run/containerd/containerd.sock --data-root "$root/docker" --iptables=false \
 		--ip-masq=false --bridge=none --storage-driver overlay2 >"$DOCKER_TMP/dockerd.log" 2>&1 &
 	DOCKERD_PID=$!
-	for _ in $(seq 600); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
-	docker version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -n 20 "$DOCKER_TMP/dockerd.log")"
+	docker_wait_dockerd
 	docker_image
+}
+
+# dockerd's API socket appears when it is ready ("API listen on"): no program runs before it is there.
+docker_wait_dockerd() {
+	for _ in $(seq 600); do [ -S /run/docker.sock ] && docker version >/dev/null 2>&1 && break; sleep 0.1; done
+	docker version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -n 20 "$DOCKER_TMP/dockerd.log")"
 }
 
 # docker_run ARGS...: a container without network; its output in $OUT.
@@ -277,7 +285,7 @@ torture_docker_restarts() {
 	dockerd --containerd /run/containerd/containerd.sock --data-root "$DOCKER_TMP/root/docker" --iptables=false \
 		--ip-masq=false --bridge=none --storage-driver overlay2 >>"$DOCKER_TMP/dockerd.log" 2>&1 &
 	DOCKERD_PID=$!
-	for _ in $(seq 600); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
+	docker_wait_dockerd
 	assert_eq "$(docker volume ls -q --filter driver=dmstore)" v1 "volumes after dockerd's restart"
 	docker_run --rm -v v1:/data "$DOCKER_IMG" cat /data/f
 	assert_eq "$OUT" kept "v1's file after dockerd's restart"
