@@ -219,6 +219,7 @@ test_docker_plugin_protocol() {
 	# Two holders share one filesystem; a holder asking twice is one holder.
 	docker_ok VolumeDriver.Mount '{"Name":"v1","ID":"a1"}'
 	d1=$(jq -r .Mountpoint <<<"$BODY")
+	findmnt -rn -o OPTIONS --target "$d1" | grep -q 'nosuid.*nodev' || fail "not nosuid,nodev: $(findmnt -rn --target "$d1")"
 	docker_ok VolumeDriver.Mount '{"Name":"v1","ID":"a1"}'
 	assert_eq "$(jq -r .Mountpoint <<<"$BODY")" "$d1" "Mountpoint of a repeated Mount"
 	docker_ok VolumeDriver.Mount '{"Name":"v1","ID":"b2"}'
