@@ -140,7 +140,6 @@ int plugin_dispatch(struct plugin *p, const char *path, const char *body, size_t
 	json_object_put(c.req);
 	if (r < 0) {
 		json_object_put(c.resp);
-		fprintf(stderr, "%s: %s: %s\n", PLUGIN_PROG, c.method, c.err);
 		return answer_err(500, c.err, ret_json);
 	}
 	return answer(200, c.resp, ret_json);

@@ -83,6 +83,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	status = plugin_dispatch(p, url, b->data ? b->data : "", b->len, &json);
 	if (status < 0)
 		return MHD_NO;
+	/* What was refused, and why, goes to the journal too: Docker's own log may be far from the user. */
+	if (status != MHD_HTTP_OK)
+		fprintf(stderr, "%s: %s: %s\n", PLUGIN_PROG, url, json);
 	return send_json(conn, status, json);
 }
 
