@@ -176,7 +176,7 @@ test_docker_volume_plugin() {
 	# B, a new container, mounts v1 while A holds it: it reads what the first wrote,
 	# sees A's writes go on (A outlived the plugin's death), and leaves one for A.
 	docker_run --rm -v v1:/data "$DOCKER_IMG" sh -c \
-		'cat /data/f; a=$(wc -l < /data/log); sleep 1; b=$(wc -l < /data/log); [ "$b" -gt "$a" ] && echo growing; echo from-b > /data/from-b; touch /data/stop'
+		'cat /data/f; a=$(wc -l < /data/log); for i in $(seq 50); do sleep 0.2; [ $(wc -l < /data/log) -gt $a ] && echo growing && break; done; echo from-b > /data/from-b; touch /data/stop'
 	assert_contains "$OUT" kept
 	assert_contains "$OUT" growing
 	assert_eq "$(docker wait "$a")" 0 "A's exit"
