@@ -207,6 +207,28 @@ DMS_EXPORT int dms_vol_snapshot(struct dms_pool *pool, const char *name, const c
 DMS_EXPORT int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size);
 
 /*
+ * Holders: a daemon (the Docker volume plugin) mounting a volume on the host
+ * for each of its callers, named by HOLDER (1-128 of [A-Za-z0-9_.-], starting
+ * with a letter or digit). Each holder has a mount of its own, read-write,
+ * nosuid, nodev, at <state dir>/<pool>/holders/<name>/<holder>: the volume is
+ * mounted while it has a holder, and unmounted with the last. The kernel's
+ * mount table is the only record, so a daemon that restarts finds its
+ * holders as they are, and a reboot forgets them with the mounts. Holding
+ * again under the same HOLDER, or letting go of one that is not there, is not
+ * an error: a caller that lost the answer may ask again. A held volume cannot
+ * be removed (not even with force: the holder is another program's user).
+ */
+#define DMS_HOLDER_MAX 128
+DMS_EXPORT bool dms_holder_valid(const char *holder);
+/* The mount point goes in RET_DIR. */
+DMS_EXPORT int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, char *ret_dir, size_t len);
+DMS_EXPORT int dms_vol_unhold(struct dms_pool *pool, const char *name, const char *holder);
+/* NAME's holders now, sorted; free with dms_strv_free. */
+DMS_EXPORT int dms_vol_holders(struct dms_pool *pool, const char *name, char ***ret_holders, size_t *ret_n);
+/* Where HOLDER's mount of NAME is, or would be. */
+DMS_EXPORT int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len);
+
+/*
  * Sizes: digits with an optional binary unit K, M, G, T, P or E (any case),
  * which may be followed by "iB" or "B": "4096" (bytes), "64K", "100G",
  * "512MiB". Nothing else (no fraction, sign, space or exponent): -EINVAL.

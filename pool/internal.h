@@ -154,4 +154,15 @@ int dms_vol_detach_one(struct dms_pool *pool, const struct dms_attachment *a, co
 int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr);
 /* -EBUSY, naming the first, if volumes are attached to CTR: its rootfs cannot be unmounted under them. */
 int dms_vol_check_unattached(struct dms_pool *pool, const struct dms_row *ctr);
+
+/*
+ * volume-hold.c: ROW's holders now (the lock need not be held), sorted; free
+ * with dms_strv_free. Where a volume's holders are mounted: HOLDER's
+ * directory, or with HOLDER NULL the volume's directory of them. Once a
+ * volume is gone, the empty directories of holders whose mounts a crash or a
+ * reboot took (rmdir, which leaves anything mounted alone).
+ */
+int dms_vol_held(struct dms_pool *pool, const struct dms_row *row, char ***ret_holders, size_t *ret_n);
+int dms_vol_holders_dir(const struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len);
+void dms_vol_holders_forget(struct dms_pool *pool, const char *name);
 #endif

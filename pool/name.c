@@ -35,6 +35,11 @@ bool dms_pool_name_valid(const char *name)
 	return name_valid(name, DMS_POOL_NAME_MAX);
 }
 
+bool dms_holder_valid(const char *holder)
+{
+	return name_valid(holder, DMS_HOLDER_MAX);
+}
+
 static int format_name(char *buf, size_t len, const char *fmt, const char *pool)
 {
 	int n = snprintf(buf, len, fmt, pool);

@@ -400,14 +400,28 @@ int dms_vol_umount(struct dms_pool *pool, const char *name)
 	return r;
 }
 
-/* Refused while anything holds the volume, naming the holder; FORCE lets go of what dmstore holds. */
+/*
+ * Refused while anything holds the volume, naming the holder; FORCE lets go
+ * of what dmstore holds. A holder (volume-hold.c) is another program's user,
+ * a container most likely: FORCE does not take the volume from under it.
+ */
 static int vol_release(struct dms_pool *pool, struct dms_row *row, bool force)
 {
 	_cleanup_free_ struct dms_attachment *att = NULL;
-	char dev[PATH_MAX], where[PATH_MAX];
+	char dev[PATH_MAX], where[PATH_MAX], **holders = NULL;
 	size_t n = 0;
 	int r;
 
+	r = dms_vol_held(pool, row, &holders, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "volume '%s': finding its holders failed: %s", row->name, strerror(-r));
+	if (n > 0) {
+		r = dms_vol_holders_dir(pool, row->name, holders[0], where, sizeof(where));
+		r = dms_fail(pool->ctx, -EBUSY, "volume '%s' is held by '%s' (mounted at '%s'); it is in use", row->name,
+			     holders[0], r == 0 ? where : "?");
+		dms_strv_free(holders, n);
+		return r;
+	}
 	r = dms_catalog_attach_list(pool->cat, row->id, 0, &att, &n);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "volume '%s': catalogue: %s", row->name, strerror(-r));
@@ -463,6 +477,8 @@ int dms_vol_remove(struct dms_pool *pool, const char *name, bool force)
 	if (r < 0)
 		r = dms_fail(pool->ctx, r, "pool '%s': volume '%s' (thin id %u): delete failed: %s", pool->cfg.name,
 			     name, row.thin_id, strerror(-r));
+	else
+		dms_vol_holders_forget(pool, name);
 out:
 	dms_change_end(pool);
 	return r;

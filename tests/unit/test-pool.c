@@ -44,6 +44,26 @@ static void names(void **state)
 	assert_false(dms_pool_name_valid(long_name));
 }
 
+/* Docker's mount IDs are 64 hex digits: holders take names up to 128, of the same characters as objects. */
+static void holder_names(void **state)
+{
+	char id[DMS_HOLDER_MAX + 2];
+
+	assert_true(dms_holder_valid("4f2a9c"));
+	assert_true(dms_holder_valid("a1.b_c-d"));
+	assert_false(dms_holder_valid(""));
+	assert_false(dms_holder_valid(NULL));
+	assert_false(dms_holder_valid(".."));
+	assert_false(dms_holder_valid("../x"));
+	assert_false(dms_holder_valid("a/b"));
+	memset(id, 'f', sizeof(id));
+	id[DMS_HOLDER_MAX] = '\0';
+	assert_true(dms_holder_valid(id));
+	id[DMS_HOLDER_MAX] = 'f';
+	id[DMS_HOLDER_MAX + 1] = '\0';
+	assert_false(dms_holder_valid(id));
+}
+
 static void uuids_of_a_pool(void **state)
 {
 	assert_true(dms_uuid_is_thin_of("DMSTORE-a-ctr-5", "a"));
@@ -165,6 +185,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names),
+		cmocka_unit_test(holder_names),
 		cmocka_unit_test(uuids_of_a_pool),
 		cmocka_unit_test(metadata_min),
 		cmocka_unit_test_setup_teardown(config_roundtrip, env_setup, env_teardown),
