@@ -28,6 +28,8 @@ struct dms_dm_target {
 
 struct dms_dm_info {
 	bool exists;
+	char name[DMS_DM_NAME_MAX + 1]; /* the kernel's: "" when it does not exist */
+	char uuid[DMS_DM_UUID_MAX + 1]; /* "" when it has none */
 	bool suspended;
 	bool read_only;
 	bool live_table;
@@ -58,6 +60,8 @@ int dms_dm_suspend(const char *name, bool flush);
 int dms_dm_resume(const char *name);
 int dms_dm_remove(const char *name, unsigned flags);
 int dms_dm_info(const char *name, struct dms_dm_info *ret_info);
+/* The device that carries UUID, whatever its name; .exists false when none does. */
+int dms_dm_info_by_uuid(const char *uuid, struct dms_dm_info *ret_info);
 int dms_dm_message(const char *name, const char *message);
 int dms_dm_status(const char *name, char **ret_type, char **ret_params);
 int dms_dm_table(const char *name, char **ret_type, char **ret_params);

@@ -55,7 +55,6 @@ static int require_dm(struct dms_ctx *ctx)
 static int pool_exists(struct dms_ctx *ctx, const char *name, bool *ret_configured, bool *ret_active)
 {
 	struct dms_pool_config cfg;
-	char dm_name[DMS_DM_NAME_MAX + 1];
 	struct dms_dm_info info;
 	int r;
 
@@ -63,9 +62,7 @@ static int pool_exists(struct dms_ctx *ctx, const char *name, bool *ret_configur
 	if (r < 0 && r != -ENOENT)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 	*ret_configured = r == 0;
-	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
-	if (r == 0)
-		r = dms_dm_info(dm_name, &info);
+	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	*ret_active = info.exists;
@@ -448,9 +445,6 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock
 		if (rows[i].state != DMS_STATE_READY || rows[i].kind == DMS_KIND_IMAGE || !rows[i].active)
 			continue;
 		r = dms_thin_dev_activate(pool, &rows[i]);
-		if (r < 0)
-			r = dms_fail(ctx, r, "pool '%s': reactivating %s '%s' failed: %s", name,
-				     dms_kind_name(rows[i].kind), rows[i].name, strerror(-r));
 	}
 	dms_pool_close(pool);
 	return r;
@@ -461,7 +455,6 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 {
 	_cleanup_close_ int lock = -1;
 	struct dms_pool_config cfg;
-	char dm_name[DMS_DM_NAME_MAX + 1];
 	struct dms_dm_info info;
 	int r;
 
@@ -474,9 +467,7 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
-	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
-	if (r == 0)
-		r = dms_dm_info(dm_name, &info);
+	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (info.exists)
@@ -529,12 +520,12 @@ static int thin_devices_remove(struct dms_ctx *ctx, const char *name)
 }
 
 /* The kernel refuses to remove a pool that is open; we do not tear down someone else's device to make it so. */
-static int pool_table_remove(struct dms_ctx *ctx, const char *name, const char *dm_name)
+static int pool_table_remove(struct dms_ctx *ctx, const char *name)
 {
 	struct dms_dm_info info;
 	int r;
 
-	r = dms_dm_info(dm_name, &info);
+	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (!info.exists)
@@ -542,15 +533,17 @@ static int pool_table_remove(struct dms_ctx *ctx, const char *name, const char *
 	r = thin_devices_remove(ctx, name);
 	if (r < 0)
 		return r;
-	r = dms_dm_info(dm_name, &info);
+	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
+	if (!info.exists)
+		return 0;
 	if (info.open_count > 0)
 		return dms_fail(ctx, -EBUSY, "pool '%s' is in use: %d thin device(s) not made by dmstore are active on it",
 				name, info.open_count);
-	r = dms_dm_remove(dm_name, DMS_DM_REMOVE_RETRY);
+	r = dms_dm_remove(info.name, DMS_DM_REMOVE_RETRY);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': removing '%s' failed: %s", name, dm_name, strerror(-r));
+		return dms_fail(ctx, r, "pool '%s': removing '%s' failed: %s", name, info.name, strerror(-r));
 	return 0;
 }
 
@@ -558,7 +551,6 @@ int dms_pool_deactivate(struct dms_ctx *ctx, const char *name)
 {
 	_cleanup_close_ int lock = -1;
 	struct dms_pool_config cfg;
-	char dm_name[DMS_DM_NAME_MAX + 1];
 	int r;
 
 	r = read_config(ctx, name, &cfg);
@@ -567,10 +559,7 @@ int dms_pool_deactivate(struct dms_ctx *ctx, const char *name)
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
-	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
-	if (r < 0)
-		return r;
-	return pool_table_remove(ctx, name, dm_name);
+	return pool_table_remove(ctx, name);
 }
 
 int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
@@ -578,7 +567,7 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 	_cleanup_close_ int lock = -1;
 	_cleanup_free_ uint32_t *ids = NULL;
 	struct dms_pool_config cfg;
-	char dm_name[DMS_DM_NAME_MAX + 1], dir[PATH_MAX];
+	char dir[PATH_MAX];
 	size_t n_ids = 0;
 	int r;
 
@@ -588,9 +577,6 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
-	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
-	if (r < 0)
-		return r;
 	if (!force) {
 		r = dms_pool_thin_ids(ctx, &cfg, &ids, &n_ids);
 		if (r < 0)
@@ -599,7 +585,7 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 			return dms_fail(ctx, -ENOTEMPTY, "pool '%s' holds %zu thin device(s) (first id %u); remove them or use --force",
 					name, n_ids, ids[0]);
 	}
-	r = pool_table_remove(ctx, name, dm_name);
+	r = pool_table_remove(ctx, name);
 	if (r < 0)
 		return r;
 	/* A dedicated metadata device must not keep a superblock a later pool would open as its own. */

@@ -13,6 +13,23 @@
 #include "fs/loop.h"
 #include "pool/internal.h"
 
+/*
+ * The pool's own dm device is the one with its UUID, DMSTORE-<pool>-pool,
+ * whatever its name: dmstore 0.1.0 named pool "a-vol"'s "dmstore-a-vol-pool",
+ * which is now pool "a"'s volume "pool", and such a device must keep working
+ * until it is next deactivated.
+ */
+int dms_pool_dm_find(const char *pool, struct dms_dm_info *ret_info)
+{
+	char uuid[DMS_DM_UUID_MAX + 1];
+	int r;
+
+	r = dms_pool_dm_uuid(pool, uuid, sizeof(uuid));
+	if (r < 0)
+		return r;
+	return dms_dm_info_by_uuid(uuid, ret_info);
+}
+
 struct backing {
 	char dev[PATH_MAX];
 	int fd; /* held until the table holds the device: loop autoclear would detach it otherwise */
@@ -77,11 +94,19 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, 
 	struct backing data = { .fd = -1 }, meta = { .fd = -1 };
 	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256];
 	struct dms_dm_target target;
+	struct dms_dm_info info;
 	int r;
 
 	if ((r = dms_pool_dm_name(cfg->name, name, sizeof(name))) < 0 ||
 	    (r = dms_pool_dm_uuid(cfg->name, uuid, sizeof(uuid))) < 0)
 		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", cfg->name);
+	/* The kernel would refuse the name too, but not say whose it is. */
+	r = dms_dm_info(name, &info);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", cfg->name, strerror(-r));
+	if (info.exists)
+		return dms_fail(ctx, -EEXIST, "pool '%s': its dm name '%s' is taken by a device that is not its own (%s%s%s); refusing to touch it",
+				cfg->name, name, *info.uuid ? "uuid '" : "no uuid", info.uuid, *info.uuid ? "'" : "");
 
 	r = backing_open(cfg, cfg->metadata_path, cfg->metadata_size, &meta);
 	if (r < 0)
@@ -133,14 +158,11 @@ out_meta:
  */
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n)
 {
-	char name[DMS_DM_NAME_MAX + 1], dev[PATH_MAX];
+	char dev[PATH_MAX];
 	struct dms_dm_info info;
 	int r;
 
-	r = dms_pool_dm_name(cfg->name, name, sizeof(name));
-	if (r < 0)
-		return r;
-	r = dms_dm_info(name, &info);
+	r = dms_pool_dm_find(cfg->name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", cfg->name, strerror(-r));
 	if (!info.exists) {
@@ -162,7 +184,7 @@ int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, ui
 	} else {
 		snprintf(dev, sizeof(dev), "%s", cfg->metadata_path);
 	}
-	r = dms_thin_metadata_list(name, dev, ret_ids, ret_n);
+	r = dms_thin_metadata_list(info.name, dev, ret_ids, ret_n);
 out:
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': reading the thin device ids from '%s' failed: %s", cfg->name,
