@@ -137,4 +137,15 @@ int dms_thin_metadata_list(const char *pool_name, const char *metadata_dev, uint
 /* Zero the first metadata block so the kernel formats fresh metadata on first load. */
 int dms_thin_metadata_wipe(int metadata_fd);
 
+/* thin-superblock.c — what block 0 of a metadata device says of its pool */
+struct dms_thin_superblock {
+	uint64_t transaction_id;
+	uint64_t data_blocks;	     /* the data device's size the metadata knows, in pool blocks */
+	uint32_t data_block_sectors; /* the pool's block size */
+	uint64_t metadata_blocks;
+};
+
+/* BLOCK is DMS_THIN_METADATA_BLOCK bytes; -ENODATA if it is all zeroes (blank), -EMEDIUMTYPE if no superblock. */
+int dms_thin_superblock_parse(const void *block, struct dms_thin_superblock *ret_sb);
+
 #endif

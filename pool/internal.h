@@ -21,13 +21,16 @@ int dms_fail(struct dms_ctx *ctx, int r, const char *fmt, ...) __attribute__((fo
 struct dms_pool_config {
 	char name[DMS_POOL_NAME_MAX + 1];
 	bool loop;		/* dmstore made (and owns) the backing files */
-	char data_path[PATH_MAX];
+	char data_path[PATH_MAX];	/* as the user gave it (/dev/disk/by-id/...), never resolved */
 	char metadata_path[PATH_MAX];
 	uint64_t data_size;	/* bytes the pool maps, a multiple of block_size */
 	uint64_t metadata_size;
 	uint32_t block_size;
 	bool zero;
 	int64_t created;	/* unix seconds */
+	/* Dedicated devices: the pool's identity, in the data device's label at LABEL_OFFSET; "" from 0.1.0. */
+	char uuid[37];
+	uint64_t label_offset;
 };
 
 int dms_pool_dir(const struct dms_ctx *ctx, const char *name, char *buf, size_t len);
@@ -55,6 +58,19 @@ uint64_t dms_pool_metadata_min(uint64_t data_size, uint32_t block_size);
 /* table.c: the pool's dm device, found by its UUID (DMSTORE-<pool>-pool) whatever its name. */
 struct dms_dm_info;
 int dms_pool_dm_find(const char *pool, struct dms_dm_info *ret_info);
+
+/*
+ * identity.c: that dedicated devices are this pool's, whatever their paths
+ * name today. A new pool gets a uuid, and the data it maps stops before the
+ * label's place on its data device of DATA_DEV_SIZE bytes.
+ */
+void dms_pool_identity_new(struct dms_pool_config *cfg, uint64_t data_dev_size);
+int dms_pool_label_write(const struct dms_pool_config *cfg, int data_fd);
+/* 1, with its name, if the device of SIZE bytes carries the label of a pool that exists. */
+int dms_pool_label_owner(struct dms_ctx *ctx, int fd, uint64_t size, char *ret_pool, size_t len);
+/* 0 if both are; else -EMEDIUMTYPE (or the I/O error) and WHY, naming the device, its path now, and the reason. */
+int dms_pool_devices_verify(const struct dms_ctx *ctx, const struct dms_pool_config *cfg, int data_fd,
+			    int metadata_fd, char *why, size_t len);
 
 /* Bring up / take down the kernel side of a configured pool. */
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check);

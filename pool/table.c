@@ -34,6 +34,7 @@ struct backing {
 	char dev[PATH_MAX];
 	int fd; /* held until the table holds the device: loop autoclear would detach it otherwise */
 	unsigned major, minor;
+	uint64_t size;
 };
 
 static void backing_close(struct backing *b)
@@ -45,7 +46,6 @@ static void backing_close(struct backing *b)
 
 static int backing_open(const struct dms_pool_config *cfg, const char *path, uint64_t need, struct backing *b)
 {
-	uint64_t size;
 	int r;
 
 	b->fd = -1;
@@ -64,8 +64,8 @@ static int backing_open(const struct dms_pool_config *cfg, const char *path, uin
 		return r;
 	r = dms_blockdev_devnum(b->fd, &b->major, &b->minor);
 	if (r == 0)
-		r = dms_blockdev_size(b->fd, &size);
-	if (r == 0 && size < need)
+		r = dms_blockdev_size(b->fd, &b->size);
+	if (r == 0 && b->size < need)
 		r = -ENOSPC;
 	if (r < 0)
 		backing_close(b);
@@ -92,7 +92,7 @@ static const char *backing_what(int r)
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check)
 {
 	struct backing data = { .fd = -1 }, meta = { .fd = -1 };
-	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256];
+	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256], why[2 * PATH_MAX];
 	struct dms_dm_target target;
 	struct dms_dm_info info;
 	int r;
@@ -108,10 +108,27 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, 
 		return dms_fail(ctx, -EEXIST, "pool '%s': its dm name '%s' is taken by a device that is not its own (%s%s%s); refusing to touch it",
 				cfg->name, name, *info.uuid ? "uuid '" : "no uuid", info.uuid, *info.uuid ? "'" : "");
 
-	r = backing_open(cfg, cfg->metadata_path, cfg->metadata_size, &meta);
+	/* Whose the devices are is asked before how big: a disk that is not the pool's is said so, not "too small". */
+	r = backing_open(cfg, cfg->metadata_path, 0, &meta);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': metadata '%s': %s", cfg->name, cfg->metadata_path,
 				backing_what(r));
+	r = backing_open(cfg, cfg->data_path, 0, &data);
+	if (r < 0) {
+		dms_fail(ctx, r, "pool '%s': data '%s': %s", cfg->name, cfg->data_path, backing_what(r));
+		goto out_meta;
+	}
+	r = dms_pool_devices_verify(ctx, cfg, data.fd, meta.fd, why, sizeof(why));
+	if (r < 0) {
+		dms_fail(ctx, r, "pool '%s': %s", cfg->name, why);
+		goto out_data;
+	}
+	if (meta.size < cfg->metadata_size || data.size < cfg->data_size) {
+		r = -ENOSPC;
+		dms_fail(ctx, r, "pool '%s': %s '%s': %s", cfg->name, meta.size < cfg->metadata_size ? "metadata" : "data",
+			 meta.size < cfg->metadata_size ? cfg->metadata_path : cfg->data_path, backing_what(r));
+		goto out_data;
+	}
 	if (check) {
 		r = dms_thin_metadata_check(meta.dev);
 		if (r == -EUCLEAN)
@@ -121,12 +138,7 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, 
 			dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", cfg->name, meta.dev,
 				 strerror(-r));
 		if (r < 0)
-			goto out_meta;
-	}
-	r = backing_open(cfg, cfg->data_path, cfg->data_size, &data);
-	if (r < 0) {
-		dms_fail(ctx, r, "pool '%s': data '%s': %s", cfg->name, cfg->data_path, backing_what(r));
-		goto out_meta;
+			goto out_data;
 	}
 	r = dms_thin_pool_params(params, sizeof(params), meta.major, meta.minor, data.major, data.minor,
 				 cfg->block_size / DMS_SECTOR_SIZE, 0,
