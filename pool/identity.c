@@ -93,7 +93,8 @@ static int check_data(const struct dms_pool_config *cfg, int fd, char *why, size
 	if (r == 0 && strcmp(label.uuid, cfg->uuid) == 0)
 		return 0;
 	/* Not where this pool wrote its label: whose, then, where a label lies on a device of this size. */
-	if (r == -ENODATA && dms_blockdev_size(fd, &size) == 0 && dms_label_read(fd, dms_label_offset(size), &label) == 0)
+	if (r == -ENODATA && dms_blockdev_size(fd, &size) == 0 &&
+	    dms_label_read(fd, dms_label_offset(size), &label) == 0)
 		r = 0;
 	if (r == 0 && strcmp(label.pool, cfg->name) == 0)
 		snprintf(why, len, "%s is not this pool's: it carries the label of another pool named '%s'", dev,
@@ -132,8 +133,7 @@ static int catalog_txn(const struct dms_ctx *ctx, const struct dms_pool_config *
 	return r;
 }
 
-static int check_metadata(const struct dms_ctx *ctx, const struct dms_pool_config *cfg, int fd, char *why,
-			  size_t len)
+static int check_metadata(const struct dms_ctx *ctx, const struct dms_pool_config *cfg, int fd, char *why, size_t len)
 {
 	uint8_t block[DMS_THIN_METADATA_BLOCK];
 	char dev[PATH_MAX + 64], a[32], b[32];

@@ -55,9 +55,14 @@ bool dms_uuid_is_thin_of(const char *uuid, const char *pool);
 /* The least metadata a pool of DATA_SIZE bytes in BLOCK_SIZE blocks may have. */
 uint64_t dms_pool_metadata_min(uint64_t data_size, uint32_t block_size);
 
-/* table.c: the pool's dm device, found by its UUID (DMSTORE-<pool>-pool) whatever its name. */
+/*
+ * table.c: the pool's dm device, found by its UUID (DMSTORE-<pool>-pool)
+ * whatever its name; and the name it would take, refused (reported, naming
+ * its holder) while another device holds it.
+ */
 struct dms_dm_info;
 int dms_pool_dm_find(const char *pool, struct dms_dm_info *ret_info);
+int dms_pool_dm_name_free(struct dms_ctx *ctx, const char *pool);
 
 /*
  * identity.c: that dedicated devices are this pool's, whatever their paths

@@ -328,6 +328,9 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		return r;
 	if (configured || active)
 		return dms_fail(ctx, -EEXIST, "pool '%s' already exists", name);
+	r = dms_pool_dm_name_free(ctx, name);
+	if (r < 0)
+		return r;
 
 	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
 	cfg.loop = o->loop;

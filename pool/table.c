@@ -30,6 +30,25 @@ int dms_pool_dm_find(const char *pool, struct dms_dm_info *ret_info)
 	return dms_dm_info_by_uuid(uuid, ret_info);
 }
 
+/* The kernel refuses a name that is taken too, but does not say whose it is. */
+int dms_pool_dm_name_free(struct dms_ctx *ctx, const char *pool)
+{
+	char name[DMS_DM_NAME_MAX + 1];
+	struct dms_dm_info info;
+	int r;
+
+	r = dms_pool_dm_name(pool, name, sizeof(name));
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", pool);
+	r = dms_dm_info(name, &info);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", pool, strerror(-r));
+	if (info.exists)
+		return dms_fail(ctx, -EEXIST, "pool '%s': its dm name '%s' is taken by a device that is not its own (%s%s%s); refusing to touch it",
+				pool, name, *info.uuid ? "uuid '" : "no uuid", info.uuid, *info.uuid ? "'" : "");
+	return 0;
+}
+
 struct backing {
 	char dev[PATH_MAX];
 	int fd; /* held until the table holds the device: loop autoclear would detach it otherwise */
@@ -94,19 +113,14 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, 
 	struct backing data = { .fd = -1 }, meta = { .fd = -1 };
 	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256], why[2 * PATH_MAX];
 	struct dms_dm_target target;
-	struct dms_dm_info info;
 	int r;
 
 	if ((r = dms_pool_dm_name(cfg->name, name, sizeof(name))) < 0 ||
 	    (r = dms_pool_dm_uuid(cfg->name, uuid, sizeof(uuid))) < 0)
 		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", cfg->name);
-	/* The kernel would refuse the name too, but not say whose it is. */
-	r = dms_dm_info(name, &info);
+	r = dms_pool_dm_name_free(ctx, cfg->name);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", cfg->name, strerror(-r));
-	if (info.exists)
-		return dms_fail(ctx, -EEXIST, "pool '%s': its dm name '%s' is taken by a device that is not its own (%s%s%s); refusing to touch it",
-				cfg->name, name, *info.uuid ? "uuid '" : "no uuid", info.uuid, *info.uuid ? "'" : "");
+		return r;
 
 	/* Whose the devices are is asked before how big: a disk that is not the pool's is said so, not "too small". */
 	r = backing_open(cfg, cfg->metadata_path, 0, &meta);

@@ -124,10 +124,10 @@ test_names_of_0_1_0_devices_still_work() {
 test_names_squatter_refused() {
 	local before
 	dmsetup create dmstore-q-pool --uuid FOREIGN-q --table "0 2048 zero"
-	expect 4 "$DMSTORE" pool create q --loop --data-size 256M --metadata-size 16M
-	assert_contains "$ERR" "'dmstore-q-pool' is taken by a device that is not its own (uuid 'FOREIGN-q')"
-	dmsetup info dmstore-q-pool >/dev/null || fail "squatter removed"
-	[ ! -e "$DMSTORE_STATE_DIR/q" ] || fail "refused pool left its state dir"
+	bad_input 4 "'dmstore-q-pool' is taken by a device that is not its own (uuid 'FOREIGN-q')" \
+		"$DMSTORE" pool create q --loop --data-size 256M --metadata-size 16M
+	bad_input 4 "'dmstore-q-pool' is taken by a device that is not its own (uuid 'FOREIGN-q')" \
+		"$DMSTORE" pool create q --data "$(disk 1)" --metadata "$(disk 2)"
 
 	ds pool create s --loop --data-size 256M --metadata-size 16M
 	ds image create img --size 64M
