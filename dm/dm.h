@@ -28,6 +28,8 @@ struct dms_dm_target {
 
 struct dms_dm_info {
 	bool exists;
+	char name[DMS_DM_NAME_MAX + 1]; /* the kernel's: "" when it does not exist */
+	char uuid[DMS_DM_UUID_MAX + 1]; /* "" when it has none */
 	bool suspended;
 	bool read_only;
 	bool live_table;
@@ -58,6 +60,8 @@ int dms_dm_suspend(const char *name, bool flush);
 int dms_dm_resume(const char *name);
 int dms_dm_remove(const char *name, unsigned flags);
 int dms_dm_info(const char *name, struct dms_dm_info *ret_info);
+/* The device that carries UUID, whatever its name; .exists false when none does. */
+int dms_dm_info_by_uuid(const char *uuid, struct dms_dm_info *ret_info);
 int dms_dm_message(const char *name, const char *message);
 int dms_dm_status(const char *name, char **ret_type, char **ret_params);
 int dms_dm_table(const char *name, char **ret_type, char **ret_params);
@@ -132,5 +136,16 @@ int dms_thin_metadata_check(const char *metadata_dev);
 int dms_thin_metadata_list(const char *pool_name, const char *metadata_dev, uint32_t **ret_ids, size_t *ret_n);
 /* Zero the first metadata block so the kernel formats fresh metadata on first load. */
 int dms_thin_metadata_wipe(int metadata_fd);
+
+/* thin-superblock.c — what block 0 of a metadata device says of its pool */
+struct dms_thin_superblock {
+	uint64_t transaction_id;
+	uint64_t data_blocks;	     /* the data device's size the metadata knows, in pool blocks */
+	uint32_t data_block_sectors; /* the pool's block size */
+	uint64_t metadata_blocks;
+};
+
+/* BLOCK is DMS_THIN_METADATA_BLOCK bytes; -ENODATA if it is all zeroes (blank), -EMEDIUMTYPE if no superblock. */
+int dms_thin_superblock_parse(const void *block, struct dms_thin_superblock *ret_sb);
 
 #endif

@@ -136,6 +136,7 @@ struct dms_image_info {
 	uint64_t entries;	/* files, dirs, links imported */
 	uint64_t bytes;		/* file bytes imported */
 	bool ready;		/* false while an import runs */
+	char dm_name[128];	/* its dm device's: the kernel's while active (an import), else the one it gets */
 };
 
 DMS_EXPORT int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size);

@@ -145,8 +145,9 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 	txn++;
 
 	r = dms_thin_dev_activate(pool, &row);
-	if (r == 0)
-		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
+	if (r < 0)
+		goto out_delete;
+	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0)
 		r = dms_ext4_format(dev, &fmt);
 	if (r < 0) {
@@ -205,6 +206,7 @@ static void image_info(struct dms_pool *pool, const struct dms_row *row, struct 
 		.ready = row->state == DMS_STATE_READY,
 	};
 	snprintf(info->name, sizeof(info->name), "%s", row->name);
+	(void)dms_thin_dev_name(pool, row, info->dm_name, sizeof(info->dm_name));
 	(void)dms_catalog_count_children(pool->cat, row->id, &info->containers);
 	if (!o)
 		return;

@@ -40,13 +40,16 @@ int dms_fail_path(struct dms_ctx *ctx, int r, const char *fmt, ...) __attribute_
 struct dms_pool_config {
 	char name[DMS_POOL_NAME_MAX + 1];
 	bool loop;		/* dmstore made (and owns) the backing files */
-	char data_path[PATH_MAX];
+	char data_path[PATH_MAX];	/* as the user gave it (/dev/disk/by-id/...), never resolved */
 	char metadata_path[PATH_MAX];
 	uint64_t data_size;	/* bytes the pool maps, a multiple of block_size */
 	uint64_t metadata_size;
 	uint32_t block_size;
 	bool zero;
 	int64_t created;	/* unix seconds */
+	/* Dedicated devices: the pool's identity, in the data device's label at LABEL_OFFSET; "" from 0.1.0. */
+	char uuid[37];
+	uint64_t label_offset;
 };
 
 int dms_pool_dir(const struct dms_ctx *ctx, const char *name, char *buf, size_t len);
@@ -58,7 +61,11 @@ int dms_pool_lock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
 /* -EBUSY at once if a change holds it. */
 int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
 
-/* dm names and UUIDs: dmstore-<pool>-<kind>[-<name>], DMSTORE-<pool>-<kind>[-<id>] */
+/*
+ * dm names and UUIDs: dmstore-<pool>-<kind>[-<name>], DMSTORE-<pool>-<kind>[-<id>].
+ * In a name, '-' inside POOL and NAME is doubled; ID ends a NAME cut to fit.
+ */
+int dms_dm_name(const char *pool, const char *kind, const char *name, int64_t id, char *buf, size_t len);
 int dms_pool_dm_name(const char *pool, char *buf, size_t len);
 int dms_pool_dm_uuid(const char *pool, char *buf, size_t len);
 int dms_pool_uuid_prefix(const char *pool, char *buf, size_t len);
@@ -66,6 +73,28 @@ bool dms_uuid_is_thin_of(const char *uuid, const char *pool);
 
 /* The least metadata a pool of DATA_SIZE bytes in BLOCK_SIZE blocks may have. */
 uint64_t dms_pool_metadata_min(uint64_t data_size, uint32_t block_size);
+
+/*
+ * table.c: the pool's dm device, found by its UUID (DMSTORE-<pool>-pool)
+ * whatever its name; and the name it would take, refused (reported, naming
+ * its holder) while another device holds it.
+ */
+struct dms_dm_info;
+int dms_pool_dm_find(const char *pool, struct dms_dm_info *ret_info);
+int dms_pool_dm_name_free(struct dms_ctx *ctx, const char *pool);
+
+/*
+ * identity.c: that dedicated devices are this pool's, whatever their paths
+ * name today. A new pool gets a uuid, and the data it maps stops before the
+ * label's place on its data device of DATA_DEV_SIZE bytes.
+ */
+void dms_pool_identity_new(struct dms_pool_config *cfg, uint64_t data_dev_size);
+int dms_pool_label_write(const struct dms_pool_config *cfg, int data_fd);
+/* 1, with its name, if the device of SIZE bytes carries the label of a pool that exists. */
+int dms_pool_label_owner(struct dms_ctx *ctx, int fd, uint64_t size, char *ret_pool, size_t len);
+/* 0 if both are; else -EMEDIUMTYPE (or the I/O error) and WHY, naming the device, its path now, and the reason. */
+int dms_pool_devices_verify(const struct dms_ctx *ctx, const struct dms_pool_config *cfg, int data_fd,
+			    int metadata_fd, char *why, size_t len);
 
 /* Bring up / take down the kernel side of a configured pool. */
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check);
@@ -123,9 +152,15 @@ int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row);
 int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
 int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
 
-/* thin-dev.c: activation of one thin device. */
+/*
+ * thin-dev.c: activation of one thin device, found by its UUID, never by its
+ * name. _name is the kernel's name while active, else the one activation
+ * gives it (to show); _path is the active device's, else -ENXIO (to use).
+ */
+int dms_thin_dev_find(const struct dms_pool *pool, const struct dms_row *row, struct dms_dm_info *ret_info);
 int dms_thin_dev_name(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
 int dms_thin_dev_path(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
+/* Reports its own failures (dms_fail): a name taken by another's device is refused, naming it. */
 int dms_thin_dev_activate(struct dms_pool *pool, const struct dms_row *row);
 int dms_thin_dev_deactivate(struct dms_pool *pool, const struct dms_row *row);
 int dms_thin_dev_is_active(const struct dms_pool *pool, const struct dms_row *row, bool *ret_active);

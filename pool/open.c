@@ -52,6 +52,7 @@ int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_p
 		r = dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 		goto out;
 	}
+	/* Refreshed under the lock (lock_active), where it is used: a reader needs no device-mapper. */
 	r = dms_pool_dm_name(name, pool->dm_name, sizeof(pool->dm_name));
 	if (r == 0)
 		r = dms_pool_dir(ctx, name, dir, sizeof(dir));
@@ -103,12 +104,14 @@ static int lock_active(struct dms_pool *pool)
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': taking the pool lock failed: %s", pool->cfg.name,
 				strerror(-r));
-	r = dms_dm_info(pool->dm_name, &info);
+	r = dms_pool_dm_find(pool->cfg.name, &info);
 	if (r < 0)
 		r = dms_fail(pool->ctx, r, "pool '%s': device-mapper: %s", pool->cfg.name, strerror(-r));
 	else if (!info.exists)
 		r = dms_fail(pool->ctx, -ENXIO, "pool '%s' is not active: run 'dmstore pool activate %s'",
 			     pool->cfg.name, pool->cfg.name);
+	else
+		snprintf(pool->dm_name, sizeof(pool->dm_name), "%s", info.name);
 	if (r < 0)
 		dms_change_end(pool);
 	return r;

@@ -37,14 +37,11 @@ int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
-		char name[DMS_DM_NAME_MAX + 1];
 		struct dms_dm_info info;
 
-		r = dms_thin_dev_name(pool, &rows[i], name, sizeof(name));
-		if (r == 0)
-			r = dms_dm_info(name, &info);
+		r = dms_thin_dev_find(pool, &rows[i], &info);
 		if (r == 0 && info.exists && info.suspended)
-			r = dms_dm_resume(name);
+			r = dms_dm_resume(info.name);
 		if (r < 0) {
 			r = dms_fail(pool->ctx, r, "pool '%s': resuming volume '%s', left suspended by a dmstore that died, failed: %s",
 				     pool->cfg.name, rows[i].name, strerror(-r));

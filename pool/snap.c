@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dm/dm.h"
 #include "dms-exec.h"
 #include "dms-util.h"
 #include "fs/ext4.h"
@@ -93,12 +94,13 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 		if (r == 0)
 			r = dms_ext4_grow(dev, size);
+		if (r < 0)
+			dms_fail(pool->ctx, r, "pool '%s': container '%s' (thin id %u): growing its filesystem failed: %s",
+				 pool->cfg.name, name, row.thin_id, dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 	}
 	if (r < 0) {
 		int undo;
 
-		dms_fail(pool->ctx, r, "pool '%s': container '%s' (thin id %u): activation failed: %s", pool->cfg.name,
-			 name, row.thin_id, dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 		/* Nothing half-made is left: the snapshot goes again in a transaction of its own. */
 		undo = dms_thin_dev_deactivate(pool, &row);
 		if (undo == 0)
@@ -154,8 +156,9 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, cha
 		}
 	}
 	r = dms_thin_dev_activate(pool, &row);
-	if (r == 0)
-		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
+	if (r < 0)
+		goto out;
+	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0 && dms_mount_find(dev, now, sizeof(now)) > 0)
 		r = -EBUSY;
 	if (r == 0)
@@ -261,6 +264,7 @@ int dms_snap_remove(struct dms_pool *pool, const char *name)
 
 static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dms_snap_info *info)
 {
+	char name[DMS_DM_NAME_MAX + 1];
 	struct dms_row img;
 	int r;
 
@@ -273,7 +277,9 @@ static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dm
 	snprintf(info->mountpoint, sizeof(info->mountpoint), "%s", row->mountpoint);
 	if (dms_catalog_get(pool->cat, row->origin_id, &img) == 0)
 		snprintf(info->image, sizeof(info->image), "%s", img.name);
-	r = dms_thin_dev_path(pool, row, info->device, sizeof(info->device));
+	r = dms_thin_dev_name(pool, row, name, sizeof(name));
+	if (r == 0)
+		r = dms_dm_path(name, info->device, sizeof(info->device));
 	if (r < 0)
 		return r;
 	r = dms_thin_dev_is_active(pool, row, &info->active);

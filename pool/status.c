@@ -93,11 +93,12 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	st.metadata_total = cfg.metadata_size;
 	snprintf(st.data_path, sizeof(st.data_path), "%s", cfg.data_path);
 	snprintf(st.metadata_path, sizeof(st.metadata_path), "%s", cfg.metadata_path);
-	r = dms_pool_dm_name(name, st.dm_name, sizeof(st.dm_name));
-	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", name);
-
-	r = dms_dm_info(st.dm_name, &info);
+	/* The kernel's name while active (dmstore 0.1.0 may have given another), else the one it gets. */
+	r = dms_pool_dm_find(name, &info);
+	if (r == 0 && info.exists)
+		snprintf(st.dm_name, sizeof(st.dm_name), "%s", info.name);
+	else if (r == 0)
+		r = dms_pool_dm_name(name, st.dm_name, sizeof(st.dm_name));
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (info.exists) {

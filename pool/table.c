@@ -14,10 +14,47 @@
 #include "fs/loop.h"
 #include "pool/internal.h"
 
+/*
+ * The pool's own dm device is the one with its UUID, DMSTORE-<pool>-pool,
+ * whatever its name: dmstore 0.1.0 named pool "a-vol"'s "dmstore-a-vol-pool",
+ * which is now pool "a"'s volume "pool", and such a device must keep working
+ * until it is next deactivated.
+ */
+int dms_pool_dm_find(const char *pool, struct dms_dm_info *ret_info)
+{
+	char uuid[DMS_DM_UUID_MAX + 1];
+	int r;
+
+	r = dms_pool_dm_uuid(pool, uuid, sizeof(uuid));
+	if (r < 0)
+		return r;
+	return dms_dm_info_by_uuid(uuid, ret_info);
+}
+
+/* The kernel refuses a name that is taken too, but does not say whose it is. */
+int dms_pool_dm_name_free(struct dms_ctx *ctx, const char *pool)
+{
+	char name[DMS_DM_NAME_MAX + 1];
+	struct dms_dm_info info;
+	int r;
+
+	r = dms_pool_dm_name(pool, name, sizeof(name));
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", pool);
+	r = dms_dm_info(name, &info);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", pool, strerror(-r));
+	if (info.exists)
+		return dms_fail(ctx, -EEXIST, "pool '%s': its dm name '%s' is taken by a device that is not its own (%s%s%s); refusing to touch it",
+				pool, name, *info.uuid ? "uuid '" : "no uuid", info.uuid, *info.uuid ? "'" : "");
+	return 0;
+}
+
 struct backing {
 	char dev[PATH_MAX];
 	int fd; /* held until the table holds the device: loop autoclear would detach it otherwise */
 	unsigned major, minor;
+	uint64_t size;
 };
 
 static void backing_close(struct backing *b)
@@ -29,7 +66,6 @@ static void backing_close(struct backing *b)
 
 static int backing_open(const struct dms_pool_config *cfg, const char *path, uint64_t need, struct backing *b)
 {
-	uint64_t size;
 	int r;
 
 	b->fd = -1;
@@ -48,8 +84,8 @@ static int backing_open(const struct dms_pool_config *cfg, const char *path, uin
 		return r;
 	r = dms_blockdev_devnum(b->fd, &b->major, &b->minor);
 	if (r == 0)
-		r = dms_blockdev_size(b->fd, &size);
-	if (r == 0 && size < need)
+		r = dms_blockdev_size(b->fd, &b->size);
+	if (r == 0 && b->size < need)
 		r = -ENOSPC;
 	if (r < 0)
 		backing_close(b);
@@ -76,18 +112,38 @@ static const char *backing_what(int r)
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check)
 {
 	struct backing data = { .fd = -1 }, meta = { .fd = -1 };
-	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256], why[160];
+	char name[DMS_DM_NAME_MAX + 1], uuid[DMS_DM_UUID_MAX + 1], params[256], why[2 * PATH_MAX];
 	struct dms_dm_target target;
 	int r;
 
 	if ((r = dms_pool_dm_name(cfg->name, name, sizeof(name))) < 0 ||
 	    (r = dms_pool_dm_uuid(cfg->name, uuid, sizeof(uuid))) < 0)
 		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", cfg->name);
+	r = dms_pool_dm_name_free(ctx, cfg->name);
+	if (r < 0)
+		return r;
 
-	r = backing_open(cfg, cfg->metadata_path, cfg->metadata_size, &meta);
+	/* Whose the devices are is asked before how big: a disk that is not the pool's is said so, not "too small". */
+	r = backing_open(cfg, cfg->metadata_path, 0, &meta);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': metadata '%s': %s", cfg->name, cfg->metadata_path,
 				backing_what(r));
+	r = backing_open(cfg, cfg->data_path, 0, &data);
+	if (r < 0) {
+		dms_fail(ctx, r, "pool '%s': data '%s': %s", cfg->name, cfg->data_path, backing_what(r));
+		goto out_meta;
+	}
+	r = dms_pool_devices_verify(ctx, cfg, data.fd, meta.fd, why, sizeof(why));
+	if (r < 0) {
+		dms_fail(ctx, r, "pool '%s': %s", cfg->name, why);
+		goto out_data;
+	}
+	if (meta.size < cfg->metadata_size || data.size < cfg->data_size) {
+		r = -ENOSPC;
+		dms_fail(ctx, r, "pool '%s': %s '%s': %s", cfg->name, meta.size < cfg->metadata_size ? "metadata" : "data",
+			 meta.size < cfg->metadata_size ? cfg->metadata_path : cfg->data_path, backing_what(r));
+		goto out_data;
+	}
 	if (check) {
 		r = dms_thin_metadata_check(meta.dev);
 		if (r == -EUCLEAN)
@@ -97,12 +153,7 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, 
 			dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", cfg->name, meta.dev,
 				 dms_exec_strerror(r, "thin_check", why, sizeof(why)));
 		if (r < 0)
-			goto out_meta;
-	}
-	r = backing_open(cfg, cfg->data_path, cfg->data_size, &data);
-	if (r < 0) {
-		dms_fail(ctx, r, "pool '%s': data '%s': %s", cfg->name, cfg->data_path, backing_what(r));
-		goto out_meta;
+			goto out_data;
 	}
 	r = dms_thin_pool_params(params, sizeof(params), meta.major, meta.minor, data.major, data.minor,
 				 cfg->block_size / DMS_SECTOR_SIZE, 0,
@@ -134,14 +185,11 @@ out_meta:
  */
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n)
 {
-	char name[DMS_DM_NAME_MAX + 1], dev[PATH_MAX], why[160];
+	char dev[PATH_MAX], why[160];
 	struct dms_dm_info info;
 	int r;
 
-	r = dms_pool_dm_name(cfg->name, name, sizeof(name));
-	if (r < 0)
-		return r;
-	r = dms_dm_info(name, &info);
+	r = dms_pool_dm_find(cfg->name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", cfg->name, strerror(-r));
 	if (!info.exists) {
@@ -163,7 +211,7 @@ int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, ui
 	} else {
 		snprintf(dev, sizeof(dev), "%s", cfg->metadata_path);
 	}
-	r = dms_thin_metadata_list(name, dev, ret_ids, ret_n);
+	r = dms_thin_metadata_list(info.name, dev, ret_ids, ret_n);
 out:
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': reading the thin device ids from '%s' failed: %s", cfg->name,

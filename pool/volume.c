@@ -77,15 +77,12 @@ int dms_vol_name_free(struct dms_pool *pool, const char *name)
  */
 int dms_vol_device_resume(struct dms_pool *pool, const struct dms_row *row)
 {
-	char name[DMS_DM_NAME_MAX + 1];
 	struct dms_dm_info info;
 	int r;
 
-	r = dms_thin_dev_name(pool, row, name, sizeof(name));
-	if (r == 0)
-		r = dms_dm_info(name, &info);
+	r = dms_thin_dev_find(pool, row, &info);
 	if (r == 0 && info.exists && info.suspended)
-		r = dms_dm_resume(name);
+		r = dms_dm_resume(info.name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "volume '%s': resuming its suspended device failed: %s", row->name,
 				strerror(-r));
@@ -99,8 +96,7 @@ int dms_vol_device_up(struct dms_pool *pool, struct dms_row *row)
 
 	r = dms_thin_dev_activate(pool, row);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "volume '%s' (thin id %u): activation failed: %s", row->name, row->thin_id,
-				strerror(-r));
+		return r;
 	r = dms_vol_device_resume(pool, row);
 	if (r < 0 || row->active)
 		return r;
@@ -206,8 +202,9 @@ int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const
 	txn++;
 
 	r = dms_thin_dev_activate(pool, &row);
-	if (r == 0)
-		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
+	if (r < 0)
+		goto out_delete;
+	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0)
 		r = dms_ext4_format(dev, &fmt);
 	if (r < 0) {
@@ -237,6 +234,7 @@ out:
 static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info *info)
 {
 	_cleanup_free_ struct dms_attachment *att = NULL;
+	char dm_name[DMS_DM_NAME_MAX + 1];
 	struct dms_row origin;
 	size_t n = 0;
 	int r;
@@ -262,7 +260,9 @@ static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms
 		snprintf(a->path, sizeof(a->path), "%s", att[i].path);
 		a->read_only = att[i].read_only;
 	}
-	r = dms_thin_dev_path(pool, row, info->device, sizeof(info->device));
+	r = dms_thin_dev_name(pool, row, dm_name, sizeof(dm_name));
+	if (r == 0)
+		r = dms_dm_path(dm_name, info->device, sizeof(info->device));
 	if (r == 0)
 		r = dms_thin_dev_is_active(pool, row, &info->active);
 	if (r == 0 && info->active)
@@ -492,25 +492,27 @@ out:
 static int reload_length(struct dms_pool *pool, const struct dms_row *row, uint64_t size)
 {
 	_cleanup_free_ char *type = NULL, *params = NULL;
-	char name[DMS_DM_NAME_MAX + 1];
+	struct dms_dm_info info;
 	struct dms_dm_target t;
 	int r;
 
-	r = dms_thin_dev_name(pool, row, name, sizeof(name));
+	r = dms_thin_dev_find(pool, row, &info);
+	if (r == 0 && !info.exists)
+		r = -ENXIO;
 	if (r == 0)
-		r = dms_dm_table(name, &type, &params);
+		r = dms_dm_table(info.name, &type, &params);
 	if (r < 0)
 		return r;
 	/* The same mapping, longer: "thin <pool major:minor> <dev id>". */
 	t = (struct dms_dm_target){ .start = 0, .length = size / DMS_SECTOR_SIZE, .type = type, .params = params };
-	r = dms_dm_reload(name, &t, 1);
+	r = dms_dm_reload(info.name, &t, 1);
 	if (r < 0)
 		return r;
-	r = dms_dm_suspend(name, true);
+	r = dms_dm_suspend(info.name, true);
 	if (r < 0)
 		return r;
 	dms_crash_point("vol-grow", "after-suspend");
-	return dms_dm_resume(name);
+	return dms_dm_resume(info.name);
 }
 
 int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
