@@ -158,7 +158,13 @@ int dms_device_create(struct dms_pool *pool, struct dms_row *row, uint32_t origi
 	return dms_txn_finish(pool, row, txn + 1, final_state, false);
 
 out_delete_thin:
-	(void)dms_txn_kernel_delete(pool, row->thin_id);
+	/*
+	 * A delete the kernel refused leaves the id in its metadata: the intent
+	 * stays, so recovery (kernel at T, intent for T+1) deletes it again.
+	 * Dropped, nothing would ever own or delete that id.
+	 */
+	if (dms_txn_kernel_delete(pool, row->thin_id) < 0)
+		return r;
 out_drop_intent:
 	(void)dms_txn_drop_intent(pool, row);
 	return r;
