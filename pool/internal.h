@@ -104,6 +104,15 @@ int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row);
 int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
 int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
 
+/*
+ * mounted.c: the mounts the catalogue records, checked against the kernel's.
+ * dms_mount_root: ROW's filesystem at its recorded mount point as an O_PATH
+ * fd, or -ENOTCONN when it is not mounted there (any more).
+ */
+int dms_mount_root(struct dms_pool *pool, const struct dms_row *row, int *ret_fd);
+int dms_mount_alive(struct dms_pool *pool, const struct dms_row *row, bool *ret_alive);
+int dms_attachment_alive(struct dms_pool *pool, const struct dms_attachment *a, bool *ret_alive);
+
 /* thin-dev.c: activation of one thin device. */
 int dms_thin_dev_name(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
 int dms_thin_dev_path(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
