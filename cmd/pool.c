@@ -63,6 +63,12 @@ static int pool_name_arg(const char *cmd, int argc, char **argv, bool optional, 
 	return 0;
 }
 
+/* A failed pool's status line has no numbers: only what the pool was configured with is known. */
+static bool status_live(const struct dms_pool_status *st)
+{
+	return st->active && strcmp(st->mode, "fail") != 0;
+}
+
 static json_object *status_json(const struct dms_pool_status *st)
 {
 	json_object *o = json_object_new_object();
@@ -78,10 +84,11 @@ static json_object *status_json(const struct dms_pool_status *st)
 	json_object_object_add(o, "metadata_available",
 			       json_object_new_uint64(st->metadata_total - st->metadata_used));
 	json_object_object_add(o, "block_size", json_object_new_uint64(st->block_size));
-	json_object_object_add(o, "transaction_id", json_object_new_uint64(st->transaction_id));
+	json_object_object_add(o, "transaction_id",
+			       status_live(st) ? json_object_new_uint64(st->transaction_id) : NULL);
 	json_object_object_add(o, "needs_check", json_object_new_boolean(st->needs_check));
-	json_object_object_add(o, "discards", st->active ? json_object_new_string(st->discards) : NULL);
-	json_object_object_add(o, "no_space", st->active ? json_object_new_string(st->no_space) : NULL);
+	json_object_object_add(o, "discards", status_live(st) ? json_object_new_string(st->discards) : NULL);
+	json_object_object_add(o, "no_space", status_live(st) ? json_object_new_string(st->no_space) : NULL);
 	json_object_object_add(o, "zero", json_object_new_boolean(st->zero));
 	json_object_object_add(o, "device_count",
 			       st->device_count >= 0 ? json_object_new_int64(st->device_count) : NULL);
@@ -100,12 +107,12 @@ static double percent(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void print_usage_line(const char *label, uint64_t used, uint64_t total, bool active)
+static void print_usage_line(const char *label, uint64_t used, uint64_t total, const struct dms_pool_status *st)
 {
 	char u[32], t[32], a[32];
 
-	if (!active) {
-		printf("%-13s %s (inactive)\n", label, dms_size_format(total, t, sizeof(t)));
+	if (!status_live(st)) {
+		printf("%-13s %s (%s)\n", label, dms_size_format(total, t, sizeof(t)), st->active ? "failed" : "inactive");
 		return;
 	}
 	printf("%-13s %s used of %s (%.1f%%), %s available\n", label, dms_size_format(used, u, sizeof(u)),
@@ -121,10 +128,10 @@ static void status_print(const struct dms_pool_status *st)
 	printf("%-13s %s\n", "state", st->active ? "active" : "inactive");
 	if (st->active)
 		printf("%-13s %s\n", "mode", st->mode);
-	print_usage_line("data", st->data_used, st->data_total, st->active);
-	print_usage_line("metadata", st->metadata_used, st->metadata_total, st->active);
+	print_usage_line("data", st->data_used, st->data_total, st);
+	print_usage_line("metadata", st->metadata_used, st->metadata_total, st);
 	printf("%-13s %s\n", "block size", dms_size_format(st->block_size, b, sizeof(b)));
-	if (st->active) {
+	if (status_live(st)) {
 		printf("%-13s %" PRIu64 "\n", "transaction", st->transaction_id);
 		printf("%-13s %s\n", "needs check", st->needs_check ? "yes" : "no");
 		printf("%-13s %s\n", "discards", st->discards);

@@ -48,6 +48,10 @@ bool dms_uuid_is_thin_of(const char *uuid, const char *pool);
 /* The least metadata a pool of DATA_SIZE bytes in BLOCK_SIZE blocks may have. */
 uint64_t dms_pool_metadata_min(uint64_t data_size, uint32_t block_size);
 
+struct dms_thin_pool_status;
+/* status.c: -EIO (failed) or -EROFS (read-only) if the kernel takes no change of POOL; WHY says what to run. */
+int dms_pool_kernel_refuses(const char *pool, const struct dms_thin_pool_status *st, char *why, size_t len);
+
 /* Bring up / take down the kernel side of a configured pool. */
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check);
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n);
@@ -103,6 +107,8 @@ int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row);
  */
 int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
 int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
+/* Release the metadata snapshot a dead dmstore left held; the caller holds the pool lock. */
+int dms_pool_release_dead_snap(const char *dm_name, bool *ret_released);
 
 /*
  * mounted.c: the mounts the catalogue records, checked against the kernel's.

@@ -114,6 +114,31 @@ static int lock_active(struct dms_pool *pool)
 	return r;
 }
 
+/*
+ * The kernel must take changes: a failed or read-only pool is refused, saying
+ * what to run, before recovery reads a transaction id it does not have. A
+ * metadata snapshot held now was left by a dead dmstore (the lock is held).
+ */
+static int kernel_ready(struct dms_pool *pool, bool *ret_released)
+{
+	struct dms_thin_pool_status st;
+	char why[sizeof(pool->ctx->error)];
+	int r;
+
+	r = dms_thin_pool_status(pool->dm_name, &st);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': reading its status failed: %s", pool->cfg.name,
+				strerror(-r));
+	r = dms_pool_kernel_refuses(pool->cfg.name, &st, why, sizeof(why));
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "%s", why);
+	r = dms_pool_release_dead_snap(pool->dm_name, ret_released);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': releasing the metadata snapshot a dmstore that died held failed: %s",
+				pool->cfg.name, strerror(-r));
+	return 0;
+}
+
 int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 {
 	int r;
@@ -121,6 +146,9 @@ int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 	r = lock_active(pool);
 	if (r < 0)
 		return r;
+	r = kernel_ready(pool, NULL);
+	if (r < 0)
+		goto fail;
 	/* A volume left suspended by a dmstore that died blocks its users' I/O: that is undone first. */
 	r = dms_resume_suspended(pool, NULL, NULL);
 	if (r == 0)
@@ -161,7 +189,9 @@ int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsign
 	r = lock_active(pool);
 	if (r < 0)
 		return r;
-	r = dms_resume_suspended(pool, &resumed, &n_resumed);
+	r = kernel_ready(pool, NULL);
+	if (r == 0)
+		r = dms_resume_suspended(pool, &resumed, &n_resumed);
 	if (r == 0)
 		r = dms_recover(pool, ret_rolled_forward, ret_rolled_back);
 	dms_change_end(pool);

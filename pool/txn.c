@@ -28,6 +28,9 @@ int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn)
 
 	if (r < 0)
 		return r;
+	/* A failed pool's status has no transaction id: what reads as 0 is not one. */
+	if (st.mode == DMS_THIN_POOL_FAIL)
+		return -EIO;
 	*ret_txn = st.transaction_id;
 	return 0;
 }
