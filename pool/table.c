@@ -185,3 +185,34 @@ out:
 	return 0;
 }
 
+/*
+ * thin_check on the pool's metadata, changing nothing: with LIVE, the
+ * metadata snapshot the caller reserved (the live metadata is the kernel's
+ * alone); else the metadata itself, the pool being inactive. -EUCLEAN when
+ * it finds damage, without a message: the caller says what it means.
+ */
+int dms_pool_metadata_check(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool live)
+{
+	struct backing meta = { .fd = -1 };
+	char dev[PATH_MAX];
+	int r;
+
+	if (live) {
+		r = live_metadata_dev(ctx, cfg, dev, sizeof(dev));
+		if (r < 0)
+			return r;
+		r = dms_thin_metadata_check(dev, DMS_THIN_CHECK_METADATA_SNAP);
+	} else {
+		r = backing_open(cfg, cfg->metadata_path, cfg->metadata_size, &meta);
+		if (r < 0)
+			return dms_fail(ctx, r, "pool '%s': metadata '%s': %s", cfg->name, cfg->metadata_path,
+					backing_what(r));
+		snprintf(dev, sizeof(dev), "%s", meta.dev);
+		r = dms_thin_metadata_check(dev, 0);
+		backing_close(&meta);
+	}
+	if (r < 0 && r != -EUCLEAN)
+		return dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", cfg->name, dev,
+				strerror(-r));
+	return r;
+}
