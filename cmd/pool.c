@@ -523,6 +523,7 @@ static json_object *check_json(const char *name, const struct dms_check_report *
 	json_object_object_add(o, "thin_ids_checked", json_object_new_boolean(rep->thin_ids_checked));
 	json_object_object_add(o, "thin_ids", json_object_new_uint64(rep->n_thin_ids));
 	json_object_object_add(o, "catalogue_rows", json_object_new_uint64(rep->n_rows));
+	json_object_object_add(o, "catalogue_transaction_id", json_object_new_uint64(rep->catalogue_txn));
 	for (size_t i = 0; i < rep->n_findings; i++) {
 		const struct dms_check_finding *f = &rep->findings[i];
 		json_object *j = json_object_new_object();

@@ -151,6 +151,7 @@ struct dms_check_report {
 	bool thin_ids_checked;		/* the kernel's thin ids were compared with the catalogue's */
 	size_t n_thin_ids;		/* thin ids in the pool's metadata */
 	size_t n_rows;			/* catalogue rows */
+	uint64_t catalogue_txn;		/* the catalogue's transaction id (thin_repair asks for it) */
 	struct dms_check_finding *findings;
 	size_t n_findings;
 };

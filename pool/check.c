@@ -245,6 +245,7 @@ static int check_rows(struct dms_pool *pool, struct dms_check_report *rep, const
 		r = row_thin_ids(rows, n_rows, &row_ids);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", p, strerror(-r));
+	rep->catalogue_txn = cat_txn;
 	for (size_t i = 0; i < n_rows && r == 0; i++) {
 		const struct dms_row *row = &rows[i];
 

@@ -90,7 +90,7 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, 
 	if (check) {
 		r = dms_thin_metadata_check(meta.dev, DMS_THIN_CHECK_CLEAR_NEEDS_CHECK);
 		if (r == -EUCLEAN)
-			dms_fail(ctx, r, "pool '%s': thin_check found the metadata in '%s' damaged; repair it with thin_repair before activating",
+			dms_fail(ctx, r, "pool '%s': thin_check found the metadata in '%s' damaged; repair it with thin_repair before activating (see REPAIR in dmstore(8))",
 				 cfg->name, cfg->metadata_path);
 		else if (r < 0)
 			dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", cfg->name, meta.dev,
