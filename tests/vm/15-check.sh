@@ -27,12 +27,10 @@ test_check_and_delete_orphans() {
 	chk_pool
 	chk_clean
 	dmsetup message dmstore-p-pool 0 "create_thin 77"
-	expect 1 "$DMSTORE" pool check p
-	assert_contains "$OUT" "thin id 77 is in the kernel but no catalogue row owns it"
-	assert_contains "$OUT" "1 problem(s) found"
 	expect 1 "$DMSTORE" pool check p --json
 	chk_finding orphan_thin_id
 	assert_eq "$(jq -r .thin_id <<<"$F")" 77 "orphan's thin id"
+	assert_contains "$(jq -r .message <<<"$F")" "thin id 77 is in the kernel but no catalogue row owns it"
 	assert_eq "$(jq -r .clean <<<"$OUT")" false "clean"
 
 	# Without --orphans, recover says so and deletes nothing.
@@ -59,7 +57,6 @@ test_check_and_delete_orphans() {
 	ds pool recover p
 	assert_contains "$OUT" "1 rolled back"
 	assert_consistent p
-	chk_clean
 }
 
 # A catalogue row whose thin id was deleted behind dmstore's back, and the advice that mends it.
