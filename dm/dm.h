@@ -132,7 +132,21 @@ int dms_thin_pool_status(const char *name, struct dms_thin_pool_status *ret_stat
 int dms_thin_status(const char *name, struct dms_thin_status *ret_status);
 
 /* thin-metadata.c — the thin-provisioning-tools, for what the kernel does not tell */
-int dms_thin_metadata_check(const char *metadata_dev);
+int dms_thin_pool_reserve_snap(const char *pool_name);
+int dms_thin_pool_release_snap(const char *pool_name);
+enum dms_thin_check_flags {
+	/* Check the metadata snapshot a live pool holds (the caller reserved it), not the live metadata. */
+	DMS_THIN_CHECK_METADATA_SNAP = 1 << 0,
+	/*
+	 * Offline only: clear the needs_check flag the kernel set after a metadata
+	 * error if the check passes (lvm2's default); the kernel keeps a pool with
+	 * the flag read-only, so loading it again would not bring it back.
+	 */
+	DMS_THIN_CHECK_CLEAR_NEEDS_CHECK = 1 << 1,
+};
+
+/* thin_check: -EUCLEAN if it finds damage. */
+int dms_thin_metadata_check(const char *metadata_dev, unsigned flags);
 int dms_thin_metadata_list(const char *pool_name, const char *metadata_dev, uint32_t **ret_ids, size_t *ret_n);
 /* Zero the first metadata block so the kernel formats fresh metadata on first load. */
 int dms_thin_metadata_wipe(int metadata_fd);

@@ -115,14 +115,80 @@ struct dms_pool;
 DMS_EXPORT int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_pool);
 DMS_EXPORT void dms_pool_close(struct dms_pool *pool);
 DMS_EXPORT const char *dms_pool_name(const struct dms_pool *pool);
+/* What dms_pool_recover did, and what it found. */
+struct dms_recover_report {
+	unsigned rolled_forward;	/* changes the kernel had committed, finished */
+	unsigned rolled_back;		/* changes it had not, undone */
+	char **resumed;			/* volumes a dead dmstore left suspended, resumed */
+	size_t n_resumed;
+	bool released_metadata_snap;	/* a metadata snapshot a dead dmstore held, released */
+	uint32_t *orphans;		/* thin ids in the pool's metadata that no catalogue row owns */
+	size_t n_orphans;
+	bool orphans_deleted;		/* with DMS_RECOVER_DELETE_ORPHANS: those are gone */
+};
+
+/* Delete the orphans too, each in a transaction of its own; one in use (an active device maps it) fails the call. */
+#define DMS_RECOVER_DELETE_ORPHANS (1U << 0)
+
 /*
  * Finish or undo what a crashed dmstore left, as every change does first:
- * resume the volumes it left suspended, then roll its changes forward or back.
- * Counts the changes; the names of the volumes resumed go in RET_RESUMED (free
- * with dms_strv_free), which may be NULL.
+ * release a metadata snapshot it held, resume the volumes it left suspended,
+ * roll its changes forward or back. Then find the thin ids no catalogue row
+ * owns. Refused, saying what to run, on a pool the kernel failed or made
+ * read-only. Free the report with dms_recover_report_free.
  */
-DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back,
-				char ***ret_resumed, size_t *ret_n_resumed);
+DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_report *ret_report);
+DMS_EXPORT void dms_recover_report_free(struct dms_recover_report *report);
+
+/*
+ * What dms_pool_check finds, one kind per finding. The names
+ * (dms_check_kind_name) are those `pool check --json` prints.
+ */
+enum dms_check_kind {
+	DMS_CHECK_POOL_FAILED,		/* "pool_failed": the kernel stopped the pool */
+	DMS_CHECK_POOL_READ_ONLY,	/* "pool_read_only": read-only, or needs_check set */
+	DMS_CHECK_METADATA_DAMAGED,	/* "metadata_damaged": thin_check failed */
+	DMS_CHECK_HELD_METADATA_SNAP,	/* "held_metadata_snap": a dead dmstore held one; released */
+	DMS_CHECK_TXN_MISMATCH,		/* "transaction_mismatch": kernel and catalogue differ, no intent */
+	DMS_CHECK_OPEN_INTENT,		/* "open_intent": an interrupted change; recovery finishes it */
+	DMS_CHECK_UNFINISHED,		/* "unfinished": an image or volume without its contents yet */
+	DMS_CHECK_ORPHAN_THIN_ID,	/* "orphan_thin_id": in the kernel, no catalogue row owns it */
+	DMS_CHECK_MISSING_THIN_ID,	/* "missing_thin_id": a catalogue row whose id the kernel lacks */
+	DMS_CHECK_STALE_MOUNT,		/* "stale_mount": recorded as mounted, not mounted */
+	DMS_CHECK_STALE_ATTACHMENT,	/* "stale_attachment": recorded as attached, not mounted there */
+	DMS_CHECK_DEVICE_INACTIVE,	/* "device_inactive": should be active, is not */
+	DMS_CHECK_DEVICE_UNEXPECTED,	/* "device_unexpected": active, should not be (or no row is it) */
+};
+
+struct dms_check_finding {
+	enum dms_check_kind kind;
+	char object_type[16];		/* "image", "container", "volume"; "" when no object is named */
+	char object[DMS_NAME_MAX + 1];	/* its name; "" when none */
+	int64_t thin_id;		/* -1 when none */
+	char message[1024];		/* one line for a human, saying what to run */
+};
+
+struct dms_check_report {
+	bool active;			/* the pool is active: its devices and mounts were checked too */
+	bool metadata_checked;		/* thin_check ran (not on a failed or read-only pool) */
+	bool thin_ids_checked;		/* the kernel's thin ids were compared with the catalogue's */
+	size_t n_thin_ids;		/* thin ids in the pool's metadata */
+	size_t n_rows;			/* catalogue rows */
+	uint64_t catalogue_txn;		/* the catalogue's transaction id (thin_repair asks for it) */
+	struct dms_check_finding *findings;
+	size_t n_findings;
+};
+
+/*
+ * Compare what the kernel has with what the catalogue says, under the pool
+ * lock, changing nothing but a metadata snapshot a dead dmstore left held
+ * (released, and reported). Runs thin_check on a metadata snapshot of the
+ * live pool, or on the metadata of an inactive one. Fails only when it cannot
+ * check; what it finds is in the report (free with dms_check_report_free).
+ */
+DMS_EXPORT int dms_pool_check(struct dms_pool *pool, struct dms_check_report *ret_report);
+DMS_EXPORT void dms_check_report_free(struct dms_check_report *report);
+DMS_EXPORT const char *dms_check_kind_name(enum dms_check_kind kind);
 
 #define DMS_IMAGE_SIZE_DEFAULT (10ULL << 30)
 

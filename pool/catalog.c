@@ -554,11 +554,6 @@ int dms_catalog_attach_list(struct dms_catalog *cat, int64_t volume_id, int64_t 
 	return 0;
 }
 
-int dms_catalog_attach_clear(struct dms_catalog *cat)
-{
-	return exec(cat, "DELETE FROM attachments");
-}
-
 /* Self-reference keeps origin_id > 0 (the row stays a snapshot, so its dm name does not change) and the key valid. */
 int dms_catalog_orphan_snapshots(struct dms_catalog *cat, int64_t origin_id)
 {

@@ -103,8 +103,6 @@ int dms_catalog_attach_find(struct dms_catalog *cat, int64_t volume_id, int64_t 
 /* Those of one volume (VOLUME_ID > 0), of one container (CONTAINER_ID > 0), or all, in the order made. */
 int dms_catalog_attach_list(struct dms_catalog *cat, int64_t volume_id, int64_t container_id,
 			    struct dms_attachment **ret_list, size_t *ret_n);
-/* Forget every attachment: for `pool activate`, since mounts do not survive a deactivation. */
-int dms_catalog_attach_clear(struct dms_catalog *cat);
 /*
  * Before ORIGIN_ID's row goes: its snapshots point at themselves instead
  * (origin_id = id), which reads as "origin removed" and keeps them snapshots.

@@ -96,9 +96,15 @@ int dms_pool_label_owner(struct dms_ctx *ctx, int fd, uint64_t size, char *ret_p
 int dms_pool_devices_verify(const struct dms_ctx *ctx, const struct dms_pool_config *cfg, int data_fd,
 			    int metadata_fd, char *why, size_t len);
 
+struct dms_thin_pool_status;
+/* status.c: -EIO (failed) or -EROFS (read-only) if the kernel takes no change of POOL; WHY says what to run. */
+int dms_pool_kernel_refuses(const char *pool, const struct dms_thin_pool_status *st, char *why, size_t len);
+
 /* Bring up / take down the kernel side of a configured pool. */
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check);
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n);
+/* thin_check, changing nothing: LIVE, on the metadata snapshot the caller reserved. -EUCLEAN: damaged. */
+int dms_pool_metadata_check(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool live);
 
 /* An open pool: its configuration, its catalogue, and the lock while a change runs. */
 struct dms_pool {
@@ -140,6 +146,8 @@ int dms_txn_kernel_delete(struct dms_pool *pool, uint32_t thin_id);
 int dms_txn_finish(struct dms_pool *pool, struct dms_row *row, uint64_t new_txn, enum dms_state final_state,
 		   bool remove);
 int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row);
+/* Delete IDS, thin ids no row owns, one transaction each; reports the first failure, naming its id. */
+int dms_orphans_delete(struct dms_pool *pool, const uint32_t *ids, size_t n);
 
 /*
  * recover.c, under the pool lock. dms_recover rolls intents forward or back
@@ -151,6 +159,20 @@ int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row);
  */
 int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
 int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
+/* Release the metadata snapshot a dead dmstore left held; the caller holds the pool lock. */
+int dms_pool_release_dead_snap(const char *dm_name, bool *ret_released);
+
+/* check.c: the thin ids in the pool's metadata that no catalogue row owns, sorted; the lock is held. */
+int dms_pool_orphans(struct dms_pool *pool, uint32_t **ret_ids, size_t *ret_n);
+
+/*
+ * mounted.c: the mounts the catalogue records, checked against the kernel's.
+ * dms_mount_root: ROW's filesystem at its recorded mount point as an O_PATH
+ * fd, or -ENOTCONN when it is not mounted there (any more).
+ */
+int dms_mount_root(struct dms_pool *pool, const struct dms_row *row, int *ret_fd);
+int dms_mount_alive(struct dms_pool *pool, const struct dms_row *row, bool *ret_alive);
+int dms_attachment_alive(struct dms_pool *pool, const struct dms_attachment *a, bool *ret_alive);
 
 /*
  * thin-dev.c: activation of one thin device, found by its UUID, never by its

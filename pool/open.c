@@ -117,6 +117,31 @@ static int lock_active(struct dms_pool *pool)
 	return r;
 }
 
+/*
+ * The kernel must take changes: a failed or read-only pool is refused, saying
+ * what to run, before recovery reads a transaction id it does not have. A
+ * metadata snapshot held now was left by a dead dmstore (the lock is held).
+ */
+static int kernel_ready(struct dms_pool *pool, bool *ret_released)
+{
+	struct dms_thin_pool_status st;
+	char why[sizeof(pool->ctx->error)];
+	int r;
+
+	r = dms_thin_pool_status(pool->dm_name, &st);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': reading its status failed: %s", pool->cfg.name,
+				strerror(-r));
+	r = dms_pool_kernel_refuses(pool->cfg.name, &st, why, sizeof(why));
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "%s", why);
+	r = dms_pool_release_dead_snap(pool->dm_name, ret_released);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': releasing the metadata snapshot a dmstore that died held failed: %s",
+				pool->cfg.name, strerror(-r));
+	return 0;
+}
+
 int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 {
 	int r;
@@ -124,6 +149,9 @@ int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 	r = lock_active(pool);
 	if (r < 0)
 		return r;
+	r = kernel_ready(pool, NULL);
+	if (r < 0)
+		goto fail;
 	/* A volume left suspended by a dmstore that died blocks its users' I/O: that is undone first. */
 	r = dms_resume_suspended(pool, NULL, NULL);
 	if (r == 0)
@@ -152,26 +180,43 @@ void dms_change_end(struct dms_pool *pool)
 /*
  * What an admin runs after a crash does all that the next change would have
  * done first: a volume the dead dmstore left suspended blocks its users' I/O
- * until it is resumed, whatever the transaction ids say.
+ * until it is resumed, whatever the transaction ids say. Then what no change
+ * looks for: thin ids no row owns, told apart only once no intent is open
+ * (an intent's id is its row's), and deleted only when asked.
  */
-int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back,
-		     char ***ret_resumed, size_t *ret_n_resumed)
+int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_report *ret_report)
 {
-	char **resumed = NULL;
-	size_t n_resumed = 0;
+	struct dms_recover_report rep = { 0 };
 	int r;
 
 	r = lock_active(pool);
 	if (r < 0)
 		return r;
-	r = dms_resume_suspended(pool, &resumed, &n_resumed);
+	r = kernel_ready(pool, &rep.released_metadata_snap);
 	if (r == 0)
-		r = dms_recover(pool, ret_rolled_forward, ret_rolled_back);
-	dms_change_end(pool);
-	if (r == 0 && ret_resumed) {
-		*ret_resumed = DMS_TAKE_PTR(resumed);
-		*ret_n_resumed = n_resumed;
+		r = dms_resume_suspended(pool, &rep.resumed, &rep.n_resumed);
+	if (r == 0)
+		r = dms_recover(pool, &rep.rolled_forward, &rep.rolled_back);
+	if (r == 0)
+		r = dms_pool_orphans(pool, &rep.orphans, &rep.n_orphans);
+	if (r == 0 && rep.n_orphans && (flags & DMS_RECOVER_DELETE_ORPHANS)) {
+		r = dms_orphans_delete(pool, rep.orphans, rep.n_orphans);
+		rep.orphans_deleted = r == 0;
 	}
-	dms_strv_free(resumed, n_resumed);
-	return r;
+	dms_change_end(pool);
+	if (r < 0) {
+		dms_recover_report_free(&rep);
+		return r;
+	}
+	*ret_report = rep;
+	return 0;
+}
+
+void dms_recover_report_free(struct dms_recover_report *report)
+{
+	if (!report)
+		return;
+	dms_strv_free(report->resumed, report->n_resumed);
+	free(report->orphans);
+	*report = (struct dms_recover_report){ 0 };
 }

@@ -421,21 +421,36 @@ static int read_config(struct dms_ctx *ctx, const char *name, struct dms_pool_co
 }
 
 /*
- * Nothing on a pool the kernel did not have can be mounted: every mount point
- * and every attachment the catalogue remembers is stale. They go in one
- * transaction, so a crash leaves the catalogue as it was or wholly cleared,
- * never a volume attached to a container that lost its mount point.
+ * The mount points and attachments the catalogue remembers that are not
+ * there (a deactivation or a reboot took them all; an earlier activate may
+ * have kept some that are) go, in one transaction, so a crash leaves the
+ * catalogue as it was or wholly mended, never a volume attached to a
+ * container that lost its mount point. Those that are there stay: activate
+ * runs again on an active pool, to finish a restore that failed or crashed.
  */
-static int forget_mounts(struct dms_pool *pool, struct dms_row *rows, size_t n)
+static int forget_dead_mounts(struct dms_pool *pool, struct dms_row *rows, size_t n)
 {
+	_cleanup_free_ struct dms_attachment *att = NULL;
+	size_t n_att = 0;
+	bool alive;
 	int r;
 
+	r = dms_catalog_attach_list(pool->cat, 0, 0, &att, &n_att);
+	if (r < 0)
+		return r;
 	r = dms_catalog_begin(pool->cat);
 	if (r < 0)
 		return r;
-	r = dms_catalog_attach_clear(pool->cat);
+	for (size_t i = 0; i < n_att && r == 0; i++) {
+		r = dms_attachment_alive(pool, &att[i], &alive);
+		if (r == 0 && !alive)
+			r = dms_catalog_attach_delete(pool->cat, att[i].id);
+	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (!*rows[i].mountpoint)
+			continue;
+		r = dms_mount_alive(pool, &rows[i], &alive);
+		if (r < 0 || alive)
 			continue;
 		rows[i].mountpoint[0] = '\0';
 		r = dms_catalog_update(pool->cat, &rows[i]);
@@ -449,9 +464,10 @@ static int forget_mounts(struct dms_pool *pool, struct dms_row *rows, size_t n)
 
 /*
  * The devices the catalogue says were active come back; mounts do not survive
- * a deactivation, so the catalogue forgets them first. *LOCK is the pool lock,
- * held since the table was loaded: the pool takes it over, and it is released
- * when the pool closes.
+ * a deactivation, so the catalogue forgets those that are gone first. Each
+ * step is a no-op when done already, so a restore that failed or crashed is
+ * finished by running it again. *LOCK is the pool lock, held since the table
+ * was loaded: the pool takes it over, and it is released when the pool closes.
  */
 static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock)
 {
@@ -469,7 +485,7 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock
 	if (r == 0)
 		r = dms_catalog_list(pool->cat, -1, 0, &rows, &n);
 	if (r == 0) {
-		r = forget_mounts(pool, rows, n);
+		r = forget_dead_mounts(pool, rows, n);
 		if (r < 0)
 			r = dms_fail(ctx, r, "pool '%s': forgetting mounts that did not survive its deactivation failed: %s",
 				     name, strerror(-r));
@@ -483,7 +499,11 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock
 	return r;
 }
 
-/* After a reboot: the metadata is checked while no kernel holds it, then the same table goes back. */
+/*
+ * After a reboot: the metadata is checked while no kernel holds it, then the
+ * same table goes back. The restore runs on a pool that is active already
+ * too: an activate that crashed or failed after the load left it undone.
+ */
 int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 {
 	_cleanup_close_ int lock = -1;
@@ -503,11 +523,12 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
-	if (info.exists)
-		return 0;
-	r = dms_pool_table_load(ctx, &cfg, true);
-	if (r < 0)
-		return r;
+	if (!info.exists) {
+		r = dms_pool_table_load(ctx, &cfg, true);
+		if (r < 0)
+			return r;
+		dms_crash_point("pool-activate", "after-load");
+	}
 	/*
 	 * The lock stays held from the load through the restore. Once the table is
 	 * in, a vol mount, vol attach or snap mount may run on the pool; one that

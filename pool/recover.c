@@ -165,3 +165,31 @@ out:
 	free(rows);
 	return r;
 }
+
+/*
+ * Only one metadata snapshot may be held at a time, and dmstore reserves one
+ * only while it holds the pool lock, releasing it before the lock: one seen
+ * by a holder of the lock was left by a dmstore that died in between. Left
+ * held, it refuses every later reading of the thin ids (pool status, rm,
+ * check) and pins the old metadata blocks. A pool that takes no messages
+ * (read-only, failed) keeps it: nothing can be read from it meanwhile.
+ */
+int dms_pool_release_dead_snap(const char *dm_name, bool *ret_released)
+{
+	struct dms_thin_pool_status st;
+	int r;
+
+	r = dms_thin_pool_status(dm_name, &st);
+	if (r < 0)
+		return r;
+	if (ret_released)
+		*ret_released = false;
+	if (!st.held_metadata_root || (st.mode != DMS_THIN_POOL_RW && st.mode != DMS_THIN_POOL_OUT_OF_DATA_SPACE))
+		return 0;
+	r = dms_thin_pool_release_snap(dm_name);
+	if (r < 0)
+		return r;
+	if (ret_released)
+		*ret_released = true;
+	return 0;
+}

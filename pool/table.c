@@ -145,9 +145,9 @@ int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, 
 		goto out_data;
 	}
 	if (check) {
-		r = dms_thin_metadata_check(meta.dev);
+		r = dms_thin_metadata_check(meta.dev, DMS_THIN_CHECK_CLEAR_NEEDS_CHECK);
 		if (r == -EUCLEAN)
-			dms_fail(ctx, r, "pool '%s': thin_check found the metadata in '%s' damaged; repair it with thin_repair before activating",
+			dms_fail(ctx, r, "pool '%s': thin_check found the metadata in '%s' damaged; repair it with thin_repair before activating (see REPAIR in dmstore(8))",
 				 cfg->name, cfg->metadata_path);
 		else if (r < 0)
 			dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", cfg->name, meta.dev,
@@ -178,10 +178,28 @@ out_meta:
 	return r;
 }
 
+/* The device a live pool's metadata is on, for the tools to read its snapshot. */
+static int live_metadata_dev(struct dms_ctx *ctx, const struct dms_pool_config *cfg, char *dev, size_t len)
+{
+	int r;
+
+	if (!cfg->loop) {
+		snprintf(dev, len, "%s", cfg->metadata_path);
+		return 0;
+	}
+	r = dms_loop_find(cfg->metadata_path, dev, len);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': metadata file '%s' is not attached to a loop device", cfg->name,
+				cfg->metadata_path);
+	return 0;
+}
+
 /*
  * The thin device ids in the pool's metadata, read from the metadata itself,
  * so devices made by hand (dmsetup) count too. An inactive pool's metadata
- * is read through a loop device too, for the tools' O_DIRECT.
+ * is read through a loop device too, for the tools' O_DIRECT. A live pool's
+ * is read from a metadata snapshot: the caller holds the pool lock, so one
+ * held already is a dead dmstore's, and is released first.
  */
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n)
 {
@@ -203,18 +221,47 @@ int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, ui
 		backing_close(&meta);
 		goto out;
 	}
-	if (cfg->loop) {
-		r = dms_loop_find(cfg->metadata_path, dev, sizeof(dev));
-		if (r < 0)
-			return dms_fail(ctx, r, "pool '%s': metadata file '%s' is not attached to a loop device",
-					cfg->name, cfg->metadata_path);
-	} else {
-		snprintf(dev, sizeof(dev), "%s", cfg->metadata_path);
-	}
-	r = dms_thin_metadata_list(info.name, dev, ret_ids, ret_n);
+	r = live_metadata_dev(ctx, cfg, dev, sizeof(dev));
+	if (r < 0)
+		return r;
+	r = dms_pool_release_dead_snap(info.name, NULL);
+	if (r == 0)
+		r = dms_thin_metadata_list(info.name, dev, ret_ids, ret_n);
 out:
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': reading the thin device ids from '%s' failed: %s", cfg->name,
 				cfg->metadata_path, dms_exec_strerror(r, "thin_ls", why, sizeof(why)));
 	return 0;
+}
+
+/*
+ * thin_check on the pool's metadata, changing nothing: with LIVE, the
+ * metadata snapshot the caller reserved (the live metadata is the kernel's
+ * alone); else the metadata itself, the pool being inactive. -EUCLEAN when
+ * it finds damage, without a message: the caller says what it means.
+ */
+int dms_pool_metadata_check(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool live)
+{
+	struct backing meta = { .fd = -1 };
+	char dev[PATH_MAX];
+	int r;
+
+	if (live) {
+		r = live_metadata_dev(ctx, cfg, dev, sizeof(dev));
+		if (r < 0)
+			return r;
+		r = dms_thin_metadata_check(dev, DMS_THIN_CHECK_METADATA_SNAP);
+	} else {
+		r = backing_open(cfg, cfg->metadata_path, cfg->metadata_size, &meta);
+		if (r < 0)
+			return dms_fail(ctx, r, "pool '%s': metadata '%s': %s", cfg->name, cfg->metadata_path,
+					backing_what(r));
+		snprintf(dev, sizeof(dev), "%s", meta.dev);
+		r = dms_thin_metadata_check(dev, 0);
+		backing_close(&meta);
+	}
+	if (r < 0 && r != -EUCLEAN)
+		return dms_fail(ctx, r, "pool '%s': running thin_check on '%s' failed: %s", cfg->name, dev,
+				strerror(-r));
+	return r;
 }

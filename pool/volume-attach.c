@@ -40,34 +40,6 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 }
 
 /*
- * The container's mounted rootfs as a directory fd, checked to be its
- * device's filesystem (the catalogue's mount point may be stale: unmounted by
- * hand, or lost to a reboot). -ENOTCONN when it is not mounted.
- */
-static int container_root(struct dms_pool *pool, const struct dms_row *ctr, int *ret_fd)
-{
-	_cleanup_close_ int fd = -1;
-	char dev[PATH_MAX];
-	struct stat st, dst;
-	int r;
-
-	if (!*ctr->mountpoint)
-		return -ENOTCONN;
-	fd = open(ctr->mountpoint, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ENOTCONN : -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	r = dms_thin_dev_path(pool, ctr, dev, sizeof(dev));
-	if (r < 0)
-		return r;
-	if (stat(dev, &dst) < 0 || !S_ISBLK(dst.st_mode) || dst.st_rdev != st.st_dev)
-		return -ENOTCONN;
-	*ret_fd = DMS_TAKE_FD(fd);
-	return 0;
-}
-
-/*
  * The resolved mount point must be a directory of the container's own
  * filesystem below its root: "/", or a symlink that resolves to it, would hide
  * the whole rootfs; a directory something is mounted on already would stack.
@@ -112,7 +84,7 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 			     container, a.path);
 		goto out;
 	}
-	r = container_root(pool, &ctr, &rootfd);
+	r = dms_mount_root(pool, &ctr, &rootfd);
 	if (r == -ENOTCONN)
 		r = dms_fail(pool->ctx, r, "container '%s' is not mounted: mount it first with 'dmstore snap mount %s'",
 			     container, container);
@@ -162,7 +134,7 @@ static int unmount_attachment(struct dms_pool *pool, const struct dms_row *vol, 
 	int r;
 
 	/* The container is not mounted, or the volume not active: nothing can be mounted in there. */
-	if (container_root(pool, ctr, &rootfd) < 0 || dms_vol_devnum(pool, vol, &dev) < 0)
+	if (dms_mount_root(pool, ctr, &rootfd) < 0 || dms_vol_devnum(pool, vol, &dev) < 0)
 		return 0;
 	r = dms_path_open_in_root(rootfd, a->path, O_PATH | O_DIRECTORY, 0, &fd);
 	if (r == -ENOENT || r == -ENOTDIR)
