@@ -31,7 +31,10 @@ int dms_mount_root(struct dms_pool *pool, const struct dms_row *row, int *ret_fd
 		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? -ENOTCONN : -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	/* An inactive device (-ENXIO: after a deactivation or a reboot) has no filesystem mounted anywhere. */
 	r = dms_thin_dev_path(pool, row, dev, sizeof(dev));
+	if (r == -ENXIO)
+		return -ENOTCONN;
 	if (r < 0)
 		return r;
 	if (stat(dev, &dst) < 0 || !S_ISBLK(dst.st_mode) || dst.st_rdev != st.st_dev)

@@ -8,7 +8,8 @@
 # On a host whose udev runs already (natively), that one is used and left alone.
 udev_start() {
 	if ! udevadm control --ping >/dev/null 2>&1; then
-		trap 'udevadm control --exit 2>/dev/null || true' EXIT
+		# libudev (and so libdevmapper) takes udev for running while its control socket exists.
+		trap 'udevadm control --exit 2>/dev/null; rm -f /run/udev/control' EXIT
 		/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1 || fail "systemd-udevd did not start"
 		udevadm trigger --action=add --subsystem-match=block
 	fi
