@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
-PKGS := devmapper blkid mount ext2fs com_err sqlite3 libarchive json-c
+PKGS := devmapper blkid mount ext2fs com_err sqlite3 libarchive json-c libcrypto
 # Quiet when a package is missing: `make check` installs them, then re-runs make.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)

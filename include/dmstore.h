@@ -118,6 +118,42 @@ struct dms_image_info {
 DMS_EXPORT int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size);
 /* SOURCE: a rootfs tarball (any compression libarchive reads) or a directory. SIZE 0: the default. */
 DMS_EXPORT int dms_image_import(struct dms_pool *pool, const char *name, const char *source, uint64_t size);
+
+/* How far an import is: called often while it runs, from the thread that does the work. */
+struct dms_import_progress {
+	unsigned layer;		/* the layer being applied, 1-based; 0 for a rootfs tarball or directory */
+	unsigned layers;	/* how many the image has */
+	uint64_t bytes;		/* of the source read so far (compressed, for a layer) */
+	uint64_t total;		/* bytes of all layers, 0 when unknown */
+	uint64_t entries;	/* files, directories, links written so far */
+};
+
+struct dms_import_opts {
+	uint64_t size;		/* 0: DMS_IMAGE_SIZE_DEFAULT */
+	const char *platform;	/* "os/arch[/variant]" from a multi-platform index; NULL: linux/amd64 */
+	void (*progress)(const struct dms_import_progress *p, void *arg);
+	void *progress_arg;
+};
+
+/*
+ * SOURCE is a transport and a place:
+ *   oci:DIR[:REF]             an OCI image layout; REF an org.opencontainers.image.ref.name
+ *   oci-archive:FILE[:REF]    a tar of one
+ *   docker-archive:FILE[:REF] what `docker save` writes; REF one of its tags
+ *   anything else             a rootfs tarball or directory, as dms_image_import
+ * FILE "-" is standard input. Layers are applied in order into one rootfs, every
+ * blob checked against its digest; the image config is kept (dms_image_config).
+ * OPTS may be NULL.
+ */
+DMS_EXPORT int dms_image_import_from(struct dms_pool *pool, const char *name, const char *source,
+				     const struct dms_import_opts *opts);
+/*
+ * The image's config as JSON, for an image imported from an OCI or docker
+ * source: {"manifest": digest, "config_digest", "ref", "architecture", "os",
+ * "config": {Env, Entrypoint, Cmd, WorkingDir, User, ExposedPorts, Labels, ...}}.
+ * "{}" for others. Free *RET_JSON with free().
+ */
+DMS_EXPORT int dms_image_config(struct dms_pool *pool, const char *name, char **ret_json);
 DMS_EXPORT int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info *ret_info);
 DMS_EXPORT int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, size_t *ret_n);
 /* Refused while containers use it, unless FORCE, which removes them first. */
