@@ -50,7 +50,10 @@ struct layer {
 	struct dms_digest *blob_hash; /* NULL when the blob has no digest of its own */
 	struct dms_digest *diff_hash;
 	uint64_t read_bytes;
+	uint64_t tar_bytes; /* decompressed */
 	struct archive *raw;
+	bool raw_eof;
+	size_t pad; /* zeros still to give the tar reader after the stream's end */
 	char in[READ_BLOCK], out[READ_BLOCK];
 
 	/* Paths written by this layer, and their parents: tsearch's tree of strings. */
@@ -100,10 +103,28 @@ static la_ssize_t blob_read(struct archive *a, void *arg, const void **buf)
 	return n;
 }
 
+/*
+ * Go's archive/tar (and so docker, containerd and umoci's unpack) takes a
+ * stream that stops right after the last entry's data, without the padding
+ * to 512 bytes and the two zero blocks that end an archive; umoci 0.4.7's
+ * `insert` writes such layers. libarchive calls that truncated. So at the
+ * end of the stream the tar reader is given the missing padding and end
+ * blocks, as zeros that are not part of the stream and not hashed.
+ */
+static const char zeros[1536];
+
 static la_ssize_t tar_read(struct archive *a, void *arg, const void **buf)
 {
 	struct layer *l = arg;
-	la_ssize_t n = archive_read_data(l->raw, l->out, sizeof(l->out));
+	la_ssize_t n;
+
+	if (l->raw_eof) {
+		n = (la_ssize_t)l->pad;
+		l->pad = 0;
+		*buf = zeros;
+		return n;
+	}
+	n = archive_read_data(l->raw, l->out, sizeof(l->out));
 
 	if (n < 0) {
 		const char *msg = archive_error_string(l->raw);
@@ -112,7 +133,16 @@ static la_ssize_t tar_read(struct archive *a, void *arg, const void **buf)
 				  msg ? msg : "decompressing failed");
 		return -1;
 	}
+	if (n == 0) {
+		l->raw_eof = true;
+		l->pad = (512 - l->tar_bytes % 512) % 512 + 1024;
+		n = (la_ssize_t)l->pad;
+		l->pad = 0;
+		*buf = zeros;
+		return n;
+	}
 	dms_digest_update(l->diff_hash, l->out, (size_t)n);
+	l->tar_bytes += (uint64_t)n;
 	*buf = l->out;
 	return n;
 }
@@ -408,7 +438,7 @@ static bool media_type_ok(const char *mt)
 /* Read and hash what the readers left: the tar's end padding, the blob's tail. */
 static int finish_hashes(struct layer *l)
 {
-	for (;;) {
+	while (!l->raw_eof) {
 		la_ssize_t n = archive_read_data(l->raw, l->out, sizeof(l->out));
 
 		if (n < 0)

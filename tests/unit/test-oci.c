@@ -175,7 +175,43 @@ struct layer_in {
 	const struct ent *ents;
 	size_t n;
 	bool gzip;
+	bool cut; /* stop right after the last entry's data, as umoci 0.4.7's insert writes */
 };
+
+/* A tar stream without the last entry's padding and the end-of-archive blocks. */
+static void cut_tar(struct buf *t, const struct ent *last)
+{
+	const char *name = last->name;
+	size_t data = last->type == 'f' ? strlen(last->arg) : 0;
+	char *hdr = memmem(t->data, t->len, name, strlen(name));
+
+	assert_non_null(hdr);
+	/* A pax_restricted header of a short name is one ustar block. */
+	t->len = (size_t)(hdr - t->data) + 512 + data;
+}
+
+static struct buf gzip_buf(const struct buf *in)
+{
+	struct archive *a = archive_write_new();
+	size_t cap = in->len + 4096, used = 0;
+	struct buf b = { .data = malloc(cap) };
+	struct archive_entry *e = archive_entry_new();
+
+	assert_non_null(b.data);
+	/* "raw" writes the data alone, through the gzip filter. */
+	assert_int_equal(archive_write_set_format_raw(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_memory(a, b.data, cap, &used), ARCHIVE_OK);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_size(e, (la_int64_t)in->len);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	assert_int_equal(archive_write_data(a, in->data, in->len), (la_ssize_t)in->len);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	archive_entry_free(e);
+	b.len = used;
+	return b;
+}
 
 /* The layers, a config and a manifest in the layout; the manifest's digest in MANIFEST, its size in *SIZE. */
 static void make_image(struct fx *f, const struct layer_in *layers, size_t n, char *manifest, size_t *size,
@@ -188,9 +224,11 @@ static void make_image(struct fx *f, const struct layer_in *layers, size_t n, ch
 		struct buf t = make_tar(layers[i].ents, layers[i].n, false), blob = t;
 		char diff[DMS_DIGEST_MAX], dg[DMS_DIGEST_MAX];
 
+		if (layers[i].cut)
+			cut_tar(&t, &layers[i].ents[layers[i].n - 1]);
 		digest_of(t.data, t.len, diff);
 		if (layers[i].gzip)
-			blob = make_tar(layers[i].ents, layers[i].n, true);
+			blob = gzip_buf(&t);
 		put_blob(f, blob.data, blob.len, dg);
 		lo += (size_t)snprintf(layer_desc + lo, sizeof(layer_desc) - lo,
 				       "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s\",\"digest\":\"%s\",\"size\":%zu}",
@@ -438,6 +476,26 @@ static void test_layers_whiteouts(void **state)
 	assert_true(S_ISCHR(a.st_mode) && a.st_rdev == makedev(1, 3));
 }
 
+static void test_layers_without_end_blocks(void **state)
+{
+	struct fx *f = *state;
+	static const struct ent e1[] = { { 'd', "opt" }, { 'f', "opt/a", "a\n" } };
+	static const struct ent e2[] = { { 'f', "opt/.wh..wh..opq", "" }, { 'd', "opt" }, { 'f', "opt/c", "c\n" } };
+	struct layer_in layers[] = { { e1, 2, true, false }, { e2, 3, true, true } };
+	char buf[8] = "";
+	_cleanup_close_ int fd = -1;
+
+	if (geteuid() != 0)
+		skip();
+	if (apply(f, layers, 2, NULL) < 0)
+		fail_msg("%s", f->err);
+	assert_false(exists(f, "opt/a"));
+	fd = openat(f->rootfd, "opt/c", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "c\n");
+}
+
 static void test_layers_digest_mismatch(void **state)
 {
 	struct fx *f = *state;
@@ -580,6 +638,7 @@ int main(void)
 		T(test_layout_platforms),
 		T(test_layout_tampered_manifest),
 		T(test_layers_whiteouts),
+		T(test_layers_without_end_blocks),
 		T(test_layers_digest_mismatch),
 		T(test_layers_diff_id_mismatch),
 		T(test_layers_hostile),
