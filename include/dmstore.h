@@ -26,6 +26,7 @@ DMS_EXPORT int dms_ctx_new(struct dms_ctx **ret_ctx);
 DMS_EXPORT void dms_ctx_free(struct dms_ctx *ctx);
 DMS_EXPORT const char *dms_ctx_error(const struct dms_ctx *ctx);
 DMS_EXPORT const char *dms_ctx_state_dir(const struct dms_ctx *ctx);
+DMS_EXPORT const char *dms_ctx_run_dir(const struct dms_ctx *ctx);
 
 /* Object names: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; pool names at most 32 characters, so dm names fit. */
 #define DMS_NAME_MAX 64
@@ -180,6 +181,27 @@ DMS_EXPORT int dms_snap_umount(struct dms_pool *pool, const char *name);
 DMS_EXPORT int dms_snap_remove(struct dms_pool *pool, const char *name);
 DMS_EXPORT int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info *ret_info);
 DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_t *ret_n);
+
+/*
+ * A container's runs (runtime/ runs them): SPEC is how (JSON: image, process,
+ * volumes, runtime); PID the dmstore watching the current run, 0 when none;
+ * the exit code of the last run, when it is known. The run lock is held by
+ * that dmstore for the whole run: -EBUSY while another holds it.
+ */
+struct dms_run_info {
+	char *spec;		/* NULL when the container was never given one */
+	int64_t pid;
+	bool has_exit_code;
+	int exit_code;
+	int64_t started, finished; /* unix seconds, 0 if never */
+};
+DMS_EXPORT int dms_snap_run_get(struct dms_pool *pool, const char *name, struct dms_run_info *ret_info);
+DMS_EXPORT void dms_run_info_clear(struct dms_run_info *info);
+DMS_EXPORT int dms_snap_run_set_spec(struct dms_pool *pool, const char *name, const char *spec);
+DMS_EXPORT int dms_snap_run_started(struct dms_pool *pool, const char *name, int64_t pid);
+/* EXIT_CODE < 0: unknown (its watcher died). */
+DMS_EXPORT int dms_snap_run_ended(struct dms_pool *pool, const char *name, int exit_code);
+DMS_EXPORT int dms_snap_run_lock(struct dms_pool *pool, const char *name, int *ret_fd);
 
 struct dms_vol_attachment {
 	char container[DMS_NAME_MAX + 1];
