@@ -21,7 +21,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Iinclude -
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(sort $(wildcard util/*.c dm/*.c fs/*.c pool/*.c))
+LIB_SRC := $(sort $(wildcard util/*.c dm/*.c fs/*.c pool/*.c runtime/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c bench/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 

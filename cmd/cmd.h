@@ -90,5 +90,8 @@ int cmd_image(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_snap(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_vol(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_bench(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_start(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -93,6 +93,8 @@ struct dms_pool;
 DMS_EXPORT int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_pool);
 DMS_EXPORT void dms_pool_close(struct dms_pool *pool);
 DMS_EXPORT const char *dms_pool_name(const struct dms_pool *pool);
+/* The context the pool was opened with, where its failures are reported. */
+DMS_EXPORT struct dms_ctx *dms_pool_ctx(const struct dms_pool *pool);
 /*
  * Finish or undo what a crashed dmstore left, as every change does first:
  * resume the volumes it left suspended, then roll its changes forward or back.

@@ -100,3 +100,50 @@ test_oci_import_matches_umoci() {
 	[ -z "$(ls -A "$DMSTORE_STATE_DIR/p/spool" 2>/dev/null)" ] || fail "spool left behind"
 	assert_consistent p
 }
+
+# A pool with the test image imported as "img", and a volume "data".
+pool_with_oci_image() {
+	make_oci_image
+	ds pool create p --loop --data-size 2G --metadata-size 64M
+	ds image import img oci:$T/work/layout:t --size 128M
+	ds vol create data --size 64M
+}
+
+# The run cases on RUNTIME: exit codes, the image's env, workdir and user and
+# overrides, a read-only volume, a volume written by one run read by the
+# next, --rm.
+run_cases() {
+	local rt=$1
+	expect 0 "$DMSTORE" run --runtime "$rt" --rm img
+	assert_eq "$OUT" hi "the image's command"
+	expect 3 "$DMSTORE" run --runtime "$rt" --rm img sh -c 'exit 3'
+	expect 0 "$DMSTORE" run --runtime "$rt" --rm -e B=three -e C=4 img sh -c 'echo $A $B $C $(pwd) $(id -u):$(id -g)'
+	assert_eq "$OUT" "1 three 4 /data 1234:5678" "env, workdir and user from the image"
+	expect 0 "$DMSTORE" run --runtime "$rt" --rm -w /etc -u 0:0 img sh -c 'echo $(pwd) $(id -u):$(id -g)'
+	assert_eq "$OUT" "/etc 0:0" "-w and -u"
+	expect 0 "$DMSTORE" run --runtime "$rt" --name w1 -u 0 -v data:/vol img sh -c 'echo kept > /vol/f && echo layer > /layer'
+	expect 0 "$DMSTORE" run --runtime "$rt" --rm -u 0 -v data:/vol:ro img sh -c 'cat /vol/f; cat /layer 2>&1; true'
+	assert_contains "$OUT" kept
+	assert_contains "$OUT" "No such file"
+	expect 1 "$DMSTORE" run --runtime "$rt" --rm -u 0 -v data:/vol:ro img sh -c 'echo x > /vol/g'
+	# The container without --rm stays, with its layer, and runs again.
+	expect 0 "$DMSTORE" start -a w1
+	ds ps --json
+	assert_eq "$(jq -r '.[] | select(.name == "w1") | .state + " " + (.exit_code | tostring)' <<<"$OUT")" "exited 0" "ps"
+	ds snap rm w1
+	ds ps --json
+	assert_eq "$(jq length <<<"$OUT")" 0 "--rm left containers"
+	dmsetup ls | grep -q dmstore-p-ctr && fail "a container device is left"
+	[ "$(sqlite3 "$DMSTORE_STATE_DIR/p/catalog.db" 'SELECT count(*) FROM devices WHERE kind = 1')" = 0 ] || fail "container rows left"
+	assert_consistent p
+}
+
+test_run_crun() {
+	pool_with_oci_image
+	run_cases crun
+}
+
+test_run_runc() {
+	pool_with_oci_image
+	run_cases runc
+}
