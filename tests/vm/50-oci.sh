@@ -147,3 +147,135 @@ test_run_runc() {
 	pool_with_oci_image
 	run_cases runc
 }
+
+# Hostile layers, each added to the test image under its own tag with umoci (verbatim).
+make_hostile_layers() {
+	python3 - "$T/work" <<'PY'
+import io, sys, tarfile
+work = sys.argv[1]
+def layer(name, entries):
+    with tarfile.open(f"{work}/{name}.tar", "w", format=tarfile.PAX_FORMAT) as t:
+        for kind, path, arg in entries:
+            ti = tarfile.TarInfo(path)
+            ti.mtime = 1500000000
+            data = None
+            if kind == "f":
+                data = arg.encode()
+                ti.size = len(data)
+            elif kind == "l":
+                ti.type, ti.linkname = tarfile.SYMTYPE, arg
+            elif kind == "h":
+                ti.type, ti.linkname = tarfile.LNKTYPE, arg
+            elif kind == "d":
+                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+            t.addfile(ti, io.BytesIO(data) if data is not None else None)
+layer("dotdot", [("f", "../../../../../tmp/dmstore-escaped", "x")])
+layer("absolute", [("f", "/tmp/dmstore-escaped", "x")])
+layer("link", [("l", "evil", "/tmp")])
+layer("through", [("f", "evil/dmstore-escaped", "x")])
+layer("hardlink", [("h", "etc/passwd-link", "../../../../../etc/passwd")])
+layer("whdotdot", [("f", "etc/.wh...", "")])
+layer("whlink", [("l", "evil2", "/tmp/dmstore-wh-target")])
+layer("whthrough", [("f", "evil2/.wh.victim", "")])
+PY
+	local l
+	for l in dotdot absolute hardlink whdotdot; do
+		umoci raw add-layer --image $T/work/layout:t --tag "$l" "$T/work/$l.tar"
+	done
+	umoci raw add-layer --image $T/work/layout:t --tag link "$T/work/link.tar"
+	umoci raw add-layer --image $T/work/layout:link --tag through "$T/work/through.tar"
+	umoci raw add-layer --image $T/work/layout:t --tag whlink "$T/work/whlink.tar"
+	umoci raw add-layer --image $T/work/layout:whlink --tag whthrough "$T/work/whthrough.tar"
+}
+
+test_oci_import_refused() {
+	local tag blob links
+	make_oci_image
+	make_hostile_layers
+	mkdir -p /tmp/dmstore-wh-target && echo v > /tmp/dmstore-wh-target/victim
+	links=$(stat -c %h /etc/passwd)
+	ds pool create p --loop --data-size 2G --metadata-size 64M
+	ds image ls # the catalogue is made on the first open
+	# Several refs and none named: the error lists them, and nothing changes.
+	bad_input 1 "refs: 't'" "$DMSTORE" image import x oci:$T/work/layout --size 128M
+	bad_input 3 "no image with ref 'nope'" "$DMSTORE" image import x oci:$T/work/layout:nope --size 128M
+	for tag in dotdot absolute through hardlink whdotdot whthrough; do
+		expect 1 "$DMSTORE" image import "h-$tag" oci:$T/work/layout:$tag --size 128M
+		assert_contains "$ERR" "layer "
+		[ ! -e /tmp/dmstore-escaped ] || fail "layer '$tag' wrote outside the rootfs"
+	done
+	assert_eq "$(cat /tmp/dmstore-wh-target/victim)" v "a whiteout through a symlink deleted outside the rootfs"
+	assert_eq "$(stat -c %h /etc/passwd)" "$links" "a hardlink to /etc/passwd was made"
+	# One byte changed in the rootfs layer's blob: refused, naming it, nothing left.
+	blob=$(jq -r '.layers[0].digest' "$T/work/layout/blobs/sha256/$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "t") | .digest' $T/work/layout/index.json | cut -d: -f2)")
+	printf '\x55' | dd of="$T/work/layout/blobs/sha256/${blob#sha256:}" bs=1 seek=4000 conv=notrunc status=none
+	expect 1 "$DMSTORE" image import bad oci:$T/work/layout:t --size 128M
+	assert_contains "$ERR" "$blob: content does not match its digest"
+	ds image ls --json
+	assert_eq "$(jq length <<<"$OUT")" 0 "images left by refused imports"
+	assert_consistent p
+	rm -rf /tmp/dmstore-wh-target
+}
+
+# wait_for CMD...: until CMD succeeds, at most 60 s.
+wait_for() {
+	local i
+	for i in $(seq 1 120); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	fail "timed out waiting for: $*"
+}
+
+test_run_signals_and_a_killed_dmstore() {
+	local pid code
+	pool_with_oci_image
+	# The container's process killed by SIGKILL: 128+9.
+	"$DMSTORE" run --name k -u 0 img sleep 4321 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	wait_for pgrep -xf 'sleep 4321'
+	kill -KILL "$(pgrep -xf 'sleep 4321')"
+	code=0 && wait $pid || code=$?
+	assert_eq "$code" 137 "exit code of a container killed by SIGKILL"
+	# SIGTERM to dmstore reaches the container, whose trap answers.
+	"$DMSTORE" run --rm -u 0 img sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 1; done' </dev/null >$T/t.out 2>&1 &
+	pid=$!
+	wait_for grep -q ready $T/t.out
+	kill -TERM $pid
+	code=0 && wait $pid || code=$?
+	assert_eq "$code" 42 "SIGTERM forwarded"
+	# A dmstore killed while its container runs: the next command cleans up after it.
+	"$DMSTORE" run --name dead -u 0 -v data:/vol img sleep 4322 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	wait_for pgrep -xf 'sleep 4322'
+	kill -KILL $pid
+	wait $pid || true
+	ds ps --json
+	assert_eq "$(jq -r '.[] | select(.name == "dead") | .state + " " + (.exit_code | tostring)' <<<"$OUT")" "exited null" "state after the reap"
+	pgrep -xf 'sleep 4322' && fail "the container outlived the reap"
+	grep -q "/mnt/dead" /proc/mounts && fail "the rootfs is still mounted"
+	ds vol inspect data --json
+	assert_eq "$(jq '.attachments | length' <<<"$OUT")" 0 "volume still attached"
+	[ -z "$(crun --root "$DMSTORE_RUN_DIR/p.runtime" list -q 2>/dev/null)" ] || fail "the runtime still knows a container"
+	# And it runs again.
+	expect 0 "$DMSTORE" start -a dead
+	ds snap rm dead
+	ds snap rm k
+	assert_consistent p
+}
+
+test_run_refused() {
+	pool_with_oci_image
+	mkdir -p $T/plain && echo x > $T/plain/x && tar -C $T/plain -cf $T/plain.tar .
+	ds image import plain $T/plain.tar --size 64M
+	ds snap create holder --image img
+	ds snap mount holder
+	ds vol attach data --container holder --at /vol
+	bad_input 3 "runtime '/nonexistent' not found" "$DMSTORE" run --runtime /nonexistent img
+	bad_input 1 "image 'plain' has no command" "$DMSTORE" run plain
+	bad_input 4 "volume 'data' is attached read-write to container 'holder'" "$DMSTORE" run -v data:/vol img true
+	bad_input 3 "image 'nope' does not exist" "$DMSTORE" run nope
+	bad_input 2 "--network is none or host" "$DMSTORE" run --network bridge img
+	bad_input 2 "-v takes VOLUME:PATH" "$DMSTORE" run -v data img
+	bad_input 4 "container 'holder' already exists" "$DMSTORE" run --name holder img
+}
