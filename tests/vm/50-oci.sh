@@ -74,6 +74,8 @@ assert_same_tree() {
 	tree_manifest "$want" > $T/want.txt
 	tree_manifest "$got" > $T/got.txt
 	diff -u $T/want.txt $T/got.txt || fail "image '$img' differs from umoci's unpack"
+	# The 1 MiB of zeros of data/sparse was written as a hole, which the thin pool does not allocate.
+	[ "$(stat -c %b "$got/data/sparse")" -lt 64 ] || fail "image '$img': data/sparse has no hole"
 	ds snap rm "chk-$img"
 }
 
@@ -143,7 +145,21 @@ test_run_crun() {
 	run_cases crun
 }
 
+# runc in make check: a sample (exit codes, the image's env, workdir and user, a volume written
+# then read read-only, --rm); the whole of run_cases in make torture.
 test_run_runc() {
+	pool_with_oci_image
+	expect 3 "$DMSTORE" run --runtime runc --rm img sh -c 'exit 3'
+	expect 0 "$DMSTORE" run --runtime runc --rm -u 0 -v data:/vol img sh -c 'echo $A $B $(pwd) > /vol/f'
+	expect 1 "$DMSTORE" run --runtime runc --rm -v data:/vol:ro img sh -c 'cat /vol/f; id -u; echo x > /vol/g'
+	assert_contains "$OUT" "1 two /data"
+	assert_contains "$OUT" 1234
+	ds ps --json
+	assert_eq "$(jq length <<<"$OUT")" 0 "--rm left containers"
+	assert_consistent p
+}
+
+torture_run_runc() {
 	pool_with_oci_image
 	run_cases runc
 }
@@ -210,7 +226,7 @@ test_oci_import_refused() {
 	blob=$(jq -r '.layers[0].digest' "$T/work/layout/blobs/sha256/$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "t") | .digest' $T/work/layout/index.json | cut -d: -f2)")
 	printf '\x55' | dd of="$T/work/layout/blobs/sha256/${blob#sha256:}" bs=1 seek=4000 conv=notrunc status=none
 	expect 1 "$DMSTORE" image import bad oci:$T/work/layout:t --size 128M
-	assert_contains "$ERR" "$blob: content does not match its digest"
+	assert_contains "$ERR" "layer 1 ($blob): content does not match its digest"
 	ds image ls --json
 	assert_eq "$(jq length <<<"$OUT")" 0 "images left by refused imports"
 	assert_consistent p
