@@ -196,8 +196,10 @@ int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char 
 	if (r == 0)
 		r = dms_run_spec_to_json(&spec, &json);
 	dms_run_spec_clear(&spec);
+	if (r < 0 && !*errbuf)
+		errf(errbuf, errlen, r, "container '%s': %s", name, strerror(-r));
 	if (r < 0)
-		return errf(errbuf, errlen, r, "%s", *errbuf ? errbuf : strerror(-r));
+		return r;
 
 	r = dms_snap_create(pool, name, opts->image, 0);
 	if (r < 0)
