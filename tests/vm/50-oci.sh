@@ -143,6 +143,7 @@ run_cases() {
 test_run_crun() {
 	pool_with_oci_image
 	run_cases crun
+	run_refusals
 }
 
 # runc in make check: a sample (exit codes, the image's env, workdir and user, a volume written
@@ -243,45 +244,72 @@ wait_for() {
 	fail "timed out waiting for: $*"
 }
 
+# ps_state C "STATE EXIT": dmstore ps says so of container C.
+ps_state() {
+	[ "$("$DMSTORE" ps --json | jq -r --arg c "$1" '.[] | select(.name == $c) | .state + " " + (.exit_code | tostring)')" = "$2" ]
+}
+
+# wait_exit PID: PID's exit status in $code, or a failure (with the processes) after 60 s.
+wait_exit() {
+	local i
+	for i in $(seq 1 120); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.5
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		ps -eo pid,ppid,stat,args >&2
+		fail "process $1 did not end"
+	fi
+	code=0 && wait "$1" || code=$?
+}
+
 test_run_signals_and_a_killed_dmstore() {
 	local pid code
 	pool_with_oci_image
 	# The container's process killed by SIGKILL: 128+9.
-	"$DMSTORE" run --name k -u 0 img sleep 4321 </dev/null >/dev/null 2>&1 &
+	"$DMSTORE" run --name k -u 0 img /bin/busybox sleep 4321 </dev/null >/dev/null 2>&1 &
 	pid=$!
-	wait_for pgrep -xf 'sleep 4321'
-	kill -KILL "$(pgrep -xf 'sleep 4321')"
-	code=0 && wait $pid || code=$?
+	wait_for pgrep -xf '/bin/busybox sleep 4321'
+	kill -KILL "$(pgrep -xf '/bin/busybox sleep 4321')"
+	wait_exit $pid
 	assert_eq "$code" 137 "exit code of a container killed by SIGKILL"
 	# SIGTERM to dmstore reaches the container, whose trap answers.
 	"$DMSTORE" run --rm -u 0 img sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 1; done' </dev/null >$T/t.out 2>&1 &
 	pid=$!
 	wait_for grep -q ready $T/t.out
 	kill -TERM $pid
-	code=0 && wait $pid || code=$?
+	wait_exit $pid
 	assert_eq "$code" 42 "SIGTERM forwarded"
 	# A dmstore killed while its container runs: the next command cleans up after it.
-	"$DMSTORE" run --name dead -u 0 -v data:/vol img sleep 4322 </dev/null >/dev/null 2>&1 &
+	"$DMSTORE" run --name dead -u 0 -v data:/vol img /bin/busybox sleep 4322 </dev/null >/dev/null 2>&1 &
 	pid=$!
-	wait_for pgrep -xf 'sleep 4322'
+	wait_for pgrep -xf '/bin/busybox sleep 4322'
 	kill -KILL $pid
-	wait $pid || true
+	wait_exit $pid
 	ds ps --json
 	assert_eq "$(jq -r '.[] | select(.name == "dead") | .state + " " + (.exit_code | tostring)' <<<"$OUT")" "exited null" "state after the reap"
-	pgrep -xf 'sleep 4322' && fail "the container outlived the reap"
+	pgrep -xf '/bin/busybox sleep 4322' && fail "the container outlived the reap"
 	grep -q "/mnt/dead" /proc/mounts && fail "the rootfs is still mounted"
 	ds vol inspect data --json
 	assert_eq "$(jq '.attachments | length' <<<"$OUT")" 0 "volume still attached"
 	[ -z "$(crun --root "$DMSTORE_RUN_DIR/p.runtime" list -q 2>/dev/null)" ] || fail "the runtime still knows a container"
-	# And it runs again.
-	expect 0 "$DMSTORE" start -a dead
+	# It runs again, in the background: ps shows it running, then its exit code.
+	ds start dead
+	assert_eq "$OUT" "container 'dead' started" "start"
+	ds ps --json
+	assert_eq "$(jq -r '.[] | select(.name == "dead") | .state' <<<"$OUT")" running "state while it runs"
+	expect 4 "$DMSTORE" snap rm dead
+	assert_contains "$ERR" "container 'dead' is running"
+	wait_for pgrep -xf '/bin/busybox sleep 4322'
+	kill -KILL "$(pgrep -xf '/bin/busybox sleep 4322')"
+	wait_for ps_state dead "exited 137"
 	ds snap rm dead
 	ds snap rm k
 	assert_consistent p
 }
 
-test_run_refused() {
-	pool_with_oci_image
+# What run refuses, changing nothing; on a pool that has img and data.
+run_refusals() {
 	mkdir -p $T/plain && echo x > $T/plain/x && tar -C $T/plain -cf $T/plain.tar .
 	ds image import plain $T/plain.tar --size 64M
 	ds snap create holder --image img
