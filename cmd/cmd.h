@@ -79,7 +79,8 @@ int cmd_done(struct cmd_ctx *ctx, struct cmd_args *a, int code);
 struct progress {
 	bool tty;
 	double start, last;
-	bool drawn;
+	bool seen;
+	struct dms_import_progress now;
 };
 void progress_init(struct progress *p);
 void progress_show(const struct dms_import_progress *ip, void *arg);

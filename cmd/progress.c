@@ -21,16 +21,12 @@ void progress_init(struct progress *p)
 	*p = (struct progress){ .tty = isatty(STDERR_FILENO) == 1, .start = now() };
 }
 
-void progress_show(const struct dms_import_progress *ip, void *arg)
+static void draw(struct progress *p, double t)
 {
-	struct progress *p = arg;
+	const struct dms_import_progress *ip = &p->now;
 	char done[32], total[32], rate[32];
-	double t = now(), secs = t - p->start;
+	double secs = t - p->start;
 
-	if (!p->tty || t - p->last < REDRAW_SECONDS)
-		return;
-	p->last = t;
-	p->drawn = true;
 	dms_size_format(ip->bytes, done, sizeof(done));
 	dms_size_format(ip->total, total, sizeof(total));
 	dms_size_format(secs > 0 ? (uint64_t)((double)ip->bytes / secs) : 0, rate, sizeof(rate));
@@ -40,9 +36,28 @@ void progress_show(const struct dms_import_progress *ip, void *arg)
 	fflush(stderr);
 }
 
+void progress_show(const struct dms_import_progress *ip, void *arg)
+{
+	struct progress *p = arg;
+	double t;
+
+	if (!p->tty)
+		return;
+	p->now = *ip;
+	p->seen = true;
+	t = now();
+	if (t - p->last < REDRAW_SECONDS)
+		return;
+	p->last = t;
+	draw(p, t);
+}
+
+/* The last state is drawn whatever the redraw rate skipped: the line ends on the totals. */
 void progress_done(struct progress *p)
 {
-	if (p->drawn)
-		fputc('\n', stderr);
-	p->drawn = false;
+	if (!p->seen)
+		return;
+	draw(p, now());
+	fputc('\n', stderr);
+	p->seen = false;
 }

@@ -96,8 +96,11 @@ test_oci_import_matches_umoci() {
 	skopeo --insecure-policy copy -q oci:$T/work/layout:t docker-archive:$T/work/img.docker.tar:test:latest
 	skopeo --insecure-policy copy -q oci:$T/work/layout:t oci-archive:$T/work/img.oci.tar:t
 	ds image import dimg docker-archive:- --size 128M < $T/work/img.docker.tar
+	assert_eq "$ERR" "" "stderr of an import that is not on a terminal"
 	assert_same_tree dimg $T/work/ref/rootfs
-	ds image import oimg oci-archive:$T/work/img.oci.tar:t --size 128M
+	# On a terminal (script(1) gives it one), a progress line that ends on the last layer.
+	script -qec "$DMSTORE image import oimg oci-archive:$T/work/img.oci.tar:t --size 128M" $T/tty.log >/dev/null
+	assert_contains "$(tr '\r' '\n' < $T/tty.log)" "layer 3/3"
 	assert_same_tree oimg $T/work/ref/rootfs
 	[ -z "$(ls -A "$DMSTORE_STATE_DIR/p/spool" 2>/dev/null)" ] || fail "spool left behind"
 	assert_consistent p
