@@ -211,6 +211,13 @@ PY
 	umoci raw add-layer --image $T/work/layout:whlink --tag whthrough "$T/work/whthrough.tar"
 }
 
+# flip_byte FILE OFFSET: that byte's bits inverted, so it surely changes.
+flip_byte() {
+	local b
+	b=$(dd if="$1" bs=1 skip="$2" count=1 status=none | od -An -tu1 | tr -d ' ')
+	printf "\\x$(printf %02x $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
 # make check: a sample of the hostile layers; make torture: all of them.
 test_oci_import_refused() {
 	oci_import_refused dotdot through whthrough
@@ -240,7 +247,7 @@ oci_import_refused() {
 	assert_eq "$(stat -c %h /etc/passwd)" "$links" "a hardlink to /etc/passwd was made"
 	# One byte changed in the rootfs layer's blob: refused, naming it, nothing left.
 	blob=$(jq -r '.layers[0].digest' "$T/work/layout/blobs/sha256/$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "t") | .digest' $T/work/layout/index.json | cut -d: -f2)")
-	printf '\x55' | dd of="$T/work/layout/blobs/sha256/${blob#sha256:}" bs=1 seek=4000 conv=notrunc status=none
+	flip_byte "$T/work/layout/blobs/sha256/${blob#sha256:}" 4000
 	expect 1 "$DMSTORE" image import bad oci:$T/work/layout:t --size 128M
 	assert_contains "$ERR" "layer 1 ($blob): content does not match its digest"
 	ds image ls --json
