@@ -8,7 +8,7 @@ SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
-PKGS := devmapper blkid uuid mount ext2fs com_err sqlite3 libarchive json-c
+PKGS := devmapper blkid uuid mount ext2fs com_err sqlite3 libarchive json-c libcrypto
 # Quiet when a package is missing: `make check` installs them, then re-runs make.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -27,7 +27,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Iinclude -
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(sort $(wildcard util/*.c dm/*.c fs/*.c pool/*.c))
+LIB_SRC := $(sort $(wildcard util/*.c dm/*.c fs/*.c pool/*.c runtime/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c bench/*.c))
 PLUGIN_SRC := $(sort $(wildcard docker/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))

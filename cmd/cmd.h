@@ -51,7 +51,7 @@ struct cmd_args {
 	const char *cmd;  /* "image create", for messages */
 	const char *help; /* printed for --help */
 	int min_operands, max_operands;
-	bool allow_json, allow_force, allow_size, allow_image;
+	bool allow_json, allow_force, allow_size, allow_image, allow_platform;
 
 	const char *operands[4];
 	int n_operands;
@@ -59,6 +59,7 @@ struct cmd_args {
 	bool json, force;
 	uint64_t size;
 	const char *image;
+	const char *platform; /* --platform OS/ARCH */
 	struct dms_pool *pool;
 };
 
@@ -71,10 +72,27 @@ bool cmd_check_name(const char *cmd, const char *what, const char *name);
 /* Close the pool and pass CODE through. */
 int cmd_done(struct cmd_ctx *ctx, struct cmd_args *a, int code);
 
+/*
+ * A progress line on stderr for a long import, redrawn in place at most a few
+ * times a second, only when stderr is a terminal; ended by progress_done.
+ */
+struct progress {
+	bool tty;
+	double start, last;
+	bool seen;
+	struct dms_import_progress now;
+};
+void progress_init(struct progress *p);
+void progress_show(const struct dms_import_progress *ip, void *arg);
+void progress_done(struct progress *p);
+
 int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_image(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_snap(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_vol(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_bench(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_start(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -13,6 +13,9 @@ static const struct cmd groups[] = {
 	{ "image", cmd_image, "images: one base device each; create, import, ls, inspect, rm" },
 	{ "snap", cmd_snap, "containers: a thin snapshot each; create, mount, umount, rm, ls, inspect" },
 	{ "vol", cmd_vol, "volumes: create, ls, inspect, attach, detach, mount, umount, rm, snapshot, grow" },
+	{ "run", cmd_run, "run a container from an image on an OCI runtime (crun, runc)" },
+	{ "start", cmd_start, "run a container again" },
+	{ "ps", cmd_ps, "containers, their state and last exit code" },
 	{ "bench", cmd_bench, "benchmarks: snap (create/remove vs dmsetup and LVM), vol-create (vs mkfs.ext4)" },
 	{ NULL, NULL, NULL },
 };

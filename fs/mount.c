@@ -12,7 +12,8 @@
 
 int dms_mount_ext4(const char *device, const char *dir, unsigned flags)
 {
-	unsigned long ms = MS_NOSUID | MS_NODEV | MS_NOATIME | (flags & DMS_MOUNT_RDONLY ? MS_RDONLY : 0);
+	unsigned long ms = MS_NOATIME | (flags & DMS_MOUNT_RDONLY ? MS_RDONLY : 0) |
+			   (flags & DMS_MOUNT_CONTAINER_ROOT ? 0 : MS_NOSUID | MS_NODEV);
 
 	return mount(device, dir, "ext4", ms, NULL) < 0 ? -errno : 0;
 }

@@ -66,6 +66,8 @@ struct unpack_job {
 	int archive_fd;	    /* tarball */
 	struct stat archive_st;
 	char *src_dir; /* directory tree: absolute, symlinks resolved */
+	struct archive *reader; /* a reader the caller opened (dms_unpack_reader) */
+	const struct dms_unpack_hooks *hooks;
 	struct dir_times *redo;
 	size_t n_redo;
 	struct dms_unpack_stats stats;
@@ -368,6 +370,13 @@ static int copy_entries(struct unpack_job *job, struct archive *rd, struct archi
 			archive_entry_linkify(lr, &e, &spare);
 		}
 
+		if (job->hooks && job->hooks->entry) {
+			r = job->hooks->entry(job->hooks->arg, entry, job->errbuf, job->errlen);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				continue;
+		}
 		if (archive_entry_filetype(entry) == AE_IFSOCK)
 			continue;
 		r = filter_xattrs(entry, &job->stats.xattrs_dropped);
@@ -487,6 +496,21 @@ static int extract_archive(struct unpack_job *job)
 	return disk_writer_close(job, wr);
 }
 
+static int extract_reader(struct unpack_job *job)
+{
+	_cleanup_(archive_freep) struct archive *wr = NULL;
+	int r;
+
+	r = enter_root(job, true);
+	if (r == 0)
+		r = disk_writer_new(job, &wr);
+	if (r == 0)
+		r = copy_entries(job, job->reader, wr, NULL, NULL);
+	if (r == 0)
+		r = disk_writer_close(job, wr);
+	return r;
+}
+
 static int extract_dir(struct unpack_job *job)
 {
 	_cleanup_(linkresolver_freep) struct archive_entry_linkresolver *lr = NULL;
@@ -586,6 +610,25 @@ int dms_unpack_archive(int rootfd, const char *archive_path, struct dms_unpack_s
 	if (S_ISDIR(job.archive_st.st_mode))
 		return job_error(&job, -EISDIR, "'%s': %s", archive_path, strerror(EISDIR));
 	job.archive_fd = fd;
+	return job_run(&job, stats);
+}
+
+int dms_unpack_reader(int rootfd, struct archive *reader, const char *source, const struct dms_unpack_hooks *hooks,
+		      struct dms_unpack_stats *stats, char *errbuf, size_t errlen)
+{
+	struct unpack_job job = {
+		.run = extract_reader,
+		.rootfd = rootfd,
+		.source = source,
+		.archive_fd = -1,
+		.reader = reader,
+		.hooks = hooks,
+		.errbuf = errbuf,
+		.errlen = errlen,
+	};
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
 	return job_run(&job, stats);
 }
 

@@ -55,4 +55,21 @@ int dms_unpack_archive(int rootfd, const char *archive_path, struct dms_unpack_s
  */
 int dms_unpack_dir(int rootfd, const char *src_dir, struct dms_unpack_stats *stats, char *errbuf, size_t errlen);
 
+/*
+ * The entries of READER, an archive the caller made and opened (an image
+ * layer: fs/layer.c), written the same way and behind the same chroot as a
+ * tarball's. SOURCE names it in messages. HOOKS->entry (may be NULL) sees each
+ * entry first, on the import thread with its root and cwd at ROOTFD, and
+ * answers 0 to write it, 1 to skip it, or a negative errno (with a line in
+ * ERRBUF) to stop. READER is read from that thread; the caller frees it.
+ */
+struct archive;
+struct archive_entry;
+struct dms_unpack_hooks {
+	int (*entry)(void *arg, struct archive_entry *entry, char *errbuf, size_t errlen);
+	void *arg;
+};
+int dms_unpack_reader(int rootfd, struct archive *reader, const char *source, const struct dms_unpack_hooks *hooks,
+		      struct dms_unpack_stats *stats, char *errbuf, size_t errlen);
+
 #endif

@@ -43,6 +43,7 @@ enum dms_error_kind {
 };
 DMS_EXPORT enum dms_error_kind dms_ctx_error_kind(const struct dms_ctx *ctx);
 DMS_EXPORT const char *dms_ctx_state_dir(const struct dms_ctx *ctx);
+DMS_EXPORT const char *dms_ctx_run_dir(const struct dms_ctx *ctx);
 
 /* Object names: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; pool names at most 32 characters, so dm names fit. */
 #define DMS_NAME_MAX 64
@@ -130,6 +131,9 @@ struct dms_recover_report {
 /* Delete the orphans too, each in a transaction of its own; one in use (an active device maps it) fails the call. */
 #define DMS_RECOVER_DELETE_ORPHANS (1U << 0)
 
+
+/* The context the pool was opened with, where its failures are reported. */
+DMS_EXPORT struct dms_ctx *dms_pool_ctx(const struct dms_pool *pool);
 /*
  * Finish or undo what a crashed dmstore left, as every change does first:
  * release a metadata snapshot it held, resume the volumes it left suspended,
@@ -208,6 +212,42 @@ struct dms_image_info {
 DMS_EXPORT int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size);
 /* SOURCE: a rootfs tarball (any compression libarchive reads) or a directory. SIZE 0: the default. */
 DMS_EXPORT int dms_image_import(struct dms_pool *pool, const char *name, const char *source, uint64_t size);
+
+/* How far an import is: called often while it runs, from the thread that does the work. */
+struct dms_import_progress {
+	unsigned layer;		/* the layer being applied, 1-based; 0 for a rootfs tarball or directory */
+	unsigned layers;	/* how many the image has */
+	uint64_t bytes;		/* of the source read so far (compressed, for a layer) */
+	uint64_t total;		/* bytes of all layers, 0 when unknown */
+	uint64_t entries;	/* files, directories, links written so far */
+};
+
+struct dms_import_opts {
+	uint64_t size;		/* 0: DMS_IMAGE_SIZE_DEFAULT */
+	const char *platform;	/* "os/arch[/variant]" from a multi-platform index; NULL: linux/amd64 */
+	void (*progress)(const struct dms_import_progress *p, void *arg);
+	void *progress_arg;
+};
+
+/*
+ * SOURCE is a transport and a place:
+ *   oci:DIR[:REF]             an OCI image layout; REF an org.opencontainers.image.ref.name
+ *   oci-archive:FILE[:REF]    a tar of one
+ *   docker-archive:FILE[:REF] what `docker save` writes; REF one of its tags
+ *   anything else             a rootfs tarball or directory, as dms_image_import
+ * FILE "-" is standard input. Layers are applied in order into one rootfs, every
+ * blob checked against its digest; the image config is kept (dms_image_config).
+ * OPTS may be NULL.
+ */
+DMS_EXPORT int dms_image_import_from(struct dms_pool *pool, const char *name, const char *source,
+				     const struct dms_import_opts *opts);
+/*
+ * The image's config as JSON, for an image imported from an OCI or docker
+ * source: {"manifest": digest, "config_digest", "ref", "architecture", "os",
+ * "config": {Env, Entrypoint, Cmd, WorkingDir, User, ExposedPorts, Labels, ...}}.
+ * "{}" for others. Free *RET_JSON with free().
+ */
+DMS_EXPORT int dms_image_config(struct dms_pool *pool, const char *name, char **ret_json);
 DMS_EXPORT int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info *ret_info);
 DMS_EXPORT int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, size_t *ret_n);
 /* Refused while containers use it, unless FORCE, which removes them first. */
@@ -227,13 +267,43 @@ struct dms_snap_info {
 
 /* A thin snapshot of IMAGE's base, activated. SIZE 0: the image's size; larger grows the filesystem. */
 DMS_EXPORT int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, uint64_t size);
-/* Mount at DIR, or at <state dir>/<pool>/mnt/<name> when DIR is NULL; the directory used goes in RET_DIR. */
-DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, char *ret_dir, size_t len);
+/*
+ * Mount at DIR, or at <state dir>/<pool>/mnt/<name> when DIR is NULL; the
+ * directory used goes in RET_DIR. Like every host mount dmstore makes, it is
+ * nosuid and nodev, unless FLAGS has DMS_SNAP_MOUNT_CONTAINER_ROOT: the mount
+ * an OCI runtime takes as the container's root, where the image's setuid
+ * binaries work. That one goes only to the default place, below the pool's
+ * state directory, which root alone can enter (DIR must be NULL).
+ */
+#define DMS_SNAP_MOUNT_CONTAINER_ROOT (1U << 0)
+DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags, char *ret_dir,
+			      size_t len);
 DMS_EXPORT int dms_snap_umount(struct dms_pool *pool, const char *name);
 /* Unmount, deactivate, delete: the writable layer is gone and its blocks go back to the pool. */
 DMS_EXPORT int dms_snap_remove(struct dms_pool *pool, const char *name);
 DMS_EXPORT int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info *ret_info);
 DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_t *ret_n);
+
+/*
+ * A container's runs (runtime/ runs them): SPEC is how (JSON: image, process,
+ * volumes, runtime); PID the dmstore watching the current run, 0 when none;
+ * the exit code of the last run, when it is known. The run lock is held by
+ * that dmstore for the whole run: -EBUSY while another holds it.
+ */
+struct dms_run_info {
+	char *spec;		/* NULL when the container was never given one */
+	int64_t pid;
+	bool has_exit_code;
+	int exit_code;
+	int64_t started, finished; /* unix seconds, 0 if never */
+};
+DMS_EXPORT int dms_snap_run_get(struct dms_pool *pool, const char *name, struct dms_run_info *ret_info);
+DMS_EXPORT void dms_run_info_clear(struct dms_run_info *info);
+DMS_EXPORT int dms_snap_run_set_spec(struct dms_pool *pool, const char *name, const char *spec);
+DMS_EXPORT int dms_snap_run_started(struct dms_pool *pool, const char *name, int64_t pid);
+/* EXIT_CODE < 0: unknown (its watcher died). */
+DMS_EXPORT int dms_snap_run_ended(struct dms_pool *pool, const char *name, int exit_code);
+DMS_EXPORT int dms_snap_run_lock(struct dms_pool *pool, const char *name, int *ret_fd);
 
 struct dms_vol_attachment {
 	char container[DMS_NAME_MAX + 1];

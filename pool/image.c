@@ -44,9 +44,10 @@ static void image_meta(struct dms_row *row, const char *source, const struct dms
 	json_object_put(o);
 }
 
-/* Mount the new base at a private directory, unpack SOURCE into it, unmount. */
+/* Mount the new base at a private directory, unpack SOURCE (or apply OCI's layers) into it, unmount. */
 static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const char *dev, const char *source,
-		       bool is_dir, struct dms_unpack_stats *st)
+		       bool is_dir, struct dms_oci_import *oci, const struct dms_import_opts *opts,
+		       struct dms_unpack_stats *st)
 {
 	char dir[PATH_MAX], err[512] = "";
 	_cleanup_close_ int rootfd = -1;
@@ -64,6 +65,8 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		r = -errno;
+	else if (oci)
+		r = dms_oci_apply(oci, rootfd, opts, st, err, sizeof(err));
 	else if (is_dir)
 		r = dms_unpack_dir(rootfd, source, st, err, sizeof(err));
 	else
@@ -90,8 +93,12 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
  * Create (SOURCE NULL: an empty ext4) or import an image. Every failure after
  * the device exists deletes it again: a failed import leaves nothing.
  */
-static int image_make(struct dms_pool *pool, const char *name, const char *source, uint64_t size)
+static int image_make(struct dms_pool *pool, const char *name, const char *source,
+		      const struct dms_import_opts *opts)
 {
+	uint64_t size = opts ? opts->size : 0;
+	struct dms_oci_import *oci = NULL;
+	_cleanup_free_ char *config = NULL;
 	const char *op = source ? "image-import" : "image-create";
 	struct dms_ext4_format_opts fmt = { .assume_zeroed = pool->cfg.zero };
 	struct dms_row row = { .kind = DMS_KIND_IMAGE };
@@ -113,18 +120,34 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 	if (size % 4096 || size < 16 * DMS_MIB)
 		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
 					name);
-	if (source) {
+	/* Checked again under the lock; here so a taken name costs no spooling of an archive. */
+	if (source && dms_catalog_find(pool->cat, DMS_KIND_IMAGE, name, &row) == 0)
+		return dms_fail(pool->ctx, -EEXIST, "pool '%s': image '%s' already exists", pool->cfg.name, name);
+	if (source && dms_image_source_is_image(source)) {
+		r = dms_oci_open(pool, name, source, opts ? opts->platform : NULL, &oci);
+		if (r == 0)
+			r = dms_oci_config_json(oci, &config);
+		if (r < 0) {
+			dms_oci_close(oci);
+			return r;
+		}
+	} else if (source) {
+		/* "-": a tarball on standard input, as a pipe or a file. */
+		if (strcmp(source, "-") == 0)
+			source = "/dev/stdin";
 		if (stat(source, &sst) < 0)
 			return dms_fail_path(pool->ctx, -errno, "image '%s': source '%s': %s", name, source,
 					     strerror(errno));
 		is_dir = S_ISDIR(sst.st_mode);
-		if (!is_dir && !S_ISREG(sst.st_mode))
+		if (!is_dir && !S_ISREG(sst.st_mode) && !S_ISFIFO(sst.st_mode))
 			return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",
 						name, source);
 	}
 	r = dms_change_begin(pool, &txn);
-	if (r < 0)
+	if (r < 0) {
+		dms_oci_close(oci);
 		return r;
+	}
 	if (dms_catalog_find(pool->cat, DMS_KIND_IMAGE, name, &row) == 0) {
 		r = dms_fail(pool->ctx, -EEXIST, "pool '%s': image '%s' already exists", pool->cfg.name, name);
 		goto out;
@@ -157,10 +180,18 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 	}
 	dms_crash_point(op, "after-format");
 	if (source) {
-		r = unpack_into(pool, &row, dev, source, is_dir, &st);
+		r = unpack_into(pool, &row, dev, source, is_dir, oci, opts, &st);
 		if (r < 0)
 			goto out_delete;
 		dms_crash_point(op, "after-unpack");
+	}
+	/* With the row still 'importing': a crash from here on deletes the row, and its config with it. */
+	if (config) {
+		r = dms_catalog_image_config_set(pool->cat, row.id, config);
+		if (r < 0) {
+			dms_fail(pool->ctx, r, "image '%s': catalogue: %s", name, strerror(-r));
+			goto out_delete;
+		}
 	}
 	/* The base is never written again: it stays inactive from here on. */
 	r = dms_thin_dev_deactivate(pool, &row);
@@ -182,17 +213,30 @@ out_delete:
 	(void)dms_device_delete(pool, &row, txn, "image-undo");
 out:
 	dms_change_end(pool);
+	dms_oci_close(oci);
 	return r;
 }
 
 int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size)
 {
-	return image_make(pool, name, NULL, size);
+	struct dms_import_opts opts = { .size = size };
+
+	return image_make(pool, name, NULL, &opts);
 }
 
 int dms_image_import(struct dms_pool *pool, const char *name, const char *source, uint64_t size)
 {
-	return image_make(pool, name, source, size);
+	struct dms_import_opts opts = { .size = size };
+
+	return image_make(pool, name, source, &opts);
+}
+
+int dms_image_import_from(struct dms_pool *pool, const char *name, const char *source,
+			  const struct dms_import_opts *opts)
+{
+	if (!source)
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': no source", name);
+	return image_make(pool, name, source, opts);
 }
 
 static void image_info(struct dms_pool *pool, const struct dms_row *row, struct dms_image_info *info)
@@ -307,4 +351,24 @@ int dms_image_remove(struct dms_pool *pool, const char *name, bool force)
 out:
 	dms_change_end(pool);
 	return r;
+}
+
+int dms_image_config(struct dms_pool *pool, const char *name, char **ret_json)
+{
+	struct dms_row row;
+	char *json = NULL;
+	int r = find_image(pool, name, &row);
+
+	if (r < 0)
+		return r;
+	r = dms_catalog_image_config_get(pool->cat, row.id, &json);
+	if (r == -ENOENT)
+		json = strdup("{}");
+	else if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': image '%s': catalogue: %s", pool->cfg.name, name,
+				strerror(-r));
+	if (!json)
+		return -ENOMEM;
+	*ret_json = json;
+	return 0;
 }

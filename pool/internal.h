@@ -189,6 +189,22 @@ int dms_thin_dev_is_active(const struct dms_pool *pool, const struct dms_row *ro
 /* Bytes the device maps now; -ENXIO if it is not active. */
 int dms_thin_dev_used(const struct dms_pool *pool, const struct dms_row *row, uint64_t *ret_bytes);
 
+/*
+ * image-oci.c: an image from a container image source (oci:, oci-archive:,
+ * docker-archive:). Open resolves (and spools an archive) and reports with
+ * dms_fail; apply writes the layers into ROOTFD (ERRBUF as fs/layer.h); the
+ * config JSON is what the catalogue keeps (free it); close removes the spool.
+ */
+struct dms_unpack_stats;
+struct dms_oci_import;
+bool dms_image_source_is_image(const char *source);
+int dms_oci_open(struct dms_pool *pool, const char *name, const char *source, const char *platform,
+		 struct dms_oci_import **ret);
+int dms_oci_apply(struct dms_oci_import *imp, int rootfd, const struct dms_import_opts *opts,
+		  struct dms_unpack_stats *st, char *errbuf, size_t errlen);
+int dms_oci_config_json(const struct dms_oci_import *imp, char **ret);
+void dms_oci_close(struct dms_oci_import *imp);
+
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
 int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t *txn);
 

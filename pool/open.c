@@ -86,6 +86,11 @@ const char *dms_pool_name(const struct dms_pool *pool)
 	return pool->cfg.name;
 }
 
+struct dms_ctx *dms_pool_ctx(const struct dms_pool *pool)
+{
+	return pool->ctx;
+}
+
 
 /*
  * The lock, and a pool the kernel has: nothing can change a pool that is not

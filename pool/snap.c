@@ -122,13 +122,17 @@ static int default_mount_dir(struct dms_pool *pool, const char *name, char *buf,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, char *ret_dir, size_t len)
+int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags, char *ret_dir,
+		   size_t len)
 {
 	struct dms_row row;
 	char where[PATH_MAX], dev[PATH_MAX], now[PATH_MAX];
 	uint64_t txn;
 	int r;
 
+	if ((flags & ~DMS_SNAP_MOUNT_CONTAINER_ROOT) || ((flags & DMS_SNAP_MOUNT_CONTAINER_ROOT) && dir))
+		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': a container root is mounted only at its default place",
+					name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -162,7 +166,7 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, cha
 	if (r == 0 && dms_mount_find(dev, now, sizeof(now)) > 0)
 		r = -EBUSY;
 	if (r == 0)
-		r = dms_mount_ext4(dev, where, 0);
+		r = dms_mount_ext4(dev, where, flags & DMS_SNAP_MOUNT_CONTAINER_ROOT ? DMS_MOUNT_CONTAINER_ROOT : 0);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "container '%s': mounting at '%s' failed: %s", name, where, strerror(-r));
 		goto out;
