@@ -190,8 +190,9 @@ int dms_oci_open(struct dms_pool *pool, const char *name, const char *source, co
 			r = dms_docker_archive_open(dirfd, ref, &imp->src, err, sizeof(err));
 		else
 			r = dms_oci_layout_open(dirfd, ref, platform, &imp->src, err, sizeof(err));
+		/* A ref or a layout that is not there is the caller's SOURCE, not a missing object. */
 		if (r < 0)
-			r = dms_fail(pool->ctx, r, "image '%s': source '%s': %s", name, source, err);
+			r = dms_fail_path(pool->ctx, r, "image '%s': source '%s': %s", name, source, err);
 	}
 	if (r < 0) {
 		dms_oci_close(imp);

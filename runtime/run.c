@@ -97,8 +97,9 @@ int dms_runtime_find(const char *want, char *buf, size_t len, char *errbuf, size
 	}
 	if (want[0] != '/')
 		return errf(errbuf, errlen, -EINVAL, "runtime '%s': use crun, runc or an absolute path", want);
+	/* A path the caller gave that leads nowhere is bad input (-EINVAL), not a runtime missing from the host. */
 	if (!executable(want))
-		return errf(errbuf, errlen, -ENOENT, "runtime '%s' not found or not executable", want);
+		return errf(errbuf, errlen, -EINVAL, "runtime '%s' not found or not executable", want);
 	snprintf(buf, len, "%s", want);
 	return 0;
 }

@@ -237,7 +237,7 @@ oci_import_refused() {
 	ds image ls # the catalogue is made on the first open
 	# Several refs and none named: the error lists them, and nothing changes.
 	bad_input 1 "refs: 't'" "$DMSTORE" image import x oci:$T/work/layout --size 128M
-	bad_input 3 "no image with ref 'nope'" "$DMSTORE" image import x oci:$T/work/layout:nope --size 128M
+	bad_input 2 "no image with ref 'nope'" "$DMSTORE" image import x oci:$T/work/layout:nope --size 128M
 	for tag in "$@"; do
 		expect 1 "$DMSTORE" image import "h-$tag" oci:$T/work/layout:$tag --size 128M
 		assert_contains "$ERR" "layer "
@@ -337,8 +337,8 @@ run_refusals() {
 	ds snap create holder --image img
 	ds snap mount holder
 	ds vol attach data --container holder --at /vol
-	bad_input 3 "runtime '/nonexistent' not found" "$DMSTORE" run --runtime /nonexistent img
-	bad_input 1 "image 'plain' has no command" "$DMSTORE" run plain
+	bad_input 2 "runtime '/nonexistent' not found" "$DMSTORE" run --runtime /nonexistent img
+	bad_input 2 "image 'plain' has no command" "$DMSTORE" run plain
 	bad_input 4 "volume 'data' is attached read-write to container 'holder'" "$DMSTORE" run -v data:/vol img true
 	[ "${1:-}" = full ] || return 0
 	bad_input 3 "image 'nope' does not exist" "$DMSTORE" run nope
