@@ -59,6 +59,8 @@ int main(int argc, char **argv)
 	for (const struct cmd *g = groups; g->name; g++) {
 		if (strcmp(g->name, argv[1]) != 0)
 			continue;
+		/* Our stderr is the user's: the library's one-line errors say what failed, not libdevmapper. */
+		dms_devmapper_quiet();
 		r = dms_ctx_new(&ctx.lib);
 		if (r < 0) {
 			fprintf(stderr, "dmstore: %s\n", strerror(-r));

@@ -51,7 +51,7 @@ enum dms_dm_remove_flags {
 };
 
 /* task.c */
-/* Silence libdevmapper's own logging (DMSTORE_DEBUG=1 lets it through); idempotent. */
+/* Silence libdevmapper's own logging, process-wide (DMSTORE_DEBUG=1 lets it through); idempotent. */
 void dms_dm_quiet(void);
 int dms_dm_create(const char *name, const char *uuid, const struct dms_dm_target *table, size_t n_targets,
 		  bool read_only);

@@ -30,7 +30,8 @@ static void dm_task_destroyp(struct dm_task **t)
 #define _cleanup_task_ _cleanup_(dm_task_destroyp)
 
 /*
- * Library code does not print: libdevmapper's own messages are dropped unless
+ * libdevmapper's log function is the process's, so it is set only when the
+ * program asks (dms_devmapper_quiet): its messages are then dropped unless
  * DMSTORE_DEBUG is set, when they go to stderr for a human chasing a failure.
  */
 static void dm_log_quiet(int level, const char *file, int line, int dm_errno_or_class, const char *f, ...)
@@ -62,7 +63,6 @@ static int task_new(int type, const char *name, struct dm_task **ret)
 {
 	struct dm_task *t;
 
-	dms_dm_quiet();
 	t = dm_task_create(type);
 	if (!t)
 		return -ENOMEM;

@@ -95,6 +95,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: must be run as root (device-mapper and mounts need CAP_SYS_ADMIN)\n", PLUGIN_PROG);
 		return 5;
 	}
+	/* Docker gets the library's one-line errors; libdevmapper's own would only repeat them in the log. */
+	dms_devmapper_quiet();
 	r = dms_ctx_new(&p.ctx);
 	if (r < 0)
 		return fail("starting libdmstore", r);

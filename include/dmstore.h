@@ -6,9 +6,27 @@
  * libdmstore: block-level container storage on device-mapper thin provisioning.
  *
  * Every call that can fail returns 0 or a negative errno. On failure the
- * context holds one line that names the object and the cause, for a human:
+ * library keeps one line that names the object and the cause, for a human:
  * dms_ctx_error(), and what kind of failure it was, for a program:
- * dms_ctx_error_kind(). The library never prints and never exits.
+ * dms_ctx_error_kind(). Like errno, that error is the calling thread's own:
+ * read it on the thread that made the call, before its next call (a Go
+ * program reads it inside the same cgo call, since goroutines change
+ * threads). The library never prints and never exits.
+ *
+ * Threads. A struct dms_ctx holds configuration only and may be shared by
+ * any number of threads. A struct dms_pool (an open catalogue, and the pool
+ * lock while a change runs) serves one thread at a time: a daemon opens one
+ * per thread or per request (dms_pool_open is cheap) or serialises its use.
+ * Changes to a pool, from any number of threads and processes, queue on the
+ * pool lock, which each struct dms_pool takes for itself; reads (inspect,
+ * list, status) take no lock and see a change whole or not at all. An image
+ * import holds the pool lock only for its device's transactions, so other
+ * changes run while it unpacks.
+ *
+ * Nothing process-wide changes behind the caller's back: not the working
+ * directory, the root, the umask, the environment, signal dispositions, nor
+ * libdevmapper's log function (dms_devmapper_quiet() is the program's to
+ * call).
  */
 
 #include <stdbool.h>
@@ -25,7 +43,18 @@ struct dms_ctx;
  */
 DMS_EXPORT int dms_ctx_new(struct dms_ctx **ret_ctx);
 DMS_EXPORT void dms_ctx_free(struct dms_ctx *ctx);
+/* The calling thread's last failure in CTX, "" if none. */
+#define DMS_ERROR_MAX 1024
 DMS_EXPORT const char *dms_ctx_error(const struct dms_ctx *ctx);
+/*
+ * libdevmapper logs its failures to stderr, process-wide, through one log
+ * function. A program whose stderr is for its users (the dmstore command)
+ * calls this once, before any other thread uses libdevmapper: its messages
+ * are then dropped (or, with DMSTORE_DEBUG set, written to stderr), and the
+ * library's own one-line errors say what failed. Not for a program that
+ * installs a libdevmapper log function of its own.
+ */
+DMS_EXPORT void dms_devmapper_quiet(void);
 
 /*
  * The kind of the failure dms_ctx_error() describes. Decided by the library
@@ -35,7 +64,7 @@ DMS_EXPORT const char *dms_ctx_error(const struct dms_ctx *ctx);
  * fault of the caller's input. The dmstore program's exit status is this.
  */
 enum dms_error_kind {
-	DMS_ERROR_NONE = 0,  /* nothing has failed in this context */
+	DMS_ERROR_NONE = 0,  /* nothing has failed in this context, on this thread */
 	DMS_ERROR_FAILED,    /* the operation failed: the kernel, a device, space, a crash left behind, ... */
 	DMS_ERROR_INVALID,   /* the caller's input: a name, size, label, path or combination that cannot be */
 	DMS_ERROR_NOT_FOUND, /* the named pool, image, container, volume or attachment does not exist */

@@ -11,8 +11,6 @@
 struct dms_ctx {
 	char *state_dir;
 	char *run_dir;
-	char error[1024];
-	enum dms_error_kind error_kind;
 };
 
 /*

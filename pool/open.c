@@ -130,7 +130,7 @@ static int lock_active(struct dms_pool *pool)
 static int kernel_ready(struct dms_pool *pool, bool *ret_released)
 {
 	struct dms_thin_pool_status st;
-	char why[sizeof(pool->ctx->error)];
+	char why[DMS_ERROR_MAX];
 	int r;
 
 	r = dms_thin_pool_status(pool->dm_name, &st);
