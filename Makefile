@@ -3,10 +3,12 @@
 # against the real kernel dm-thin target (natively, or in scripts/vm).
 
 PREFIX ?= /usr/local
+# systemd reads units from /usr/local/lib/systemd/system too.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
-PKGS := devmapper blkid mount ext2fs com_err sqlite3 libarchive json-c
+PKGS := devmapper blkid uuid mount ext2fs com_err sqlite3 libarchive json-c libcrypto
 # Quiet when a package is missing: `make check` installs them, then re-runs make.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -14,6 +16,10 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 URING_CFLAGS := $(shell $(PKG_CONFIG) --cflags liburing 2>/dev/null)
 URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null)
+# The Docker volume plugin's own: its HTTP server, and systemd's socket activation.
+PLUGIN_PKGS := libmicrohttpd libsystemd
+PLUGIN_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PLUGIN_PKGS) 2>/dev/null)
+PLUGIN_LIBS := $(shell $(PKG_CONFIG) --libs $(PLUGIN_PKGS) 2>/dev/null) -pthread
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
@@ -21,13 +27,17 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Iinclude -
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(sort $(wildcard util/*.c dm/*.c fs/*.c pool/*.c))
+LIB_SRC := $(sort $(wildcard util/*.c dm/*.c fs/*.c pool/*.c runtime/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c bench/*.c))
+PLUGIN_SRC := $(sort $(wildcard docker/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/pic/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(B)/obj/%.o)
+PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(B)/obj/%.o)
+# The unit tests reach the plugin's request handling: everything but its main().
+PLUGIN_SAN_OBJ := $(filter-out $(B)/san/docker/main.o,$(PLUGIN_SRC:%.c=$(B)/san/%.o))
 SAN_LIB_OBJ := $(LIB_SRC:%.c=$(B)/san/%.o)
 HOOKS_OBJ := $(LIB_SRC:%.c=$(B)/hooks/%.o) $(CMD_SRC:%.c=$(B)/hooks/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -47,7 +57,7 @@ endif
 TEST_DEFS := -DDMS_TEST_HOOKS
 
 .PHONY: all check check-installed deps unit vmcheck torture bench clean install
-all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore $(B)/libdmstore.pc
+all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore dmstore-docker-plugin $(B)/libdmstore.pc
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,6 +68,16 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC $<
 	$(Q)$(CC) $(BASE_CFLAGS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/docker/%.o: docker/%.c
+	@mkdir -p $(dir $@)
+	$(say) CC $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(PLUGIN_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/san/docker/%.o: docker/%.c
+	@mkdir -p $(dir $@)
+	$(say) CC-SAN $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(PLUGIN_CFLAGS) $(TEST_DEFS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -87,6 +107,11 @@ dmstore: $(CMD_OBJ) $(B)/libdmstore.a
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(URING_LIBS)
 
+# A client of libdmstore like dmstore: the public API only.
+dmstore-docker-plugin: $(PLUGIN_OBJ) $(B)/libdmstore.a
+	$(say) LD $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $(PLUGIN_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(PLUGIN_LIBS)
+
 # What the integration tests run: dmstore with the test hooks.
 $(B)/dmstore-test: $(HOOKS_OBJ)
 	$(say) LD $@
@@ -104,7 +129,18 @@ $(B)/tests/%: tests/unit/%.c $(B)/libdmstore-san.a
 	@mkdir -p $(dir $@)
 	$(say) LD $@
 	$(Q)$(CC) $(BASE_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -o $@ $< $(B)/libdmstore-san.a \
-		$(PKG_LIBS) $(CMOCKA_LIBS)
+		$(PKG_LIBS) $(CMOCKA_LIBS) $(UNIT_LDFLAGS)
+
+# A test that stands in for the kernel answers dm/ calls itself (ld --wrap): the host has no device-mapper.
+$(B)/tests/test-txn: UNIT_LDFLAGS = -Wl,--wrap=dms_dm_message -Wl,--wrap=dms_thin_pool_status
+
+# The plugin's tests link its request handling too (a static pattern: it must win over the rule above).
+$(filter $(B)/tests/test-docker-%,$(UNIT_BIN)): $(B)/tests/test-docker-%: tests/unit/test-docker-%.c \
+		$(PLUGIN_SAN_OBJ) $(B)/libdmstore-san.a
+	@mkdir -p $(dir $@)
+	$(say) LD $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(PLUGIN_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -o $@ $< $(PLUGIN_SAN_OBJ) \
+		$(B)/libdmstore-san.a $(PKG_LIBS) $(PLUGIN_LIBS) $(CMOCKA_LIBS)
 
 $(B)/selftest/skip: tests/selftest/skip.c
 	@mkdir -p $(dir $@)
@@ -144,8 +180,14 @@ install: all
 	install -D -m 0644 include/dmstore.h $(DESTDIR)$(PREFIX)/include/dmstore.h
 	install -D -m 0644 $(B)/libdmstore.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdmstore.pc
 	install -D -m 0644 doc/dmstore.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmstore.8
+	install -D -m 0755 dmstore-docker-plugin $(DESTDIR)$(PREFIX)/sbin/dmstore-docker-plugin
+	install -D -m 0644 doc/dmstore-docker-plugin.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmstore-docker-plugin.8
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' docker/dmstore-docker-plugin.service.in \
+		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service
+	install -m 0644 docker/dmstore-docker-plugin.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
 
 clean:
-	rm -rf $(B) dmstore
+	rm -rf $(B) dmstore dmstore-docker-plugin
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -54,7 +54,7 @@ struct snap_bench {
 	const char *pool_name;
 	char pool_dm[128];
 	char image[DMS_NAME_MAX + 1];
-	char image_dm[160];
+	char image_dm[128];
 	uint32_t image_thin_id;
 	uint64_t image_size;
 	bool made_image;
@@ -391,8 +391,7 @@ static int setup(struct snap_bench *b)
 		return r;
 	b->image_thin_id = img.thin_id;
 	b->image_size = img.size;
-	/* doc/DESIGN.md, Naming: dmstore-<pool>-<kind>-<name>. */
-	snprintf(b->image_dm, sizeof(b->image_dm), "dmstore-%s-img-%s", b->pool_name, b->image);
+	snprintf(b->image_dm, sizeof(b->image_dm), "%s", img.dm_name);
 
 	if (b->o->lvm_origin) {
 		slash = strchr(b->o->lvm_origin, '/');

@@ -97,10 +97,12 @@ int bench_exec(const char *const argv[], bool may_fail, double *ret_ms, char *er
 	int r, status;
 
 	/* The pipes dms_exec reads are part of what any caller that captures errors pays. */
-	r = dms_exec(argv, &out, &errtext, &status);
+	r = dms_exec_env(argv, environ, &out, &errtext, &status);
 	ms = bench_ms_since(t0);
 	if (r < 0) {
-		snprintf(err, len, "%s: %s", argv[0], strerror(-r));
+		char why[160];
+
+		snprintf(err, len, "%s: %s", argv[0], dms_exec_strerror(r, argv[0], why, sizeof(why)));
 		return r;
 	}
 	*ret_ms = ms;

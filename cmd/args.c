@@ -10,7 +10,7 @@
 
 #include "cmd/cmd.h"
 
-enum { OPT_POOL = 256, OPT_JSON, OPT_FORCE, OPT_SIZE, OPT_IMAGE, OPT_WAIT, OPT_HELP };
+enum { OPT_POOL = 256, OPT_JSON, OPT_FORCE, OPT_SIZE, OPT_IMAGE, OPT_PLATFORM, OPT_WAIT, OPT_HELP };
 
 static bool allowed(const struct cmd_args *a, int opt)
 {
@@ -26,6 +26,8 @@ static bool allowed(const struct cmd_args *a, int opt)
 		return a->allow_size;
 	case OPT_IMAGE:
 		return a->allow_image;
+	case OPT_PLATFORM:
+		return a->allow_platform;
 	case OPT_WAIT:
 		return a->allow_wait;
 	}
@@ -38,7 +40,9 @@ int cmd_parse(struct cmd_args *a, int argc, char **argv)
 		{ "pool", required_argument, NULL, OPT_POOL },	 { "json", no_argument, NULL, OPT_JSON },
 		{ "force", no_argument, NULL, OPT_FORCE },	 { "size", required_argument, NULL, OPT_SIZE },
 		{ "image", required_argument, NULL, OPT_IMAGE }, { "help", no_argument, NULL, OPT_HELP },
-		{ "wait", required_argument, NULL, OPT_WAIT },	 { NULL, 0, NULL, 0 },
+		{ "platform", required_argument, NULL, OPT_PLATFORM },
+		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt, idx;
 
@@ -77,6 +81,9 @@ int cmd_parse(struct cmd_args *a, int argc, char **argv)
 			break;
 		case OPT_IMAGE:
 			a->image = optarg;
+			break;
+		case OPT_PLATFORM:
+			a->platform = optarg;
 			break;
 		case OPT_WAIT:
 			if (parse_wait_arg(a->cmd, optarg, &a->wait_ms))

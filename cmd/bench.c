@@ -65,13 +65,15 @@ static int write_json(const struct bench_report *rep, const char *path)
 	return r < 0 ? EXIT_FAILURE_ : EXIT_OK;
 }
 
-static int finish(struct bench_report *rep, int r, bool json, const char *output)
+/* A failure is the library's kind of failure when the report quotes the library, else the benchmark's own: 1. */
+static int finish(struct cmd_ctx *ctx, struct bench_report *rep, int r, bool json, const char *output)
 {
 	int code = EXIT_OK;
 
 	if (r < 0) {
 		fprintf(stderr, "dmstore: bench: %s\n", *rep->error ? rep->error : strerror(-r));
-		code = exit_code_for(r);
+		code = strcmp(rep->error, dms_ctx_error(ctx->lib)) == 0 ? exit_code_for(dms_ctx_error_kind(ctx->lib)) :
+									  EXIT_FAILURE_;
 	} else {
 		if (json)
 			json_print(bench_report_json(rep));
@@ -242,7 +244,7 @@ static int bench_snap(int argc, char **argv, struct cmd_ctx *ctx)
 	command_line(argc, argv, rep.command, sizeof(rep.command));
 	start_ns = (double)bench_now_ns();
 	r = bench_snap_run(ctx->lib, &o, &rep);
-	return finish(&rep, r, json, output);
+	return finish(ctx, &rep, r, json, output);
 }
 
 /* "10G,1T" */
@@ -350,7 +352,7 @@ static int bench_vol_create(int argc, char **argv, struct cmd_ctx *ctx)
 	command_line(argc, argv, rep.command, sizeof(rep.command));
 	start_ns = (double)bench_now_ns();
 	r = bench_vol_run(ctx->lib, &o, &rep);
-	return finish(&rep, r, json, output);
+	return finish(ctx, &rep, r, json, output);
 }
 
 static const struct cmd bench_cmds[] = {

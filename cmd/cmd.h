@@ -34,9 +34,9 @@ struct cmd {
 
 /* One line to stderr: "dmstore: <msg>". Returns EXIT_USAGE, for `return usage_error(...)`. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Report the library's message for failure R and return the exit code R maps to. */
+/* Report the library's message for failure R and return the exit code of the kind of failure it was. */
 int lib_error(struct cmd_ctx *ctx, int r);
-int exit_code_for(int r);
+int exit_code_for(enum dms_error_kind kind);
 int require_root(const char *what);
 /* Run the subcommand of GROUP named by argv[1] from TABLE; prints the group's help for -h/--help. */
 int dispatch(const char *group, const struct cmd *table, int argc, char **argv, struct cmd_ctx *ctx,
@@ -56,7 +56,7 @@ struct cmd_args {
 	const char *cmd;  /* "image create", for messages */
 	const char *help; /* printed for --help */
 	int min_operands, max_operands;
-	bool allow_json, allow_force, allow_size, allow_image;
+	bool allow_json, allow_force, allow_size, allow_image, allow_platform;
 	bool allow_wait; /* the command changes the pool, so it may wait for its lock */
 
 	const char *operands[4];
@@ -65,6 +65,7 @@ struct cmd_args {
 	bool json, force;
 	uint64_t size;
 	const char *image;
+	const char *platform; /* --platform OS/ARCH */
 	long wait_ms; /* --wait; DMS_LOCK_WAIT_FOREVER unless given */
 	struct dms_pool *pool;
 };
@@ -78,10 +79,27 @@ bool cmd_check_name(const char *cmd, const char *what, const char *name);
 /* Close the pool and pass CODE through. */
 int cmd_done(struct cmd_ctx *ctx, struct cmd_args *a, int code);
 
+/*
+ * A progress line on stderr for a long import, redrawn in place at most a few
+ * times a second, only when stderr is a terminal; ended by progress_done.
+ */
+struct progress {
+	bool tty;
+	double start, last;
+	bool seen;
+	struct dms_import_progress now;
+};
+void progress_init(struct progress *p);
+void progress_show(const struct dms_import_progress *ip, void *arg);
+void progress_done(struct progress *p);
+
 int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_image(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_snap(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_vol(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_bench(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_start(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "dms-util.h"
 
 static const char image_help[] =
 	"usage: dmstore image <command> [--pool POOL] [<args>]\n\n"
 	"  create NAME [--size 10G]            an empty image (ext4)\n"
-	"  import NAME SOURCE [--size 10G]     an image from a rootfs tarball (plain, gzip, zstd, xz) or directory\n"
+	"  import NAME SOURCE [--size 10G]     an image from a rootfs tarball (plain, gzip, zstd, xz) or directory,\n"
+	"                                      or oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]\n"
 	"  ls [--json]\n"
 	"  inspect NAME [--json]\n"
 	"  rm NAME [--force]                   --force removes its containers first\n\n"
@@ -61,14 +63,23 @@ static int image_create(int argc, char **argv, struct cmd_ctx *ctx)
 static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
-		"usage: dmstore image import NAME SOURCE [--size SIZE] [--pool POOL]\n\n"
-		"Unpack SOURCE, a rootfs tarball (plain, gzip, zstd, xz, ...) or a directory, into a new image\n"
-		"of SIZE (default 10G, virtual). Owners, modes, xattrs, links and device nodes are kept; an entry\n"
-		"that would land outside the rootfs fails the import, naming it. Other changes of the pool run\n"
-		"while it unpacks; one killed leaves nothing the next change does not remove.\n";
+		"usage: dmstore image import NAME SOURCE [--size SIZE] [--platform OS/ARCH] [--pool POOL]\n\n"
+		"Unpack SOURCE into a new image of SIZE (default 10G, virtual). SOURCE is one of:\n"
+		"  FILE | DIR                   a rootfs tarball (plain, gzip, zstd, xz, ...) or a directory\n"
+		"  oci:DIR[:REF]                an OCI image layout; REF its org.opencontainers.image.ref.name\n"
+		"  oci-archive:FILE[:REF]       a tar of an OCI image layout\n"
+		"  docker-archive:FILE[:REF]    what 'docker save' writes; REF one of its tags\n"
+		"FILE '-' is standard input. Without REF, the only image there is. --platform picks from a\n"
+		"multi-platform index (default linux/amd64). Layers are applied in order, whiteouts deleting;\n"
+		"every blob is checked against its digest. Owners, modes, links, device nodes, user.* xattrs,\n"
+		"file capabilities and ACLs are kept (no other xattr: dmstore(8)); an entry that would land\n"
+		"outside the rootfs fails the import, naming it. Other changes of the pool run while it\n"
+		"unpacks; one killed leaves nothing the next change does not remove.\n";
 	struct cmd_args a = { .cmd = "image import", .help = help, .min_operands = 2, .max_operands = 2,
-			      .allow_size = true, .allow_wait = true };
+			      .allow_size = true, .allow_platform = true, .allow_wait = true };
 	struct dms_image_info im;
+	struct progress prog;
+	struct dms_import_opts opts = { .progress = progress_show, .progress_arg = &prog };
 	char b[32];
 	int r;
 
@@ -81,9 +92,13 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r)
 		return r;
 	/* For a human watching a long import; a script reads one line on failure, nothing else. */
-	if (isatty(STDERR_FILENO))
+	progress_init(&prog);
+	if (prog.tty)
 		fprintf(stderr, "importing '%s' into image '%s'...\n", a.operands[1], a.operands[0]);
-	r = dms_image_import(a.pool, a.operands[0], a.operands[1], a.size);
+	opts.size = a.size;
+	opts.platform = a.platform;
+	r = dms_image_import_from(a.pool, a.operands[0], a.operands[1], &opts);
+	progress_done(&prog);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	r = dms_image_inspect(a.pool, a.operands[0], &im);
@@ -131,12 +146,51 @@ static int image_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
+/* A JSON value on one line, as the config has it: ["/bin/sh","-c"], {"80/tcp":{}}. */
+static void print_field(const char *label, json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return;
+	if (json_object_is_type(v, json_type_string))
+		printf("%-11s %s\n", label, json_object_get_string(v));
+	else
+		printf("%-11s %s\n", label, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+									   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void print_config(json_object *cfg)
+{
+	json_object *c, *env;
+
+	print_field("ref", cfg, "ref");
+	print_field("manifest", cfg, "manifest");
+	print_field("config", cfg, "config_digest");
+	print_field("os", cfg, "os");
+	print_field("arch", cfg, "architecture");
+	print_field("layers", cfg, "layers");
+	if (!json_object_object_get_ex(cfg, "config", &c))
+		return;
+	print_field("entrypoint", c, "Entrypoint");
+	print_field("cmd", c, "Cmd");
+	print_field("workdir", c, "WorkingDir");
+	print_field("user", c, "User");
+	if (json_object_object_get_ex(c, "Env", &env) && json_object_is_type(env, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(env); i++)
+			printf("%-11s %s\n", "env", json_object_get_string(json_object_array_get_idx(env, i)));
+	print_field("ports", c, "ExposedPorts");
+	print_field("labels", c, "Labels");
+}
+
 static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] = "usage: dmstore image inspect NAME [--json] [--pool POOL]\n";
 	struct cmd_args a = { .cmd = "image inspect", .help = help, .min_operands = 1, .max_operands = 1,
 			      .allow_json = true };
 	struct dms_image_info im;
+	_cleanup_free_ char *config = NULL;
+	json_object *cfg = NULL;
 	char s[32], d[32];
 	int r;
 
@@ -147,17 +201,32 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r)
 		return r;
 	r = dms_image_inspect(a.pool, a.operands[0], &im);
+	if (r == 0)
+		r = dms_image_config(a.pool, a.operands[0], &config);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
+	cfg = json_tokener_parse(config);
+	if (!cfg)
+		cfg = json_object_new_object();
 	if (a.json) {
-		json_print(image_json(&im));
+		json_object *o = image_json(&im);
+
+		/* The kept config's keys beside the image's own; its "created" is the image author's date. */
+		json_object_object_foreach(cfg, key, val) {
+			if (strcmp(key, "source") == 0)
+				continue;
+			json_object_object_add(o, strcmp(key, "created") == 0 ? "image_created" : key, json_object_get(val));
+		}
+		json_print(o);
 	} else {
 		printf("%-11s %s\n%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %" PRIu64 " entries, %s\n%-11s %u\n",
 		       "image", im.name, "state", im.ready ? "ready" : "importing", "size",
 		       dms_size_format(im.size, s, sizeof(s)), "thin id", im.thin_id, "source",
 		       *im.source ? im.source : "(empty)", "contents", im.entries,
 		       dms_size_format(im.bytes, d, sizeof(d)), "containers", im.containers);
+		print_config(cfg);
 	}
+	json_object_put(cfg);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 

@@ -9,10 +9,13 @@
 #define DMSTORE_VERSION "0.1.0"
 
 static const struct cmd groups[] = {
-	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, recover, rm" },
+	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, recover, check, rm" },
 	{ "image", cmd_image, "images: one base device each; create, import, ls, inspect, rm" },
 	{ "snap", cmd_snap, "containers: a thin snapshot each; create, mount, umount, rm, ls, inspect" },
 	{ "vol", cmd_vol, "volumes: create, ls, inspect, attach, detach, mount, umount, rm, snapshot, grow" },
+	{ "run", cmd_run, "run a container from an image on an OCI runtime (crun, runc)" },
+	{ "start", cmd_start, "run a container again" },
+	{ "ps", cmd_ps, "containers, their state and last exit code" },
 	{ "bench", cmd_bench, "benchmarks: snap (create/remove vs dmsetup and LVM), vol-create (vs mkfs.ext4)" },
 	{ NULL, NULL, NULL },
 };
@@ -56,6 +59,8 @@ int main(int argc, char **argv)
 	for (const struct cmd *g = groups; g->name; g++) {
 		if (strcmp(g->name, argv[1]) != 0)
 			continue;
+		/* Our stderr is the user's: the library's one-line errors say what failed, not libdevmapper. */
+		dms_devmapper_quiet();
 		r = dms_ctx_new(&ctx.lib);
 		if (r < 0) {
 			fprintf(stderr, "dmstore: %s\n", strerror(-r));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* dmstore pool create|status|ls|activate|deactivate|rm */
+/* dmstore pool create|status|ls|activate|deactivate|recover|check|rm */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,7 +15,8 @@ static const char pool_help[] =
 	"  ls [--json]\n"
 	"  activate NAME\n"
 	"  deactivate NAME\n"
-	"  recover NAME\n"
+	"  recover NAME [--orphans]\n"
+	"  check NAME [--json]\n"
 	"  rm NAME [--force]\n\n"
 	"create, activate, deactivate, recover and rm take --wait SECONDS: give up (exit 4) if another\n"
 	"change holds the pool that long.\n";
@@ -65,6 +66,12 @@ static int pool_name_arg(const char *cmd, int argc, char **argv, bool optional, 
 	return 0;
 }
 
+/* A failed pool's status line has no numbers: only what the pool was configured with is known. */
+static bool status_live(const struct dms_pool_status *st)
+{
+	return st->active && strcmp(st->mode, "fail") != 0;
+}
+
 static json_object *status_json(const struct dms_pool_status *st)
 {
 	json_object *o = json_object_new_object();
@@ -80,10 +87,11 @@ static json_object *status_json(const struct dms_pool_status *st)
 	json_object_object_add(o, "metadata_available",
 			       json_object_new_uint64(st->metadata_total - st->metadata_used));
 	json_object_object_add(o, "block_size", json_object_new_uint64(st->block_size));
-	json_object_object_add(o, "transaction_id", json_object_new_uint64(st->transaction_id));
+	json_object_object_add(o, "transaction_id",
+			       status_live(st) ? json_object_new_uint64(st->transaction_id) : NULL);
 	json_object_object_add(o, "needs_check", json_object_new_boolean(st->needs_check));
-	json_object_object_add(o, "discards", st->active ? json_object_new_string(st->discards) : NULL);
-	json_object_object_add(o, "no_space", st->active ? json_object_new_string(st->no_space) : NULL);
+	json_object_object_add(o, "discards", status_live(st) ? json_object_new_string(st->discards) : NULL);
+	json_object_object_add(o, "no_space", status_live(st) ? json_object_new_string(st->no_space) : NULL);
 	json_object_object_add(o, "zero", json_object_new_boolean(st->zero));
 	json_object_object_add(o, "device_count",
 			       st->device_count >= 0 ? json_object_new_int64(st->device_count) : NULL);
@@ -102,12 +110,12 @@ static double percent(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void print_usage_line(const char *label, uint64_t used, uint64_t total, bool active)
+static void print_usage_line(const char *label, uint64_t used, uint64_t total, const struct dms_pool_status *st)
 {
 	char u[32], t[32], a[32];
 
-	if (!active) {
-		printf("%-13s %s (inactive)\n", label, dms_size_format(total, t, sizeof(t)));
+	if (!status_live(st)) {
+		printf("%-13s %s (%s)\n", label, dms_size_format(total, t, sizeof(t)), st->active ? "failed" : "inactive");
 		return;
 	}
 	printf("%-13s %s used of %s (%.1f%%), %s available\n", label, dms_size_format(used, u, sizeof(u)),
@@ -123,10 +131,10 @@ static void status_print(const struct dms_pool_status *st)
 	printf("%-13s %s\n", "state", st->active ? "active" : "inactive");
 	if (st->active)
 		printf("%-13s %s\n", "mode", st->mode);
-	print_usage_line("data", st->data_used, st->data_total, st->active);
-	print_usage_line("metadata", st->metadata_used, st->metadata_total, st->active);
+	print_usage_line("data", st->data_used, st->data_total, st);
+	print_usage_line("metadata", st->metadata_used, st->metadata_total, st);
 	printf("%-13s %s\n", "block size", dms_size_format(st->block_size, b, sizeof(b)));
-	if (st->active) {
+	if (status_live(st)) {
 		printf("%-13s %" PRIu64 "\n", "transaction", st->transaction_id);
 		printf("%-13s %s\n", "needs check", st->needs_check ? "yes" : "no");
 		printf("%-13s %s\n", "discards", st->discards);
@@ -380,7 +388,7 @@ static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
 		snprintf(d, sizeof(d), st.device_count >= 0 ? "%ld" : "-", st.device_count);
 		printf("%-20s %-10s %-8s %11s %11s %5.1f%% %7s\n", st.name, st.active ? st.mode : "inactive",
 		       st.loop ? "loop" : "block", dms_size_format(st.data_total, t, sizeof(t)),
-		       st.active ? dms_size_format(st.data_used, u, sizeof(u)) : "-",
+		       status_live(&st) ? dms_size_format(st.data_used, u, sizeof(u)) : "-",
 		       percent(st.data_used, st.data_total), d);
 	}
 	if (json)
@@ -471,22 +479,36 @@ static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
 static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
-		"usage: dmstore pool recover NAME\n\n"
+		"usage: dmstore pool recover NAME [--orphans]\n\n"
 		"Finish or undo what an interrupted dmstore left half done, by comparing the kernel's\n"
-		"transaction id with the catalogue's, and resume any volume it left suspended (its I/O\n"
-		"blocked). Every change runs this first; this command runs it alone.\n";
+		"transaction id with the catalogue's, resume any volume it left suspended (its I/O\n"
+		"blocked), and release a metadata snapshot it held. Every change runs this first; this\n"
+		"command runs it alone, and then looks for thin ids that no catalogue row owns.\n\n"
+		"  --orphans   delete those thin ids (their data is lost), one line each\n";
+	static const struct option opts[] = {
+		{ "orphans", no_argument, NULL, 'o' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dms_recover_report rep;
 	struct dms_pool *pool = NULL;
 	const char *name;
-	bool json = false, force = false;
-	unsigned fwd = 0, back = 0;
-	char **resumed = NULL;
-	size_t n_resumed = 0;
 	long wait_ms = DMS_LOCK_WAIT_FOREVER;
-	int r;
+	unsigned flags = 0;
+	int opt, r;
 
-	r = simple_args("recover", help, argc, argv, false, false, &json, &force, &wait_ms);
-	if (r)
-		return r < 0 ? EXIT_OK : r;
+	if (wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'o')
+			flags |= DMS_RECOVER_DELETE_ORPHANS;
+		else if (opt != 'w')
+			return usage_error("pool recover: see 'dmstore pool recover --help'");
+		else if (parse_wait_arg("pool recover", optarg, &wait_ms))
+			return EXIT_USAGE;
+	}
 	if (pool_name_arg("recover", argc, argv, false, &name))
 		return EXIT_USAGE;
 	if (require_root("pool recover"))
@@ -494,16 +516,97 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
 	r = dms_pool_open(ctx->lib, name, &pool);
 	if (r == 0)
-		r = dms_pool_recover(pool, &fwd, &back, &resumed, &n_resumed);
+		r = dms_pool_recover(pool, flags, &rep);
 	dms_pool_close(pool);
 	if (r < 0)
 		return lib_error(ctx, r);
-	for (size_t i = 0; i < n_resumed; i++)
-		printf("pool '%s': volume '%s' was left suspended: resumed\n", name, resumed[i]);
-	printf("pool '%s': %u change(s) rolled forward, %u rolled back, %zu volume(s) resumed\n", name, fwd, back,
-	       n_resumed);
-	dms_strv_free(resumed, n_resumed);
+	if (rep.released_metadata_snap)
+		printf("pool '%s': a metadata snapshot held by a dmstore that died was released\n", name);
+	for (size_t i = 0; i < rep.n_resumed; i++)
+		printf("pool '%s': volume '%s' was left suspended: resumed\n", name, rep.resumed[i]);
+	for (size_t i = 0; i < rep.n_orphans; i++)
+		printf("pool '%s': thin id %" PRIu32 " is in the kernel but no catalogue row owns it%s\n", name,
+		       rep.orphans[i], rep.orphans_deleted ? ": deleted" : "");
+	printf("pool '%s': %u change(s) rolled forward, %u rolled back, %zu volume(s) resumed\n", name,
+	       rep.rolled_forward, rep.rolled_back, rep.n_resumed);
+	if (rep.n_orphans && !rep.orphans_deleted)
+		printf("pool '%s': %zu thin id(s) no catalogue row owns: delete them with 'dmstore pool recover %s --orphans'\n",
+		       name, rep.n_orphans, name);
+	dms_recover_report_free(&rep);
 	return EXIT_OK;
+}
+
+static json_object *check_json(const char *name, const struct dms_check_report *rep)
+{
+	json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+	json_object_object_add(o, "pool", json_object_new_string(name));
+	json_object_object_add(o, "clean", json_object_new_boolean(rep->n_findings == 0));
+	json_object_object_add(o, "active", json_object_new_boolean(rep->active));
+	json_object_object_add(o, "metadata_checked", json_object_new_boolean(rep->metadata_checked));
+	json_object_object_add(o, "thin_ids_checked", json_object_new_boolean(rep->thin_ids_checked));
+	json_object_object_add(o, "thin_ids", json_object_new_uint64(rep->n_thin_ids));
+	json_object_object_add(o, "catalogue_rows", json_object_new_uint64(rep->n_rows));
+	json_object_object_add(o, "catalogue_transaction_id", json_object_new_uint64(rep->catalogue_txn));
+	for (size_t i = 0; i < rep->n_findings; i++) {
+		const struct dms_check_finding *f = &rep->findings[i];
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "kind", json_object_new_string(dms_check_kind_name(f->kind)));
+		json_object_object_add(j, "object_type", *f->object_type ? json_object_new_string(f->object_type) : NULL);
+		json_object_object_add(j, "object", *f->object ? json_object_new_string(f->object) : NULL);
+		json_object_object_add(j, "thin_id", f->thin_id >= 0 ? json_object_new_int64(f->thin_id) : NULL);
+		json_object_object_add(j, "message", json_object_new_string(f->message));
+		json_object_array_add(arr, j);
+	}
+	json_object_object_add(o, "findings", arr);
+	return o;
+}
+
+static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] =
+		"usage: dmstore pool check NAME [--json]\n\n"
+		"Compare what the kernel has with what the catalogue says, changing nothing: thin_check\n"
+		"on the metadata (a snapshot of it while the pool is active), thin ids on either side\n"
+		"that the other lacks, interrupted changes, mounts and attachments that are gone, devices\n"
+		"active that should not be or not active that should be. One line per finding, saying\n"
+		"what to run, then a summary. Exit status 0 when clean, 1 when it found something.\n";
+	struct dms_check_report rep;
+	struct dms_pool *pool = NULL;
+	const char *name;
+	bool json = false, force = false;
+	int r;
+
+	r = simple_args("check", help, argc, argv, true, false, &json, &force, NULL);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (pool_name_arg("check", argc, argv, false, &name))
+		return EXIT_USAGE;
+	if (require_root("pool check"))
+		return EXIT_PERM;
+	r = dms_pool_open(ctx->lib, name, &pool);
+	if (r == 0)
+		r = dms_pool_check(pool, &rep);
+	dms_pool_close(pool);
+	if (r < 0)
+		return lib_error(ctx, r);
+	if (json) {
+		json_print(check_json(name, &rep));
+	} else {
+		for (size_t i = 0; i < rep.n_findings; i++)
+			printf("%s\n", rep.findings[i].message);
+		char found[64] = "clean";
+
+		if (rep.n_findings)
+			snprintf(found, sizeof(found), "%zu problem(s) found", rep.n_findings);
+		printf("pool '%s'%s: %s; %zu thin id(s) in the kernel%s, %zu catalogue row(s), metadata %s\n", name,
+		       rep.active ? "" : " (inactive)", found, rep.n_thin_ids, rep.thin_ids_checked ? "" : " (not read)",
+		       rep.n_rows, rep.metadata_checked ? "checked by thin_check" : "not checked");
+	}
+	r = rep.n_findings ? EXIT_FAILURE_ : EXIT_OK;
+	dms_check_report_free(&rep);
+	return r;
 }
 
 static const struct cmd pool_cmds[] = {
@@ -513,6 +616,7 @@ static const struct cmd pool_cmds[] = {
 	{ "activate", pool_activate, "bring a pool up" },
 	{ "deactivate", pool_deactivate, "take a pool down" },
 	{ "recover", pool_recover, "finish or undo interrupted changes" },
+	{ "check", pool_check, "compare the kernel's state with the catalogue's" },
 	{ "rm", pool_rm, "remove a pool" },
 	{ NULL, NULL, NULL },
 };

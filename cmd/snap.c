@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "runtime/runtime.h"
 
 static const char snap_help[] =
 	"usage: dmstore snap <command> [--pool POOL] [<args>]\n\n"
@@ -85,7 +86,7 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_open_pool(ctx, &a);
 	if (r)
 		return r;
-	r = dms_snap_mount(a.pool, a.operands[0], a.n_operands > 1 ? a.operands[1] : NULL, dir, sizeof(dir));
+	r = dms_snap_mount(a.pool, a.operands[0], a.n_operands > 1 ? a.operands[1] : NULL, 0, dir, sizeof(dir));
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	puts(dir);
@@ -121,11 +122,36 @@ static int snap_umount(int argc, char **argv, struct cmd_ctx *ctx)
 
 static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	return snap_one(argc, argv, ctx, "snap rm",
-			"usage: dmstore snap rm NAME [--pool POOL]\n\n"
-			"Unmount, deactivate and delete the container's layer: what it wrote is gone and its\n"
-			"blocks return to the pool. Volumes attached to it are detached, never deleted.\n",
-			dms_snap_remove, "removed");
+	static const char help[] = "usage: dmstore snap rm NAME [--pool POOL]\n\n"
+				   "Unmount, deactivate and delete the container's layer: what it wrote is gone and its\n"
+				   "blocks return to the pool. Volumes attached to it are detached, never deleted.\n"
+				   "Refused while the container runs.\n";
+	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1 };
+	struct dms_run_info info = { 0 };
+	enum dms_run_state st;
+	char err[1024] = "";
+	int r;
+
+	r = cmd_parse(&a, argc, argv);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (!cmd_check_name(a.cmd, "container", a.operands[0]))
+		return EXIT_USAGE;
+	r = cmd_open_pool(ctx, &a);
+	if (r)
+		return r;
+	/* A run whose dmstore died is cleaned up first (runtime/); a live one keeps its container. */
+	r = dms_run_state(a.pool, a.operands[0], &st, &info, err, sizeof(err));
+	dms_run_info_clear(&info);
+	if (r == 0 && st == DMS_RUN_RUNNING) {
+		fprintf(stderr, "dmstore: container '%s' is running; stop it first\n", a.operands[0]);
+		return cmd_done(ctx, &a, EXIT_EXISTS);
+	}
+	r = dms_snap_remove(a.pool, a.operands[0]);
+	if (r < 0)
+		return cmd_done(ctx, &a, lib_error(ctx, r));
+	printf("container '%s' removed\n", a.operands[0]);
+	return cmd_done(ctx, &a, EXIT_OK);
 }
 
 static void print_snap(const struct dms_snap_info *s)

@@ -20,21 +20,16 @@ int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int exit_code_for(int r)
+/* Not from an errno: EXIT_PERM is require_root()'s alone, and a missing file is not a missing object. */
+int exit_code_for(enum dms_error_kind kind)
 {
-	switch (-r) {
-	case 0:
-		return EXIT_OK;
-	case ENOENT:
-	case ENXIO:
+	switch (kind) {
+	case DMS_ERROR_INVALID:
+		return EXIT_USAGE;
+	case DMS_ERROR_NOT_FOUND:
 		return EXIT_NOT_FOUND;
-	case EEXIST:
-	case EBUSY:
-	case ENOTEMPTY:
+	case DMS_ERROR_EXISTS:
 		return EXIT_EXISTS;
-	case EPERM:
-	case EACCES:
-		return EXIT_PERM;
 	default:
 		return EXIT_FAILURE_;
 	}
@@ -45,7 +40,7 @@ int lib_error(struct cmd_ctx *ctx, int r)
 	const char *msg = dms_ctx_error(ctx->lib);
 
 	fprintf(stderr, "dmstore: %s\n", *msg ? msg : strerror(-r));
-	return exit_code_for(r);
+	return exit_code_for(*msg ? dms_ctx_error_kind(ctx->lib) : DMS_ERROR_FAILED);
 }
 
 int require_root(const char *what)
@@ -96,10 +91,14 @@ int dispatch(const char *group, const struct cmd *table, int argc, char **argv, 
 
 int parse_size_arg(const char *opt, const char *text, uint64_t *ret)
 {
+	char max[32];
 	int r = dms_size_parse(text, ret);
 
+	if (r == -ERANGE)
+		return usage_error("%s: size '%s' is too large: at most %s", opt, text,
+				   dms_size_format(DMS_SIZE_MAX, max, sizeof(max)));
 	if (r < 0)
-		return usage_error("%s: invalid size '%s' (use a number with an optional K, M, G, T suffix)", opt,
+		return usage_error("%s: invalid size '%s' (digits and an optional K, M, G, T, P or E: 512M, 10G)", opt,
 				   text);
 	return 0;
 }

@@ -28,6 +28,8 @@ struct dms_dm_target {
 
 struct dms_dm_info {
 	bool exists;
+	char name[DMS_DM_NAME_MAX + 1]; /* the kernel's: "" when it does not exist */
+	char uuid[DMS_DM_UUID_MAX + 1]; /* "" when it has none */
 	bool suspended;
 	bool read_only;
 	bool live_table;
@@ -49,7 +51,7 @@ enum dms_dm_remove_flags {
 };
 
 /* task.c */
-/* Silence libdevmapper's own logging (DMSTORE_DEBUG=1 lets it through); idempotent. */
+/* Silence libdevmapper's own logging, process-wide (DMSTORE_DEBUG=1 lets it through); idempotent. */
 void dms_dm_quiet(void);
 int dms_dm_create(const char *name, const char *uuid, const struct dms_dm_target *table, size_t n_targets,
 		  bool read_only);
@@ -58,6 +60,8 @@ int dms_dm_suspend(const char *name, bool flush);
 int dms_dm_resume(const char *name);
 int dms_dm_remove(const char *name, unsigned flags);
 int dms_dm_info(const char *name, struct dms_dm_info *ret_info);
+/* The device that carries UUID, whatever its name; .exists false when none does. */
+int dms_dm_info_by_uuid(const char *uuid, struct dms_dm_info *ret_info);
 int dms_dm_message(const char *name, const char *message);
 int dms_dm_status(const char *name, char **ret_type, char **ret_params);
 int dms_dm_table(const char *name, char **ret_type, char **ret_params);
@@ -128,9 +132,34 @@ int dms_thin_pool_status(const char *name, struct dms_thin_pool_status *ret_stat
 int dms_thin_status(const char *name, struct dms_thin_status *ret_status);
 
 /* thin-metadata.c — the thin-provisioning-tools, for what the kernel does not tell */
-int dms_thin_metadata_check(const char *metadata_dev);
+int dms_thin_pool_reserve_snap(const char *pool_name);
+int dms_thin_pool_release_snap(const char *pool_name);
+enum dms_thin_check_flags {
+	/* Check the metadata snapshot a live pool holds (the caller reserved it), not the live metadata. */
+	DMS_THIN_CHECK_METADATA_SNAP = 1 << 0,
+	/*
+	 * Offline only: clear the needs_check flag the kernel set after a metadata
+	 * error if the check passes (lvm2's default); the kernel keeps a pool with
+	 * the flag read-only, so loading it again would not bring it back.
+	 */
+	DMS_THIN_CHECK_CLEAR_NEEDS_CHECK = 1 << 1,
+};
+
+/* thin_check: -EUCLEAN if it finds damage. */
+int dms_thin_metadata_check(const char *metadata_dev, unsigned flags);
 int dms_thin_metadata_list(const char *pool_name, const char *metadata_dev, uint32_t **ret_ids, size_t *ret_n);
 /* Zero the first metadata block so the kernel formats fresh metadata on first load. */
 int dms_thin_metadata_wipe(int metadata_fd);
+
+/* thin-superblock.c — what block 0 of a metadata device says of its pool */
+struct dms_thin_superblock {
+	uint64_t transaction_id;
+	uint64_t data_blocks;	     /* the data device's size the metadata knows, in pool blocks */
+	uint32_t data_block_sectors; /* the pool's block size */
+	uint64_t metadata_blocks;
+};
+
+/* BLOCK is DMS_THIN_METADATA_BLOCK bytes; -ENODATA if it is all zeroes (blank), -EMEDIUMTYPE if no superblock. */
+int dms_thin_superblock_parse(const void *block, struct dms_thin_superblock *ret_sb);
 
 #endif

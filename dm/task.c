@@ -30,7 +30,8 @@ static void dm_task_destroyp(struct dm_task **t)
 #define _cleanup_task_ _cleanup_(dm_task_destroyp)
 
 /*
- * Library code does not print: libdevmapper's own messages are dropped unless
+ * libdevmapper's log function is the process's, so it is set only when the
+ * program asks (dms_devmapper_quiet): its messages are then dropped unless
  * DMSTORE_DEBUG is set, when they go to stderr for a human chasing a failure.
  */
 static void dm_log_quiet(int level, const char *file, int line, int dm_errno_or_class, const char *f, ...)
@@ -62,7 +63,6 @@ static int task_new(int type, const char *name, struct dm_task **ret)
 {
 	struct dm_task *t;
 
-	dms_dm_quiet();
 	t = dm_task_create(type);
 	if (!t)
 		return -ENOMEM;
@@ -186,15 +186,12 @@ int dms_dm_remove(const char *name, unsigned flags)
 	return task_run_with_cookie(t);
 }
 
-int dms_dm_info(const char *name, struct dms_dm_info *ret_info)
+static int info_run(struct dm_task *t, struct dms_dm_info *ret_info)
 {
-	_cleanup_task_ struct dm_task *t = NULL;
 	struct dm_info info;
+	const char *name, *uuid;
 	int r;
 
-	r = task_new(DM_DEVICE_INFO, name, &t);
-	if (r < 0)
-		return r;
 	r = task_run(t);
 	if (r < 0)
 		return r;
@@ -209,7 +206,38 @@ int dms_dm_info(const char *name, struct dms_dm_info *ret_info)
 		.major = info.exists ? info.major : 0,
 		.minor = info.exists ? info.minor : 0,
 	};
+	if (!info.exists)
+		return 0;
+	/* The kernel writes back both the name and the UUID of the device it found, whichever was asked. */
+	name = dm_task_get_name(t);
+	uuid = dm_task_get_uuid(t);
+	snprintf(ret_info->name, sizeof(ret_info->name), "%s", name ? name : "");
+	snprintf(ret_info->uuid, sizeof(ret_info->uuid), "%s", uuid ? uuid : "");
 	return 0;
+}
+
+int dms_dm_info(const char *name, struct dms_dm_info *ret_info)
+{
+	_cleanup_task_ struct dm_task *t = NULL;
+	int r;
+
+	r = task_new(DM_DEVICE_INFO, name, &t);
+	if (r < 0)
+		return r;
+	return info_run(t, ret_info);
+}
+
+int dms_dm_info_by_uuid(const char *uuid, struct dms_dm_info *ret_info)
+{
+	_cleanup_task_ struct dm_task *t = NULL;
+	int r;
+
+	r = task_new(DM_DEVICE_INFO, NULL, &t);
+	if (r < 0)
+		return r;
+	if (!dm_task_set_uuid(t, uuid))
+		return -EINVAL;
+	return info_run(t, ret_info);
 }
 
 int dms_dm_message(const char *name, const char *message)

@@ -13,11 +13,33 @@
 #include "dms-util.h"
 #include "dm/dm.h"
 
-int dms_thin_metadata_check(const char *metadata_dev)
+/*
+ * reserve_metadata_snap | release_metadata_snap: the pool keeps one frozen
+ * copy of its metadata for the tools to read (their --metadata-snap) while it
+ * runs. The kernel answers EBUSY to a reserve while one is held, EINVAL to a
+ * release while none is, and refuses both once the pool is read-only or failed.
+ */
+int dms_thin_pool_reserve_snap(const char *pool_name)
 {
-	const char *argv[] = { "thin_check", "-q", metadata_dev, NULL };
+	return dms_dm_message(pool_name, "reserve_metadata_snap");
+}
+
+int dms_thin_pool_release_snap(const char *pool_name)
+{
+	return dms_dm_message(pool_name, "release_metadata_snap");
+}
+
+int dms_thin_metadata_check(const char *metadata_dev, unsigned flags)
+{
+	const char *argv[5] = { "thin_check", "-q" };
+	size_t n = 2;
 	int r, status;
 
+	if (flags & DMS_THIN_CHECK_METADATA_SNAP)
+		argv[n++] = "--metadata-snap";
+	else if (flags & DMS_THIN_CHECK_CLEAR_NEEDS_CHECK)
+		argv[n++] = "--clear-needs-check-flag";
+	argv[n] = metadata_dev;
 	r = dms_exec(argv, NULL, NULL, &status);
 	if (r < 0)
 		return r;
@@ -71,13 +93,13 @@ int dms_thin_metadata_list(const char *pool_name, const char *metadata_dev, uint
 	int r, status;
 
 	if (pool_name) {
-		r = dms_dm_message(pool_name, "reserve_metadata_snap");
+		r = dms_thin_pool_reserve_snap(pool_name);
 		if (r < 0)
 			return r;
 	}
 	r = dms_exec(pool_name ? live : offline, &out, NULL, &status);
 	if (pool_name)
-		(void)dms_dm_message(pool_name, "release_metadata_snap");
+		(void)dms_thin_pool_release_snap(pool_name);
 	if (r < 0)
 		return r;
 	if (status != 0)

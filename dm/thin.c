@@ -115,7 +115,6 @@ int dms_thin_pool_parse_status(const char *params, struct dms_thin_pool_status *
 	struct dm_status_thin_pool *s;
 	char held[24] = "-";
 
-	dms_dm_quiet();
 	if (!mem)
 		return -ENOMEM;
 	if (!dm_get_status_thin_pool(mem, params, &s))
@@ -159,7 +158,6 @@ int dms_thin_parse_status(const char *params, struct dms_thin_status *ret_status
 	_cleanup_(dm_pool_destroyp) struct dm_pool *mem = dm_pool_create("dmstore-status", 128);
 	struct dm_status_thin *s;
 
-	dms_dm_quiet();
 	if (!mem)
 		return -ENOMEM;
 	if (!dm_get_status_thin(mem, params, &s))

@@ -52,6 +52,59 @@ int dms_blockdev_devnum(int fd, unsigned *ret_major, unsigned *ret_minor)
 	return 0;
 }
 
+/* O_DIRECT is per open file: the device is opened again through the fd, never again by its path. */
+static int direct_fd(int fd, int flags)
+{
+	char path[64];
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	dfd = open(path, flags | O_DIRECT | O_CLOEXEC);
+	return dfd < 0 ? -errno : dfd;
+}
+
+/* Reads into RBUF, or writes WBUF (and syncs it) when RBUF is NULL. */
+static int block_io(int fd, uint64_t offset, void *rbuf, const void *wbuf)
+{
+	bool write = !rbuf;
+	_cleanup_free_ void *aligned = NULL;
+	_cleanup_close_ int dfd = -1;
+	ssize_t n;
+
+	if (offset % DMS_BLOCKDEV_DIRECT_BLOCK)
+		return -EINVAL;
+	dfd = direct_fd(fd, write ? O_WRONLY : O_RDONLY);
+	if (dfd < 0)
+		return dfd;
+	if (posix_memalign(&aligned, DMS_BLOCKDEV_DIRECT_BLOCK, DMS_BLOCKDEV_DIRECT_BLOCK) != 0)
+		return -ENOMEM;
+	if (write) {
+		memcpy(aligned, wbuf, DMS_BLOCKDEV_DIRECT_BLOCK);
+		n = pwrite(dfd, aligned, DMS_BLOCKDEV_DIRECT_BLOCK, (off_t)offset);
+		if (n == (ssize_t)DMS_BLOCKDEV_DIRECT_BLOCK && fdatasync(dfd) < 0)
+			return -errno;
+	} else {
+		n = pread(dfd, aligned, DMS_BLOCKDEV_DIRECT_BLOCK, (off_t)offset);
+	}
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)DMS_BLOCKDEV_DIRECT_BLOCK)
+		return write ? -ENOSPC : -ENODATA;
+	if (!write)
+		memcpy(rbuf, aligned, DMS_BLOCKDEV_DIRECT_BLOCK);
+	return 0;
+}
+
+int dms_blockdev_read_block(int fd, uint64_t offset, void *buf)
+{
+	return block_io(fd, offset, buf, NULL);
+}
+
+int dms_blockdev_write_block(int fd, uint64_t offset, const void *buf)
+{
+	return block_io(fd, offset, NULL, buf);
+}
+
 static void blkid_free_probep(blkid_probe *pr)
 {
 	if (*pr)

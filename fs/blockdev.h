@@ -17,6 +17,16 @@ int dms_blockdev_size(int fd, uint64_t *ret_bytes);
 int dms_blockdev_devnum(int fd, unsigned *ret_major, unsigned *ret_minor);
 
 /*
+ * One 4 KiB-aligned block at OFFSET, bypassing the page cache: what the kernel
+ * wrote through its own bios (dm-thin's metadata), not a copy an earlier read
+ * left cached. 4 KiB suits 512-byte, 512e and 4Kn disks alike. Reading past
+ * the end is -ENODATA.
+ */
+#define DMS_BLOCKDEV_DIRECT_BLOCK 4096U
+int dms_blockdev_read_block(int fd, uint64_t offset, void *buf);
+int dms_blockdev_write_block(int fd, uint64_t offset, const void *buf);
+
+/*
  * 1 with the signature's name (a filesystem, RAID member, partition table ...)
  * in TYPE when the device carries one, 0 when it is blank.
  */

@@ -587,8 +587,6 @@ static int read_super(int fd, struct ext2_super_block *ret)
 
 int dms_ext4_grow(const char *device, uint64_t new_size_bytes)
 {
-	static const char *const tools[] = { "/usr/sbin/resize2fs", "/sbin/resize2fs" };
-	const char *tool = "resize2fs";	/* last resort: $PATH */
 	struct ext2_super_block sb;
 	_cleanup_close_ int fd = -1;
 	const char *argv[5];
@@ -611,13 +609,8 @@ int dms_ext4_grow(const char *device, uint64_t new_size_bytes)
 	if (new_size_bytes / bs == blocks)
 		return 0;
 
-	for (size_t i = 0; i < DMS_ARRAY_SIZE(tools); i++)
-		if (access(tools[i], X_OK) == 0) {
-			tool = tools[i];
-			break;
-		}
 	snprintf(size, sizeof(size), "%lluK", (unsigned long long)(new_size_bytes / DMS_KIB));
-	argv[argc++] = tool;
+	argv[argc++] = "resize2fs";
 	/*
 	 * Offline, resize2fs wants a fresh e2fsck whenever the filesystem was mounted
 	 * since the last one. Growing a cleanly unmounted filesystem is safe, so force

@@ -39,7 +39,7 @@ int dms_ext4_format(const char *device, const struct dms_ext4_format_opts *opts)
  * block size) by running resize2fs quietly. new_size_bytes must not exceed the
  * device, nor be smaller than the filesystem (-EINVAL: this never shrinks);
  * already that size: 0. Not ext4: -EINVAL. resize2fs failed: -EIO; not installed:
- * -ENOENT. resize2fs also sets a regular file to the new size.
+ * -ENOPKG. resize2fs also sets a regular file to the new size.
  */
 int dms_ext4_grow(const char *device, uint64_t new_size_bytes);
 

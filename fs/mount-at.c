@@ -9,10 +9,11 @@
 #include "dms-util.h"
 #include "fs/mount-at.h"
 
-int dms_mount_ext4_at(const char *device, int dirfd, bool read_only)
+int dms_mount_ext4_at(const char *device, int dirfd, unsigned flags)
 {
 	_cleanup_close_ int fsfd = -1, mfd = -1;
-	unsigned int attr = MOUNT_ATTR_NOATIME | (read_only ? MOUNT_ATTR_RDONLY : 0);
+	unsigned int attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME |
+			    (flags & DMS_MOUNT_RDONLY ? MOUNT_ATTR_RDONLY : 0);
 
 	fsfd = fsopen("ext4", FSOPEN_CLOEXEC);
 	if (fsfd < 0)

@@ -10,15 +10,16 @@
  * there is no fallback, an older kernel gets -ENOSYS.
  */
 
-#include <stdbool.h>
+#include "fs/mount.h"
 
 /*
  * Mount the ext4 on DEVICE onto the directory DIRFD refers to (O_PATH is
- * fine), noatime. The superblock is always read-write, so a device mounted
- * elsewhere already is shared (the same superblock), not refused; READ_ONLY
- * makes only this mount read-only.
+ * fine), nosuid, nodev and noatime as every dmstore mount (fs/mount.h). The
+ * superblock is always read-write, so a device mounted elsewhere already is
+ * shared (the same superblock), not refused; DMS_MOUNT_RDONLY in FLAGS makes
+ * only this mount read-only.
  */
-int dms_mount_ext4_at(const char *device, int dirfd, bool read_only);
+int dms_mount_ext4_at(const char *device, int dirfd, unsigned flags);
 
 /*
  * Unmount the mount whose root FD refers to (an O_PATH fd from a scoped

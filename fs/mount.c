@@ -10,12 +10,12 @@
 #include "dms-util.h"
 #include "fs/mount.h"
 
-/* nodev is not set: an image's rootfs carries device nodes its containers need. */
-int dms_mount_ext4(const char *device, const char *dir, bool read_only)
+int dms_mount_ext4(const char *device, const char *dir, unsigned flags)
 {
-	unsigned long flags = MS_NOATIME | (read_only ? MS_RDONLY : 0);
+	unsigned long ms = MS_NOATIME | (flags & DMS_MOUNT_RDONLY ? MS_RDONLY : 0) |
+			   (flags & DMS_MOUNT_CONTAINER_ROOT ? 0 : MS_NOSUID | MS_NODEV);
 
-	return mount(device, dir, "ext4", flags, NULL) < 0 ? -errno : 0;
+	return mount(device, dir, "ext4", ms, NULL) < 0 ? -errno : 0;
 }
 
 int dms_umount(const char *dir)

@@ -2,11 +2,25 @@
 #ifndef DMS_FS_MOUNT_H
 #define DMS_FS_MOUNT_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
-/* Mount the ext4 on DEVICE at DIR (an existing directory). */
-int dms_mount_ext4(const char *device, const char *dir, bool read_only);
+/*
+ * Every mount dmstore makes is nosuid, nodev and noatime. Each is a host
+ * mount: a container's layer or a volume on the host, or a volume inside a
+ * container's rootfs, which is still the host's until a runtime takes it
+ * over. A setuid binary or a device node that an image or a container wrote
+ * must not work there. The one exception is a rootfs handed to a runtime as
+ * the container's own root (DMS_MOUNT_CONTAINER_ROOT): in there, the image's
+ * setuid binaries must work as they do under any runtime, and what the
+ * container may reach is the runtime's business (its own /dev, capabilities).
+ */
+enum dms_mount_flags {
+	DMS_MOUNT_RDONLY = 1 << 0,
+	DMS_MOUNT_CONTAINER_ROOT = 1 << 1, /* without nosuid and nodev: only where root alone can reach it */
+};
+
+/* Mount the ext4 on DEVICE at DIR (an existing directory); FLAGS: DMS_MOUNT_*. */
+int dms_mount_ext4(const char *device, const char *dir, unsigned flags);
 /* Unmount DIR; -EBUSY while something uses it, -EINVAL if nothing is mounted there. */
 int dms_umount(const char *dir);
 /* Where DEVICE is mounted: 1 and the first mount point in RET_DIR, 0 if nowhere. */

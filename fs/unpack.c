@@ -66,10 +66,11 @@ struct unpack_job {
 	int archive_fd;	    /* tarball */
 	struct stat archive_st;
 	char *src_dir; /* directory tree: absolute, symlinks resolved */
+	struct archive *reader; /* a reader the caller opened (dms_unpack_reader) */
+	const struct dms_unpack_hooks *hooks;
 	struct dir_times *redo;
 	size_t n_redo;
 	struct dms_unpack_stats stats;
-	const struct dms_unpack_progress *progress;
 	char *errbuf;
 	size_t errlen;
 	int home_fd; /* the process's root, for the thread to step back out to */
@@ -229,6 +230,104 @@ static int redo_dir_times(struct unpack_job *job)
 }
 
 /*
+ * The xattrs an image may bring into a rootfs: user.* (the image's own),
+ * security.capability (how file capabilities ship: ping, ...), and the POSIX
+ * ACLs. Everything else is dropped. trusted.* is for privileged daemons
+ * (overlayfs keeps its whiteouts and redirects there); security.selinux is a
+ * label the host's policy gives, not the image; security.ima and .evm are
+ * signatures the host's appraisal would trust; and a namespace not known
+ * today is not trusted tomorrow.
+ *
+ * ACLs do not come through the xattr list at all: libarchive restores them
+ * from the entry's ACL list (pax SCHILY.acl.*, or what read_disk read with
+ * libacl) under ARCHIVE_EXTRACT_ACL, and skips system.posix_acl_* among the
+ * xattrs itself. They are named here so that an ACL is never dropped by us.
+ */
+static bool xattr_allowed(const char *name)
+{
+	return strncmp(name, "user.", 5) == 0 || strcmp(name, "security.capability") == 0 ||
+	       strcmp(name, "system.posix_acl_access") == 0 || strcmp(name, "system.posix_acl_default") == 0;
+}
+
+struct xattr_copy {
+	char *name;
+	void *value;
+	size_t size;
+};
+
+/*
+ * How many of ENTRY's N xattrs are not allowed, each name counted once: a pax
+ * header libarchive wrote carries every xattr twice (LIBARCHIVE.xattr.* and
+ * SCHILY.xattr.*).
+ */
+static int count_dropped(struct archive_entry *entry, int n)
+{
+	_cleanup_free_ const char **names = calloc(n, sizeof(*names));
+	const void *value;
+	size_t size;
+	int i = 0, drop = 0;
+
+	if (!names)
+		return -ENOMEM;
+	archive_entry_xattr_reset(entry);
+	while (i < n && archive_entry_xattr_next(entry, &names[i], &value, &size) == ARCHIVE_OK) {
+		bool again = false;
+
+		if (xattr_allowed(names[i]))
+			continue;
+		for (int j = 0; j < i && !again; j++)
+			again = strcmp(names[i], names[j]) == 0;
+		drop += !again;
+		i++;
+	}
+	return drop;
+}
+
+/* libarchive can only clear an entry's xattrs, not remove one: the allowed ones are copied out and put back. */
+static int filter_xattrs(struct archive_entry *entry, uint64_t *dropped)
+{
+	struct xattr_copy *keep = NULL;
+	int n = archive_entry_xattr_count(entry), k = 0, drop, r = 0;
+	const char *name;
+	const void *value;
+	size_t size;
+
+	drop = n ? count_dropped(entry, n) : 0;
+	if (drop <= 0)
+		return drop;
+	keep = calloc(n, sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
+	archive_entry_xattr_reset(entry);
+	while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK && k < n) {
+		if (!xattr_allowed(name))
+			continue;
+		keep[k].name = strdup(name);
+		keep[k].value = malloc(size ? size : 1);
+		keep[k].size = size;
+		if (!keep[k].name || !keep[k].value) {
+			free(keep[k].name);
+			free(keep[k].value);
+			r = -ENOMEM;
+			goto out;
+		}
+		memcpy(keep[k].value, value, size);
+		k++;
+	}
+	archive_entry_xattr_clear(entry);
+	for (int i = 0; i < k; i++)
+		archive_entry_xattr_add_entry(entry, keep[i].name, keep[i].value, keep[i].size);
+	*dropped += (uint64_t)drop;
+out:
+	for (int i = 0; i < k; i++) {
+		free(keep[i].name);
+		free(keep[i].value);
+	}
+	free(keep);
+	return r;
+}
+
+/*
  * The one loop both sources go through. A warning from the reader leaves the entry
  * usable and is let pass; anything short of ARCHIVE_OK from the writer means part
  * of the entry (an owner, an xattr, an ACL) did not make it to disk, and an image
@@ -271,8 +370,18 @@ static int copy_entries(struct unpack_job *job, struct archive *rd, struct archi
 			archive_entry_linkify(lr, &e, &spare);
 		}
 
+		if (job->hooks && job->hooks->entry) {
+			r = job->hooks->entry(job->hooks->arg, entry, job->errbuf, job->errlen);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				continue;
+		}
 		if (archive_entry_filetype(entry) == AE_IFSOCK)
 			continue;
+		r = filter_xattrs(entry, &job->stats.xattrs_dropped);
+		if (r < 0)
+			return job_error(job, r, "entry '%s': %s", archive_entry_pathname(entry), strerror(-r));
 
 		existed = archive_entry_filetype(entry) == AE_IFDIR && archive_entry_mtime_is_set(entry) &&
 			  is_existing_dir(archive_entry_pathname(entry));
@@ -293,8 +402,8 @@ static int copy_entries(struct unpack_job *job, struct archive *rd, struct archi
 				return job_error(job, r, "entry '%s': %s", archive_entry_pathname(entry), strerror(-r));
 		}
 		job->stats.entries++;
-		if (job->progress) {
-			r = job->progress->fn(&job->stats, job->progress->userdata);
+		if (job->hooks && job->hooks->written) {
+			r = job->hooks->written(job->hooks->arg, &job->stats);
 			if (r < 0)
 				return job_error(job, r, "entry '%s': stopped: %s", archive_entry_pathname(entry),
 						 strerror(-r));
@@ -393,6 +502,21 @@ static int extract_archive(struct unpack_job *job)
 	return disk_writer_close(job, wr);
 }
 
+static int extract_reader(struct unpack_job *job)
+{
+	_cleanup_(archive_freep) struct archive *wr = NULL;
+	int r;
+
+	r = enter_root(job, true);
+	if (r == 0)
+		r = disk_writer_new(job, &wr);
+	if (r == 0)
+		r = copy_entries(job, job->reader, wr, NULL, NULL);
+	if (r == 0)
+		r = disk_writer_close(job, wr);
+	return r;
+}
+
 static int extract_dir(struct unpack_job *job)
 {
 	_cleanup_(linkresolver_freep) struct archive_entry_linkresolver *lr = NULL;
@@ -469,7 +593,7 @@ static int job_run(struct unpack_job *job, struct dms_unpack_stats *stats)
 	return 0;
 }
 
-int dms_unpack_archive(int rootfd, const char *archive_path, const struct dms_unpack_progress *progress,
+int dms_unpack_archive(int rootfd, const char *archive_path, const struct dms_unpack_hooks *hooks,
 		       struct dms_unpack_stats *stats, char *errbuf, size_t errlen)
 {
 	_cleanup_close_ int fd = -1;
@@ -477,7 +601,7 @@ int dms_unpack_archive(int rootfd, const char *archive_path, const struct dms_un
 		.run = extract_archive,
 		.rootfd = rootfd,
 		.source = archive_path,
-		.progress = progress,
+		.hooks = hooks,
 		.errbuf = errbuf,
 		.errlen = errlen,
 	};
@@ -493,6 +617,25 @@ int dms_unpack_archive(int rootfd, const char *archive_path, const struct dms_un
 	if (S_ISDIR(job.archive_st.st_mode))
 		return job_error(&job, -EISDIR, "'%s': %s", archive_path, strerror(EISDIR));
 	job.archive_fd = fd;
+	return job_run(&job, stats);
+}
+
+int dms_unpack_reader(int rootfd, struct archive *reader, const char *source, const struct dms_unpack_hooks *hooks,
+		      struct dms_unpack_stats *stats, char *errbuf, size_t errlen)
+{
+	struct unpack_job job = {
+		.run = extract_reader,
+		.rootfd = rootfd,
+		.source = source,
+		.archive_fd = -1,
+		.reader = reader,
+		.hooks = hooks,
+		.errbuf = errbuf,
+		.errlen = errlen,
+	};
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
 	return job_run(&job, stats);
 }
 
@@ -532,7 +675,7 @@ static int check_outside(int rootfd, const struct stat *src)
 	}
 }
 
-int dms_unpack_dir(int rootfd, const char *src_dir, const struct dms_unpack_progress *progress,
+int dms_unpack_dir(int rootfd, const char *src_dir, const struct dms_unpack_hooks *hooks,
 		   struct dms_unpack_stats *stats, char *errbuf, size_t errlen)
 {
 	_cleanup_free_ char *abs = NULL;
@@ -540,7 +683,7 @@ int dms_unpack_dir(int rootfd, const char *src_dir, const struct dms_unpack_prog
 		.run = extract_dir,
 		.rootfd = rootfd,
 		.source = src_dir,
-		.progress = progress,
+		.hooks = hooks,
 		.archive_fd = -1,
 		.errbuf = errbuf,
 		.errlen = errlen,

@@ -6,8 +6,27 @@
  * libdmstore: block-level container storage on device-mapper thin provisioning.
  *
  * Every call that can fail returns 0 or a negative errno. On failure the
- * context holds one line that names the object and the cause, for a human:
- * dms_ctx_error(). The library never prints and never exits.
+ * library keeps one line that names the object and the cause, for a human:
+ * dms_ctx_error(), and what kind of failure it was, for a program:
+ * dms_ctx_error_kind(). Like errno, that error is the calling thread's own:
+ * read it on the thread that made the call, before its next call (a Go
+ * program reads it inside the same cgo call, since goroutines change
+ * threads). The library never prints and never exits.
+ *
+ * Threads. A struct dms_ctx holds configuration only and may be shared by
+ * any number of threads. A struct dms_pool (an open catalogue, and the pool
+ * lock while a change runs) serves one thread at a time: a daemon opens one
+ * per thread or per request (dms_pool_open is cheap) or serialises its use.
+ * Changes to a pool, from any number of threads and processes, queue on the
+ * pool lock, which each struct dms_pool takes for itself; reads (inspect,
+ * list, status) take no lock and see a change whole or not at all. An image
+ * import holds the pool lock only for its device's transactions, so other
+ * changes run while it unpacks.
+ *
+ * Nothing process-wide changes behind the caller's back: not the working
+ * directory, the root, the umask, the environment, signal dispositions, nor
+ * libdevmapper's log function (dms_devmapper_quiet() is the program's to
+ * call).
  */
 
 #include <stdbool.h>
@@ -24,8 +43,36 @@ struct dms_ctx;
  */
 DMS_EXPORT int dms_ctx_new(struct dms_ctx **ret_ctx);
 DMS_EXPORT void dms_ctx_free(struct dms_ctx *ctx);
+/* The calling thread's last failure in CTX, "" if none. */
+#define DMS_ERROR_MAX 1024
 DMS_EXPORT const char *dms_ctx_error(const struct dms_ctx *ctx);
+/*
+ * libdevmapper logs its failures to stderr, process-wide, through one log
+ * function. A program whose stderr is for its users (the dmstore command)
+ * calls this once, before any other thread uses libdevmapper: its messages
+ * are then dropped (or, with DMSTORE_DEBUG set, written to stderr), and the
+ * library's own one-line errors say what failed. Not for a program that
+ * installs a libdevmapper log function of its own.
+ */
+DMS_EXPORT void dms_devmapper_quiet(void);
+
+/*
+ * The kind of the failure dms_ctx_error() describes. Decided by the library
+ * where the failure is understood, not read off the errno: a -ENOENT from
+ * deep down (a device node, a file, a helper program) does not mean that the
+ * object the caller named is missing, and a -EINVAL from the kernel is no
+ * fault of the caller's input. The dmstore program's exit status is this.
+ */
+enum dms_error_kind {
+	DMS_ERROR_NONE = 0,  /* nothing has failed in this context, on this thread */
+	DMS_ERROR_FAILED,    /* the operation failed: the kernel, a device, space, a crash left behind, ... */
+	DMS_ERROR_INVALID,   /* the caller's input: a name, size, label, path or combination that cannot be */
+	DMS_ERROR_NOT_FOUND, /* the named pool, image, container, volume or attachment does not exist */
+	DMS_ERROR_EXISTS,    /* it exists already, or is in use (mounted, attached, open, held) */
+};
+DMS_EXPORT enum dms_error_kind dms_ctx_error_kind(const struct dms_ctx *ctx);
 DMS_EXPORT const char *dms_ctx_state_dir(const struct dms_ctx *ctx);
+DMS_EXPORT const char *dms_ctx_run_dir(const struct dms_ctx *ctx);
 
 /*
  * Who holds a lock: what its holder noted in the lock file when it took it,
@@ -63,6 +110,12 @@ DMS_EXPORT void dms_ctx_set_lock_wait_notify(struct dms_ctx *ctx, dms_lock_wait_
 #define DMS_POOL_NAME_MAX 32
 DMS_EXPORT bool dms_name_valid(const char *name);
 DMS_EXPORT bool dms_pool_name_valid(const char *name);
+
+/*
+ * The largest size of anything dmstore makes (a volume, an image, a container,
+ * a loop pool's file): 256 TiB. Why this bound, util/size.c. Larger: -ERANGE.
+ */
+#define DMS_SIZE_MAX (256ULL << 40)
 
 #define DMS_BLOCK_SIZE_DEFAULT (64U * 1024U)
 #define DMS_BLOCK_SIZE_MIN (64U * 1024U)
@@ -124,14 +177,83 @@ struct dms_pool;
 DMS_EXPORT int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_pool);
 DMS_EXPORT void dms_pool_close(struct dms_pool *pool);
 DMS_EXPORT const char *dms_pool_name(const struct dms_pool *pool);
+/* What dms_pool_recover did, and what it found. */
+struct dms_recover_report {
+	unsigned rolled_forward;	/* changes the kernel had committed, finished */
+	unsigned rolled_back;		/* changes it had not, undone */
+	char **resumed;			/* volumes a dead dmstore left suspended, resumed */
+	size_t n_resumed;
+	bool released_metadata_snap;	/* a metadata snapshot a dead dmstore held, released */
+	uint32_t *orphans;		/* thin ids in the pool's metadata that no catalogue row owns */
+	size_t n_orphans;
+	bool orphans_deleted;		/* with DMS_RECOVER_DELETE_ORPHANS: those are gone */
+};
+
+/* Delete the orphans too, each in a transaction of its own; one in use (an active device maps it) fails the call. */
+#define DMS_RECOVER_DELETE_ORPHANS (1U << 0)
+
+
+/* The context the pool was opened with, where its failures are reported. */
+DMS_EXPORT struct dms_ctx *dms_pool_ctx(const struct dms_pool *pool);
 /*
  * Finish or undo what a crashed dmstore left, as every change does first:
- * resume the volumes it left suspended, then roll its changes forward or back.
- * Counts the changes; the names of the volumes resumed go in RET_RESUMED (free
- * with dms_strv_free), which may be NULL.
+ * release a metadata snapshot it held, resume the volumes it left suspended,
+ * roll its changes forward or back. Then find the thin ids no catalogue row
+ * owns. Refused, saying what to run, on a pool the kernel failed or made
+ * read-only. Free the report with dms_recover_report_free.
  */
-DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back,
-				char ***ret_resumed, size_t *ret_n_resumed);
+DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_report *ret_report);
+DMS_EXPORT void dms_recover_report_free(struct dms_recover_report *report);
+
+/*
+ * What dms_pool_check finds, one kind per finding. The names
+ * (dms_check_kind_name) are those `pool check --json` prints.
+ */
+enum dms_check_kind {
+	DMS_CHECK_POOL_FAILED,		/* "pool_failed": the kernel stopped the pool */
+	DMS_CHECK_POOL_READ_ONLY,	/* "pool_read_only": read-only, or needs_check set */
+	DMS_CHECK_METADATA_DAMAGED,	/* "metadata_damaged": thin_check failed */
+	DMS_CHECK_HELD_METADATA_SNAP,	/* "held_metadata_snap": a dead dmstore held one; released */
+	DMS_CHECK_TXN_MISMATCH,		/* "transaction_mismatch": kernel and catalogue differ, no intent */
+	DMS_CHECK_OPEN_INTENT,		/* "open_intent": an interrupted change; recovery finishes it */
+	DMS_CHECK_UNFINISHED,		/* "unfinished": an image or volume without its contents yet */
+	DMS_CHECK_ORPHAN_THIN_ID,	/* "orphan_thin_id": in the kernel, no catalogue row owns it */
+	DMS_CHECK_MISSING_THIN_ID,	/* "missing_thin_id": a catalogue row whose id the kernel lacks */
+	DMS_CHECK_STALE_MOUNT,		/* "stale_mount": recorded as mounted, not mounted */
+	DMS_CHECK_STALE_ATTACHMENT,	/* "stale_attachment": recorded as attached, not mounted there */
+	DMS_CHECK_DEVICE_INACTIVE,	/* "device_inactive": should be active, is not */
+	DMS_CHECK_DEVICE_UNEXPECTED,	/* "device_unexpected": active, should not be (or no row is it) */
+};
+
+struct dms_check_finding {
+	enum dms_check_kind kind;
+	char object_type[16];		/* "image", "container", "volume"; "" when no object is named */
+	char object[DMS_NAME_MAX + 1];	/* its name; "" when none */
+	int64_t thin_id;		/* -1 when none */
+	char message[1024];		/* one line for a human, saying what to run */
+};
+
+struct dms_check_report {
+	bool active;			/* the pool is active: its devices and mounts were checked too */
+	bool metadata_checked;		/* thin_check ran (not on a failed or read-only pool) */
+	bool thin_ids_checked;		/* the kernel's thin ids were compared with the catalogue's */
+	size_t n_thin_ids;		/* thin ids in the pool's metadata */
+	size_t n_rows;			/* catalogue rows */
+	uint64_t catalogue_txn;		/* the catalogue's transaction id (thin_repair asks for it) */
+	struct dms_check_finding *findings;
+	size_t n_findings;
+};
+
+/*
+ * Compare what the kernel has with what the catalogue says, under the pool
+ * lock, changing nothing but a metadata snapshot a dead dmstore left held
+ * (released, and reported). Runs thin_check on a metadata snapshot of the
+ * live pool, or on the metadata of an inactive one. Fails only when it cannot
+ * check; what it finds is in the report (free with dms_check_report_free).
+ */
+DMS_EXPORT int dms_pool_check(struct dms_pool *pool, struct dms_check_report *ret_report);
+DMS_EXPORT void dms_check_report_free(struct dms_check_report *report);
+DMS_EXPORT const char *dms_check_kind_name(enum dms_check_kind kind);
 
 #define DMS_IMAGE_SIZE_DEFAULT (10ULL << 30)
 
@@ -145,6 +267,7 @@ struct dms_image_info {
 	uint64_t entries;	/* files, dirs, links imported */
 	uint64_t bytes;		/* file bytes imported */
 	bool ready;		/* false while an import runs */
+	char dm_name[128];	/* its dm device's: the kernel's while active (an import), else the one it gets */
 };
 
 DMS_EXPORT int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size);
@@ -155,6 +278,42 @@ DMS_EXPORT int dms_image_create(struct dms_pool *pool, const char *name, uint64_
  * leaves nothing the next change does not remove.
  */
 DMS_EXPORT int dms_image_import(struct dms_pool *pool, const char *name, const char *source, uint64_t size);
+
+/* How far an import is: called often while it runs, from the thread that does the work. */
+struct dms_import_progress {
+	unsigned layer;		/* the layer being applied, 1-based; 0 for a rootfs tarball or directory */
+	unsigned layers;	/* how many the image has */
+	uint64_t bytes;		/* of the source read so far (compressed, for a layer) */
+	uint64_t total;		/* bytes of all layers, 0 when unknown */
+	uint64_t entries;	/* files, directories, links written so far */
+};
+
+struct dms_import_opts {
+	uint64_t size;		/* 0: DMS_IMAGE_SIZE_DEFAULT */
+	const char *platform;	/* "os/arch[/variant]" from a multi-platform index; NULL: linux/amd64 */
+	void (*progress)(const struct dms_import_progress *p, void *arg);
+	void *progress_arg;
+};
+
+/*
+ * SOURCE is a transport and a place:
+ *   oci:DIR[:REF]             an OCI image layout; REF an org.opencontainers.image.ref.name
+ *   oci-archive:FILE[:REF]    a tar of one
+ *   docker-archive:FILE[:REF] what `docker save` writes; REF one of its tags
+ *   anything else             a rootfs tarball or directory, as dms_image_import
+ * FILE "-" is standard input. Layers are applied in order into one rootfs, every
+ * blob checked against its digest; the image config is kept (dms_image_config).
+ * OPTS may be NULL.
+ */
+DMS_EXPORT int dms_image_import_from(struct dms_pool *pool, const char *name, const char *source,
+				     const struct dms_import_opts *opts);
+/*
+ * The image's config as JSON, for an image imported from an OCI or docker
+ * source: {"manifest": digest, "config_digest", "ref", "architecture", "os",
+ * "config": {Env, Entrypoint, Cmd, WorkingDir, User, ExposedPorts, Labels, ...}}.
+ * "{}" for others. Free *RET_JSON with free().
+ */
+DMS_EXPORT int dms_image_config(struct dms_pool *pool, const char *name, char **ret_json);
 DMS_EXPORT int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info *ret_info);
 DMS_EXPORT int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, size_t *ret_n);
 /* Refused while containers use it, unless FORCE, which removes them first. */
@@ -174,13 +333,43 @@ struct dms_snap_info {
 
 /* A thin snapshot of IMAGE's base, activated. SIZE 0: the image's size; larger grows the filesystem. */
 DMS_EXPORT int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, uint64_t size);
-/* Mount at DIR, or at <state dir>/<pool>/mnt/<name> when DIR is NULL; the directory used goes in RET_DIR. */
-DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, char *ret_dir, size_t len);
+/*
+ * Mount at DIR, or at <state dir>/<pool>/mnt/<name> when DIR is NULL; the
+ * directory used goes in RET_DIR. Like every host mount dmstore makes, it is
+ * nosuid and nodev, unless FLAGS has DMS_SNAP_MOUNT_CONTAINER_ROOT: the mount
+ * an OCI runtime takes as the container's root, where the image's setuid
+ * binaries work. That one goes only to the default place, below the pool's
+ * state directory, which root alone can enter (DIR must be NULL).
+ */
+#define DMS_SNAP_MOUNT_CONTAINER_ROOT (1U << 0)
+DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags, char *ret_dir,
+			      size_t len);
 DMS_EXPORT int dms_snap_umount(struct dms_pool *pool, const char *name);
 /* Unmount, deactivate, delete: the writable layer is gone and its blocks go back to the pool. */
 DMS_EXPORT int dms_snap_remove(struct dms_pool *pool, const char *name);
 DMS_EXPORT int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info *ret_info);
 DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_t *ret_n);
+
+/*
+ * A container's runs (runtime/ runs them): SPEC is how (JSON: image, process,
+ * volumes, runtime); PID the dmstore watching the current run, 0 when none;
+ * the exit code of the last run, when it is known. The run lock is held by
+ * that dmstore for the whole run: -EBUSY while another holds it.
+ */
+struct dms_run_info {
+	char *spec;		/* NULL when the container was never given one */
+	int64_t pid;
+	bool has_exit_code;
+	int exit_code;
+	int64_t started, finished; /* unix seconds, 0 if never */
+};
+DMS_EXPORT int dms_snap_run_get(struct dms_pool *pool, const char *name, struct dms_run_info *ret_info);
+DMS_EXPORT void dms_run_info_clear(struct dms_run_info *info);
+DMS_EXPORT int dms_snap_run_set_spec(struct dms_pool *pool, const char *name, const char *spec);
+DMS_EXPORT int dms_snap_run_started(struct dms_pool *pool, const char *name, int64_t pid);
+/* EXIT_CODE < 0: unknown (its watcher died). */
+DMS_EXPORT int dms_snap_run_ended(struct dms_pool *pool, const char *name, int exit_code);
+DMS_EXPORT int dms_snap_run_lock(struct dms_pool *pool, const char *name, int *ret_fd);
 
 struct dms_vol_attachment {
 	char container[DMS_NAME_MAX + 1];
@@ -220,7 +409,34 @@ DMS_EXPORT int dms_vol_snapshot(struct dms_pool *pool, const char *name, const c
 /* Grow to SIZE: a bigger thin table, then ext4 grown online or offline; shrinking is refused. */
 DMS_EXPORT int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size);
 
-/* Sizes: "100G", "64K", "512M", "1T", "4096" (bytes); binary units. -EINVAL, -ERANGE. */
+/*
+ * Holders: a daemon (the Docker volume plugin) mounting a volume on the host
+ * for each of its callers, named by HOLDER (1-128 of [A-Za-z0-9_.-], starting
+ * with a letter or digit). Each holder has a mount of its own, read-write,
+ * nosuid, nodev, at <state dir>/<pool>/holders/<name>/<holder>: the volume is
+ * mounted while it has a holder, and unmounted with the last. The kernel's
+ * mount table is the only record, so a daemon that restarts finds its
+ * holders as they are, and a reboot forgets them with the mounts. Holding
+ * again under the same HOLDER, or letting go of one that is not there, is not
+ * an error: a caller that lost the answer may ask again. A held volume cannot
+ * be removed (not even with force: the holder is another program's user).
+ */
+#define DMS_HOLDER_MAX 128
+DMS_EXPORT bool dms_holder_valid(const char *holder);
+/* The mount point goes in RET_DIR. */
+DMS_EXPORT int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, char *ret_dir, size_t len);
+DMS_EXPORT int dms_vol_unhold(struct dms_pool *pool, const char *name, const char *holder);
+/* NAME's holders now, sorted; free with dms_strv_free. */
+DMS_EXPORT int dms_vol_holders(struct dms_pool *pool, const char *name, char ***ret_holders, size_t *ret_n);
+/* Where HOLDER's mount of NAME is, or would be. */
+DMS_EXPORT int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len);
+
+/*
+ * Sizes: digits with an optional binary unit K, M, G, T, P or E (any case),
+ * which may be followed by "iB" or "B": "4096" (bytes), "64K", "100G",
+ * "512MiB". Nothing else (no fraction, sign, space or exponent): -EINVAL.
+ * Above DMS_SIZE_MAX: -ERANGE.
+ */
 DMS_EXPORT int dms_size_parse(const char *text, uint64_t *ret_bytes);
 /* "1.5 GiB"; BUF of at least 16 bytes. */
 DMS_EXPORT const char *dms_size_format(uint64_t bytes, char *buf, size_t len);

@@ -41,6 +41,21 @@ static const char *const migrations[] = {
 	"  read_only INTEGER NOT NULL DEFAULT 0,"
 	"  UNIQUE (volume_id, container_id));"
 	"CREATE INDEX attachments_container ON attachments(container_id);",
+	/*
+	 * 3: what an image's config says (JSON of any size, so not in devices.meta),
+	 * and how a container is run and how its last run ended. Both go with their
+	 * device's row.
+	 */
+	"CREATE TABLE image_configs ("
+	"  image_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,"
+	"  config TEXT NOT NULL);"
+	"CREATE TABLE container_runs ("
+	"  container_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,"
+	"  spec TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  exit_code INTEGER,"
+	"  started INTEGER NOT NULL DEFAULT 0,"
+	"  finished INTEGER NOT NULL DEFAULT 0);",
 };
 
 struct dms_catalog {
@@ -554,11 +569,6 @@ int dms_catalog_attach_list(struct dms_catalog *cat, int64_t volume_id, int64_t 
 	return 0;
 }
 
-int dms_catalog_attach_clear(struct dms_catalog *cat)
-{
-	return exec(cat, "DELETE FROM attachments");
-}
-
 /* Self-reference keeps origin_id > 0 (the row stays a snapshot, so its dm name does not change) and the key valid. */
 int dms_catalog_orphan_snapshots(struct dms_catalog *cat, int64_t origin_id)
 {
@@ -569,4 +579,87 @@ int dms_catalog_orphan_snapshots(struct dms_catalog *cat, int64_t origin_id)
 		return r;
 	sqlite3_bind_int64(s, 1, origin_id);
 	return sql_errno(sqlite3_step(s));
+}
+
+int dms_catalog_image_config_set(struct dms_catalog *cat, int64_t image_id, const char *json)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "INSERT OR REPLACE INTO image_configs (image_id, config) VALUES (?, ?)", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, image_id);
+	sqlite3_bind_text(s, 2, json, -1, SQLITE_STATIC);
+	return sql_errno(sqlite3_step(s));
+}
+
+int dms_catalog_image_config_get(struct dms_catalog *cat, int64_t image_id, char **ret_json)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc, r = prepare(cat, "SELECT config FROM image_configs WHERE image_id = ?", &s);
+	char *json;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, image_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return sql_errno(rc);
+	json = strdup((const char *)sqlite3_column_text(s, 0));
+	if (!json)
+		return -ENOMEM;
+	*ret_json = json;
+	return 0;
+}
+
+int dms_catalog_run_set(struct dms_catalog *cat, const struct dms_run_row *run)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat,
+			"INSERT OR REPLACE INTO container_runs (container_id, spec, pid, exit_code, started, finished)"
+			" VALUES (?, ?, ?, ?, ?, ?)",
+			&s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, run->container_id);
+	sqlite3_bind_text(s, 2, run->spec ? run->spec : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, run->pid);
+	if (run->has_exit_code)
+		sqlite3_bind_int(s, 4, run->exit_code);
+	else
+		sqlite3_bind_null(s, 4);
+	sqlite3_bind_int64(s, 5, run->started);
+	sqlite3_bind_int64(s, 6, run->finished);
+	return sql_errno(sqlite3_step(s));
+}
+
+int dms_catalog_run_get(struct dms_catalog *cat, int64_t container_id, struct dms_run_row *ret_run)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int rc, r = prepare(cat,
+			    "SELECT spec, pid, exit_code IS NOT NULL, IFNULL(exit_code, 0), started, finished"
+			    " FROM container_runs WHERE container_id = ?",
+			    &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, container_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return sql_errno(rc);
+	*ret_run = (struct dms_run_row){
+		.container_id = container_id,
+		.spec = strdup((const char *)sqlite3_column_text(s, 0)),
+		.pid = sqlite3_column_int64(s, 1),
+		.has_exit_code = sqlite3_column_int(s, 2) != 0,
+		.exit_code = sqlite3_column_int(s, 3),
+		.started = sqlite3_column_int64(s, 4),
+		.finished = sqlite3_column_int64(s, 5),
+	};
+	return ret_run->spec ? 0 : -ENOMEM;
 }

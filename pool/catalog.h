@@ -103,12 +103,35 @@ int dms_catalog_attach_find(struct dms_catalog *cat, int64_t volume_id, int64_t 
 /* Those of one volume (VOLUME_ID > 0), of one container (CONTAINER_ID > 0), or all, in the order made. */
 int dms_catalog_attach_list(struct dms_catalog *cat, int64_t volume_id, int64_t container_id,
 			    struct dms_attachment **ret_list, size_t *ret_n);
-/* Forget every attachment: for `pool activate`, since mounts do not survive a deactivation. */
-int dms_catalog_attach_clear(struct dms_catalog *cat);
 /*
  * Before ORIGIN_ID's row goes: its snapshots point at themselves instead
  * (origin_id = id), which reads as "origin removed" and keeps them snapshots.
  */
 int dms_catalog_orphan_snapshots(struct dms_catalog *cat, int64_t origin_id);
+
+/*
+ * Image configs (schema 3): the JSON kept for an image imported from an OCI or
+ * docker source, deleted with its image's row.
+ */
+int dms_catalog_image_config_set(struct dms_catalog *cat, int64_t image_id, const char *json);
+/* -ENOENT when the image has none; free *RET_JSON. */
+int dms_catalog_image_config_get(struct dms_catalog *cat, int64_t image_id, char **ret_json);
+
+/*
+ * Container runs (schema 3): how a container is run (SPEC, JSON: the process,
+ * volumes, runtime) and its last run: PID of the dmstore watching it while it
+ * runs (0 when not running), its exit code once ended. Deleted with the row.
+ */
+struct dms_run_row {
+	int64_t container_id;
+	char *spec; /* owned; free() it after dms_catalog_run_get */
+	int64_t pid;
+	bool has_exit_code;
+	int exit_code;
+	int64_t started, finished;
+};
+
+int dms_catalog_run_set(struct dms_catalog *cat, const struct dms_run_row *run);
+int dms_catalog_run_get(struct dms_catalog *cat, int64_t container_id, struct dms_run_row *ret_run);
 
 #endif

@@ -67,6 +67,10 @@ int dms_pool_config_write(const struct dms_ctx *ctx, const struct dms_pool_confi
 	json_object_object_add(o, "block_size", json_object_new_uint64(cfg->block_size));
 	json_object_object_add(o, "zero", json_object_new_boolean(cfg->zero));
 	json_object_object_add(o, "created", json_object_new_int64(cfg->created));
+	if (*cfg->uuid) {
+		json_object_object_add(o, "uuid", json_object_new_string(cfg->uuid));
+		json_object_object_add(o, "label_offset", json_object_new_uint64(cfg->label_offset));
+	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);
 
@@ -148,6 +152,11 @@ int dms_pool_config_read(const struct dms_ctx *ctx, const char *name, struct dms
 	    (r = get_u64(o, "metadata_size", &cfg.metadata_size)) < 0 ||
 	    (r = get_u64(o, "block_size", &block_size)) < 0 || (r = get_bool(o, "zero", &cfg.zero)) < 0 ||
 	    (r = get_u64(o, "created", &created)) < 0)
+		return r;
+	/* Pools made by dmstore 0.1.0 have no identity. */
+	if (json_object_object_get_ex(o, "uuid", NULL) &&
+	    ((r = get_string(o, "uuid", cfg.uuid, sizeof(cfg.uuid))) < 0 ||
+	     (r = get_u64(o, "label_offset", &cfg.label_offset)) < 0))
 		return r;
 	if (strcmp(cfg.name, name) != 0 || block_size == 0 || block_size > UINT32_MAX)
 		return -EBADMSG;

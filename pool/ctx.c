@@ -3,8 +3,23 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "dm/dm.h"
 #include "dms-util.h"
 #include "pool/internal.h"
+
+/*
+ * The last failure, per thread, as errno is: the threads of a daemon share
+ * one context, and each must read its own call's error, not another's. It
+ * names the context it came from, so a thread that uses two reads the one
+ * it asks about.
+ */
+struct last_error {
+	const struct dms_ctx *ctx;
+	enum dms_error_kind kind;
+	char message[DMS_ERROR_MAX];
+};
+
+static _Thread_local struct last_error last_error;
 
 static char *env_or(const char *name, const char *fallback)
 {
@@ -34,6 +49,9 @@ void dms_ctx_free(struct dms_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	/* A context made later at the same address must not inherit this one's error. */
+	if (last_error.ctx == ctx)
+		last_error = (struct last_error){ 0 };
 	free(ctx->state_dir);
 	free(ctx->run_dir);
 	free(ctx);
@@ -41,7 +59,12 @@ void dms_ctx_free(struct dms_ctx *ctx)
 
 const char *dms_ctx_error(const struct dms_ctx *ctx)
 {
-	return ctx->error;
+	return last_error.ctx == ctx ? last_error.message : "";
+}
+
+void dms_devmapper_quiet(void)
+{
+	dms_dm_quiet();
 }
 
 const char *dms_ctx_state_dir(const struct dms_ctx *ctx)
@@ -60,12 +83,51 @@ void dms_ctx_set_lock_wait_notify(struct dms_ctx *ctx, dms_lock_wait_fn *fn, voi
 	ctx->lock_wait_userdata = userdata;
 }
 
+enum dms_error_kind dms_ctx_error_kind(const struct dms_ctx *ctx)
+{
+	return last_error.ctx == ctx ? last_error.kind : DMS_ERROR_NONE;
+}
+
+static int vfail(struct dms_ctx *ctx, enum dms_error_kind kind, int r, const char *fmt, va_list ap)
+{
+	vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
+	last_error.kind = kind;
+	last_error.ctx = ctx;
+	return r;
+}
+
+static enum dms_error_kind kind_of(int r)
+{
+	return r == -EEXIST || r == -EBUSY || r == -ENOTEMPTY ? DMS_ERROR_EXISTS : DMS_ERROR_FAILED;
+}
+
 int dms_fail(struct dms_ctx *ctx, int r, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	r = vfail(ctx, kind_of(r), r, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int dms_fail_kind(struct dms_ctx *ctx, enum dms_error_kind kind, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = vfail(ctx, kind, r, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int dms_fail_path(struct dms_ctx *ctx, int r, const char *fmt, ...)
+{
+	bool bad = r == -ENOENT || r == -ENOTDIR || r == -ELOOP || r == -ENAMETOOLONG || r == -ENOTBLK;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = vfail(ctx, bad ? DMS_ERROR_INVALID : kind_of(r), r, fmt, ap);
 	va_end(ap);
 	return r;
 }

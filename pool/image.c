@@ -38,8 +38,8 @@
 static int check_image_name(struct dms_pool *pool, const char *name)
 {
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "image '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_NAME_MAX);
 	return 0;
 }
 
@@ -80,8 +80,8 @@ int dms_image_refuse_pool_change(struct dms_ctx *ctx, const char *pool)
 	return 0;
 }
 
-/* Test builds crash or stop here at "entry-N", once the Nth entry is written. */
-static int import_progress(const struct dms_unpack_stats *so_far, void *userdata)
+/* Test builds crash or stop here at "entry-N", once the Nth entry of a rootfs is written. */
+static int import_written(void *arg, const struct dms_unpack_stats *so_far)
 {
 	dms_crash_point_n("image-import", "entry", so_far->entries);
 	return 0;
@@ -102,14 +102,16 @@ static int flush(int mnt)
 }
 
 /*
- * Unpack SOURCE into the new base through a mount attached nowhere. Closing
- * the mount's last fd on return unmounts it, before the caller deactivates
- * the device: the unpack thread holds nothing in it by then (fs/unpack.h).
+ * Unpack SOURCE (or apply OCI's layers) into the new base through a mount
+ * attached nowhere. Closing the mount's last fd on return unmounts it, before
+ * the caller deactivates the device: the unpack thread holds nothing in it by
+ * then (fs/unpack.h).
  */
 static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const char *dev, const char *source,
-		       bool is_dir, struct dms_unpack_stats *st)
+		       bool is_dir, struct dms_oci_import *oci, const struct dms_import_opts *opts,
+		       struct dms_unpack_stats *st)
 {
-	const struct dms_unpack_progress progress = { import_progress, NULL };
+	const struct dms_unpack_hooks hooks = { .written = import_written };
 	_cleanup_close_ int mnt = -1;
 	char err[512] = "";
 	int r;
@@ -119,10 +121,12 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 		return dms_fail(pool->ctx, r, "image '%s': mounting its new filesystem failed: %s", row->name,
 				strerror(-r));
 	dms_crash_point("image-import", "after-mount");
-	if (is_dir)
-		r = dms_unpack_dir(mnt, source, &progress, st, err, sizeof(err));
+	if (oci)
+		r = dms_oci_apply(oci, mnt, opts, st, err, sizeof(err));
+	else if (is_dir)
+		r = dms_unpack_dir(mnt, source, &hooks, st, err, sizeof(err));
 	else
-		r = dms_unpack_archive(mnt, source, &progress, st, err, sizeof(err));
+		r = dms_unpack_archive(mnt, source, &hooks, st, err, sizeof(err));
 	if (r == 0)
 		r = flush(mnt);
 	/* An entry refused for escaping the rootfs is bad input, not a permission problem of the caller's. */
@@ -139,7 +143,8 @@ static int unpack_into(struct dms_pool *pool, const struct dms_row *row, const c
 
 /* Step 2: the filesystem, and SOURCE in it (NULL: an empty image). */
 static int image_fill(struct dms_pool *pool, const struct dms_row *row, const char *dev, const char *source,
-		      bool is_dir, struct dms_unpack_stats *st)
+		      bool is_dir, struct dms_oci_import *oci, const struct dms_import_opts *opts,
+		      struct dms_unpack_stats *st)
 {
 	const char *op = source ? "image-import" : "image-create";
 	struct dms_ext4_format_opts fmt = { .assume_zeroed = pool->cfg.zero };
@@ -152,11 +157,35 @@ static int image_fill(struct dms_pool *pool, const struct dms_row *row, const ch
 	dms_crash_point(op, "after-format");
 	if (!source)
 		return 0;
-	r = unpack_into(pool, row, dev, source, is_dir, st);
+	r = unpack_into(pool, row, dev, source, is_dir, oci, opts, st);
 	if (r < 0)
 		return r;
 	dms_crash_point(op, "after-unpack");
 	return 0;
+}
+
+/* The row made 'ready', with the image's config if it has one, in one catalogue transaction. */
+static int image_ready(struct dms_pool *pool, struct dms_row *row, const char *source,
+		       const struct dms_unpack_stats *st, const char *config)
+{
+	int r;
+
+	row->state = DMS_STATE_READY;
+	image_meta(row, source, st);
+	r = dms_catalog_begin(pool->cat);
+	if (r < 0)
+		return r;
+	if (config)
+		r = dms_catalog_image_config_set(pool->cat, row->id, config);
+	if (r == 0)
+		r = dms_catalog_update(pool->cat, row);
+	if (r == 0)
+		r = dms_catalog_commit(pool->cat);
+	if (r < 0) {
+		dms_catalog_rollback(pool->cat);
+		row->state = DMS_STATE_IMPORTING;
+	}
+	return r;
 }
 
 /*
@@ -168,9 +197,10 @@ static int image_fill(struct dms_pool *pool, const struct dms_row *row, const ch
  * the next change's recovery deletes.
  */
 static int image_finish(struct dms_pool *pool, struct dms_row *row, const char *source,
-			const struct dms_unpack_stats *st, int r, int *import_lock)
+			const struct dms_unpack_stats *st, const char *config, int r, int *import_lock)
 {
-	char err[sizeof(pool->ctx->error)] = "";
+	enum dms_error_kind kind = DMS_ERROR_NONE;
+	char err[DMS_ERROR_MAX] = "";
 	bool inactive;
 	uint64_t txn;
 	int q;
@@ -180,21 +210,21 @@ static int image_finish(struct dms_pool *pool, struct dms_row *row, const char *
 	if (r == 0 && q < 0)
 		r = dms_fail(pool->ctx, q, "image '%s': deactivating its base failed: %s", row->name, strerror(-q));
 	/* What failed first is what the caller hears, whatever the undo has to say. */
-	if (r < 0)
-		snprintf(err, sizeof(err), "%s", pool->ctx->error);
+	if (r < 0) {
+		snprintf(err, sizeof(err), "%s", dms_ctx_error(pool->ctx));
+		kind = dms_ctx_error_kind(pool->ctx);
+	}
 
 	q = dms_pool_lock_wait(pool->ctx, pool->cfg.name, DMS_LOCK_WAIT_FOREVER, &pool->lock_fd);
 	if (q == 0)
 		q = dms_change_begin(pool, &txn);
 	if (q < 0)
-		return r < 0 ? dms_fail(pool->ctx, r, "%s", err) : q;
+		return r < 0 ? dms_fail_kind(pool->ctx, kind, r, "%s", err) : q;
 	if (r == 0) {
-		row->state = DMS_STATE_READY;
-		image_meta(row, source, st);
-		r = dms_catalog_update(pool->cat, row);
+		r = image_ready(pool, row, source, st, config);
 		if (r < 0) {
-			dms_fail(pool->ctx, r, "image '%s': catalogue: %s", row->name, strerror(-r));
-			snprintf(err, sizeof(err), "%s", pool->ctx->error);
+			kind = DMS_ERROR_FAILED;
+			snprintf(err, sizeof(err), "image '%s': catalogue: %s", row->name, strerror(-r));
 		}
 	}
 	/* A device still open cannot be deleted: the row stays for recovery, which says what holds it. */
@@ -202,12 +232,13 @@ static int image_finish(struct dms_pool *pool, struct dms_row *row, const char *
 		(void)dms_device_delete(pool, row, txn, "image-undo");
 	dms_import_lock_release(pool, row->name, DMS_TAKE_FD(*import_lock));
 	dms_change_end(pool);
-	return r < 0 ? dms_fail(pool->ctx, r, "%s", err) : 0;
+	return r < 0 ? dms_fail_kind(pool->ctx, kind, r, "%s", err) : 0;
 }
 
 /*
- * A name is taken by a ready image, and by one a live import is making;
- * recovery, just run, removed what a dead one left.
+ * A name is taken by a ready image, and by one a live import is making. What
+ * a dead one left (a row whose import lock nobody holds, or one with an
+ * intent) does not take it: recovery removes that before the import begins.
  */
 static int image_name_free(struct dms_pool *pool, const char *name)
 {
@@ -219,17 +250,24 @@ static int image_name_free(struct dms_pool *pool, const char *name)
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': image '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
-	if (row.state == DMS_STATE_IMPORTING)
+	if (row.state == DMS_STATE_READY)
+		return dms_fail(pool->ctx, -EEXIST, "pool '%s': image '%s' already exists", pool->cfg.name, name);
+	if (row.state == DMS_STATE_IMPORTING && !row.pending_txn &&
+	    dms_import_lock_held(pool->ctx, pool->cfg.name, name, NULL) > 0)
 		return dms_image_refuse_importing(pool, &row);
-	return dms_fail(pool->ctx, -EEXIST, "pool '%s': image '%s' already exists", pool->cfg.name, name);
+	return 0;
 }
 
 /*
  * Create (SOURCE NULL: an empty ext4) or import an image. Every failure after
  * the device exists deletes it again: a failed import leaves nothing.
  */
-static int image_make(struct dms_pool *pool, const char *name, const char *source, uint64_t size)
+static int image_make(struct dms_pool *pool, const char *name, const char *source,
+		      const struct dms_import_opts *opts)
 {
+	uint64_t size = opts ? opts->size : 0;
+	struct dms_oci_import *oci = NULL;
+	_cleanup_free_ char *config = NULL;
 	const char *op = source ? "image-import" : "image-create";
 	struct dms_row row = { .kind = DMS_KIND_IMAGE };
 	struct dms_unpack_stats st = { 0 };
@@ -245,22 +283,43 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 		return r;
 	if (size == 0)
 		size = DMS_IMAGE_SIZE_DEFAULT;
+	r = dms_size_check(pool->ctx, "image", name, size);
+	if (r < 0)
+		return r;
 	if (size % 4096 || size < 16 * DMS_MIB)
-		return dms_fail(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
-				name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
+					name);
+	/* Checked again under the lock; here so a taken name costs no spooling of an archive. */
 	if (source) {
+		r = image_name_free(pool, name);
+		if (r < 0)
+			return r;
+	}
+	if (source && dms_image_source_is_image(source)) {
+		r = dms_oci_open(pool, name, source, opts ? opts->platform : NULL, &oci);
+		if (r == 0)
+			r = dms_oci_config_json(oci, &config);
+		if (r < 0) {
+			dms_oci_close(oci);
+			return r;
+		}
+	} else if (source) {
+		/* "-": a tarball on standard input, as a pipe or a file. */
+		if (strcmp(source, "-") == 0)
+			source = "/dev/stdin";
 		if (stat(source, &sst) < 0)
-			return dms_fail(pool->ctx, -errno, "image '%s': source '%s': %s", name, source, strerror(errno));
+			return dms_fail_path(pool->ctx, -errno, "image '%s': source '%s': %s", name, source,
+					     strerror(errno));
 		is_dir = S_ISDIR(sst.st_mode);
-		if (!is_dir && !S_ISREG(sst.st_mode))
-			return dms_fail(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",
-					name, source);
+		if (!is_dir && !S_ISREG(sst.st_mode) && !S_ISFIFO(sst.st_mode))
+			return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': source '%s' is neither a tarball nor a directory",
+						name, source);
 	}
 
 	/* Step 1. */
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
-		return r;
+		goto out_close;
 	r = image_name_free(pool, name);
 	if (r == 0)
 		r = dms_space_check(pool, "an image");
@@ -296,24 +355,40 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 	dms_change_end(pool);
 
 	/* Steps 2 and 3: other changes may run meanwhile. */
-	r = image_fill(pool, &row, dev, source, is_dir, &st);
-	return image_finish(pool, &row, source, &st, r, &import_lock);
+	r = image_fill(pool, &row, dev, source, is_dir, oci, opts, &st);
+	r = image_finish(pool, &row, source, &st, config, r, &import_lock);
+	dms_oci_close(oci);
+	return r;
 
 out_unlock:
 	dms_import_lock_release(pool, name, DMS_TAKE_FD(import_lock));
 out:
 	dms_change_end(pool);
+out_close:
+	dms_oci_close(oci);
 	return r;
 }
 
 int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size)
 {
-	return image_make(pool, name, NULL, size);
+	struct dms_import_opts opts = { .size = size };
+
+	return image_make(pool, name, NULL, &opts);
 }
 
 int dms_image_import(struct dms_pool *pool, const char *name, const char *source, uint64_t size)
 {
-	return image_make(pool, name, source, size);
+	struct dms_import_opts opts = { .size = size };
+
+	return image_make(pool, name, source, &opts);
+}
+
+int dms_image_import_from(struct dms_pool *pool, const char *name, const char *source,
+			  const struct dms_import_opts *opts)
+{
+	if (!source)
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': no source", name);
+	return image_make(pool, name, source, opts);
 }
 
 static void image_info(struct dms_pool *pool, const struct dms_row *row, struct dms_image_info *info)
@@ -327,6 +402,7 @@ static void image_info(struct dms_pool *pool, const struct dms_row *row, struct 
 		.ready = row->state == DMS_STATE_READY,
 	};
 	snprintf(info->name, sizeof(info->name), "%s", row->name);
+	(void)dms_thin_dev_name(pool, row, info->dm_name, sizeof(info->dm_name));
 	(void)dms_catalog_count_children(pool->cat, row->id, &info->containers);
 	if (!o)
 		return;
@@ -359,7 +435,7 @@ static int find_image(struct dms_pool *pool, const char *name, struct dms_row *r
 	if (r == 0 && import_died(pool, row))
 		r = -ENOENT;
 	if (r == -ENOENT)
-		return dms_fail(pool->ctx, r, "pool '%s': image '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, r, "pool '%s': image '%s' does not exist", pool->cfg.name, name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': image '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
@@ -442,4 +518,24 @@ int dms_image_remove(struct dms_pool *pool, const char *name, bool force)
 out:
 	dms_change_end(pool);
 	return r;
+}
+
+int dms_image_config(struct dms_pool *pool, const char *name, char **ret_json)
+{
+	struct dms_row row;
+	char *json = NULL;
+	int r = find_image(pool, name, &row);
+
+	if (r < 0)
+		return r;
+	r = dms_catalog_image_config_get(pool->cat, row.id, &json);
+	if (r == -ENOENT)
+		json = strdup("{}");
+	else if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': image '%s': catalogue: %s", pool->cfg.name, name,
+				strerror(-r));
+	if (!json)
+		return -ENOMEM;
+	*ret_json = json;
+	return 0;
 }

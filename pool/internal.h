@@ -14,23 +14,43 @@ struct dms_ctx {
 	long lock_wait_ms; /* how long a change waits for the pool lock; DMS_LOCK_WAIT_FOREVER */
 	dms_lock_wait_fn *lock_wait_notify;
 	void *lock_wait_userdata;
-	char error[1024];
 };
 
-/* Record the one-line reason for the failure R and return R, so a failure reads `return dms_fail(ctx, r, ...)`. */
+/*
+ * Record the one-line reason for the failure R, and its kind, and return R,
+ * so a failure reads `return dms_fail(ctx, r, ...)`. dms_fail takes the kind
+ * from R: -EEXIST, -EBUSY and -ENOTEMPTY say the object exists or is in use,
+ * anything else is DMS_ERROR_FAILED. Never -ENOENT as "not found": a file,
+ * device or program missing down below is not the object the caller named;
+ * the catalogue says that, with dms_fail_missing. Input the library refuses
+ * before doing anything is dms_fail_invalid, whatever R is.
+ */
 int dms_fail(struct dms_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int dms_fail_kind(struct dms_ctx *ctx, enum dms_error_kind kind, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+#define dms_fail_invalid(ctx, r, ...) dms_fail_kind(ctx, DMS_ERROR_INVALID, r, __VA_ARGS__)
+#define dms_fail_missing(ctx, r, ...) dms_fail_kind(ctx, DMS_ERROR_NOT_FOUND, r, __VA_ARGS__)
+/*
+ * A path the caller gave (a device, a source, a mount point) that does not
+ * lead to anything usable (-ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -ENOTBLK)
+ * is invalid input; anything else is as dms_fail.
+ */
+int dms_fail_path(struct dms_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* What persists of a pool under <state dir>/<name>/pool.json. */
 struct dms_pool_config {
 	char name[DMS_POOL_NAME_MAX + 1];
 	bool loop;		/* dmstore made (and owns) the backing files */
-	char data_path[PATH_MAX];
+	char data_path[PATH_MAX];	/* as the user gave it (/dev/disk/by-id/...), never resolved */
 	char metadata_path[PATH_MAX];
 	uint64_t data_size;	/* bytes the pool maps, a multiple of block_size */
 	uint64_t metadata_size;
 	uint32_t block_size;
 	bool zero;
 	int64_t created;	/* unix seconds */
+	/* Dedicated devices: the pool's identity, in the data device's label at LABEL_OFFSET; "" from 0.1.0. */
+	char uuid[37];
+	uint64_t label_offset;
 };
 
 int dms_pool_dir(const struct dms_ctx *ctx, const char *name, char *buf, size_t len);
@@ -75,7 +95,11 @@ void dms_lock_holder_read(int fd, struct dms_lock_holder *ret);
 int dms_lock_holder_parse(const char *note, struct dms_lock_holder *ret);
 int dms_proc_locks_parse(const char *line, unsigned *ret_major, unsigned *ret_minor, uint64_t *ret_ino, int *ret_pid);
 
-/* dm names and UUIDs: dmstore-<pool>-<kind>[-<name>], DMSTORE-<pool>-<kind>[-<id>] */
+/*
+ * dm names and UUIDs: dmstore-<pool>-<kind>[-<name>], DMSTORE-<pool>-<kind>[-<id>].
+ * In a name, '-' inside POOL and NAME is doubled; ID ends a NAME cut to fit.
+ */
+int dms_dm_name(const char *pool, const char *kind, const char *name, int64_t id, char *buf, size_t len);
 int dms_pool_dm_name(const char *pool, char *buf, size_t len);
 int dms_pool_dm_uuid(const char *pool, char *buf, size_t len);
 int dms_pool_uuid_prefix(const char *pool, char *buf, size_t len);
@@ -84,9 +108,37 @@ bool dms_uuid_is_thin_of(const char *uuid, const char *pool);
 /* The least metadata a pool of DATA_SIZE bytes in BLOCK_SIZE blocks may have. */
 uint64_t dms_pool_metadata_min(uint64_t data_size, uint32_t block_size);
 
+/*
+ * table.c: the pool's dm device, found by its UUID (DMSTORE-<pool>-pool)
+ * whatever its name; and the name it would take, refused (reported, naming
+ * its holder) while another device holds it.
+ */
+struct dms_dm_info;
+int dms_pool_dm_find(const char *pool, struct dms_dm_info *ret_info);
+int dms_pool_dm_name_free(struct dms_ctx *ctx, const char *pool);
+
+/*
+ * identity.c: that dedicated devices are this pool's, whatever their paths
+ * name today. A new pool gets a uuid, and the data it maps stops before the
+ * label's place on its data device of DATA_DEV_SIZE bytes.
+ */
+void dms_pool_identity_new(struct dms_pool_config *cfg, uint64_t data_dev_size);
+int dms_pool_label_write(const struct dms_pool_config *cfg, int data_fd);
+/* 1, with its name, if the device of SIZE bytes carries the label of a pool that exists. */
+int dms_pool_label_owner(struct dms_ctx *ctx, int fd, uint64_t size, char *ret_pool, size_t len);
+/* 0 if both are; else -EMEDIUMTYPE (or the I/O error) and WHY, naming the device, its path now, and the reason. */
+int dms_pool_devices_verify(const struct dms_ctx *ctx, const struct dms_pool_config *cfg, int data_fd,
+			    int metadata_fd, char *why, size_t len);
+
+struct dms_thin_pool_status;
+/* status.c: -EIO (failed) or -EROFS (read-only) if the kernel takes no change of POOL; WHY says what to run. */
+int dms_pool_kernel_refuses(const char *pool, const struct dms_thin_pool_status *st, char *why, size_t len);
+
 /* Bring up / take down the kernel side of a configured pool. */
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check);
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n);
+/* thin_check, changing nothing: LIVE, on the metadata snapshot the caller reserved. -EUCLEAN: damaged. */
+int dms_pool_metadata_check(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool live);
 
 /* An open pool: its configuration, its catalogue, and the lock while a change runs. */
 struct dms_pool {
@@ -135,6 +187,8 @@ int dms_txn_kernel_delete(struct dms_pool *pool, uint32_t thin_id);
 int dms_txn_finish(struct dms_pool *pool, struct dms_row *row, uint64_t new_txn, enum dms_state final_state,
 		   bool remove);
 int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row);
+/* Delete IDS, thin ids no row owns, one transaction each; reports the first failure, naming its id. */
+int dms_orphans_delete(struct dms_pool *pool, const uint32_t *ids, size_t n);
 
 /*
  * recover.c, under the pool lock. dms_recover rolls intents forward or back
@@ -146,10 +200,30 @@ int dms_txn_drop_intent(struct dms_pool *pool, const struct dms_row *row);
  */
 int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
 int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
+/* Release the metadata snapshot a dead dmstore left held; the caller holds the pool lock. */
+int dms_pool_release_dead_snap(const char *dm_name, bool *ret_released);
 
-/* thin-dev.c: activation of one thin device. */
+/* check.c: the thin ids in the pool's metadata that no catalogue row owns, sorted; the lock is held. */
+int dms_pool_orphans(struct dms_pool *pool, uint32_t **ret_ids, size_t *ret_n);
+
+/*
+ * mounted.c: the mounts the catalogue records, checked against the kernel's.
+ * dms_mount_root: ROW's filesystem at its recorded mount point as an O_PATH
+ * fd, or -ENOTCONN when it is not mounted there (any more).
+ */
+int dms_mount_root(struct dms_pool *pool, const struct dms_row *row, int *ret_fd);
+int dms_mount_alive(struct dms_pool *pool, const struct dms_row *row, bool *ret_alive);
+int dms_attachment_alive(struct dms_pool *pool, const struct dms_attachment *a, bool *ret_alive);
+
+/*
+ * thin-dev.c: activation of one thin device, found by its UUID, never by its
+ * name. _name is the kernel's name while active, else the one activation
+ * gives it (to show); _path is the active device's, else -ENXIO (to use).
+ */
+int dms_thin_dev_find(const struct dms_pool *pool, const struct dms_row *row, struct dms_dm_info *ret_info);
 int dms_thin_dev_name(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
 int dms_thin_dev_path(const struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
+/* Reports its own failures (dms_fail): a name taken by another's device is refused, naming it. */
 int dms_thin_dev_activate(struct dms_pool *pool, const struct dms_row *row);
 int dms_thin_dev_deactivate(struct dms_pool *pool, const struct dms_row *row);
 int dms_thin_dev_is_active(const struct dms_pool *pool, const struct dms_row *row, bool *ret_active);
@@ -165,11 +239,28 @@ int dms_thin_dev_used(const struct dms_pool *pool, const struct dms_row *row, ui
 int dms_image_refuse_importing(struct dms_pool *pool, const struct dms_row *row);
 int dms_image_refuse_pool_change(struct dms_ctx *ctx, const char *pool);
 
+/*
+ * image-oci.c: an image from a container image source (oci:, oci-archive:,
+ * docker-archive:). Open resolves (and spools an archive) and reports with
+ * dms_fail; apply writes the layers into ROOTFD (ERRBUF as fs/layer.h); the
+ * config JSON is what the catalogue keeps (free it); close removes the spool.
+ */
+struct dms_unpack_stats;
+struct dms_oci_import;
+bool dms_image_source_is_image(const char *source);
+int dms_oci_open(struct dms_pool *pool, const char *name, const char *source, const char *platform,
+		 struct dms_oci_import **ret);
+int dms_oci_apply(struct dms_oci_import *imp, int rootfd, const struct dms_import_opts *opts,
+		  struct dms_unpack_stats *st, char *errbuf, size_t errlen);
+int dms_oci_config_json(const struct dms_oci_import *imp, char **ret);
+void dms_oci_close(struct dms_oci_import *imp);
+
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
 int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t *txn);
 
-/* space.c: refuse a create below the free-space floor. */
+/* space.c: refuse a create below the free-space floor, or a size over DMS_SIZE_MAX (WHAT 'NAME': "volume"). */
 int dms_space_check(struct dms_pool *pool, const char *what);
+int dms_size_check(struct dms_ctx *ctx, const char *what, const char *name, uint64_t size);
 
 /* volume.c, volume-attach.c, volume-snap.c: what volumes share, and what containers need of them. The lock is held. */
 int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_row);
@@ -186,4 +277,15 @@ int dms_vol_detach_one(struct dms_pool *pool, const struct dms_attachment *a, co
 int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr);
 /* -EBUSY, naming the first, if volumes are attached to CTR: its rootfs cannot be unmounted under them. */
 int dms_vol_check_unattached(struct dms_pool *pool, const struct dms_row *ctr);
+
+/*
+ * volume-hold.c: ROW's holders now (the lock need not be held), sorted; free
+ * with dms_strv_free. Where a volume's holders are mounted: HOLDER's
+ * directory, or with HOLDER NULL the volume's directory of them. Once a
+ * volume is gone, the empty directories of holders whose mounts a crash or a
+ * reboot took (rmdir, which leaves anything mounted alone).
+ */
+int dms_vol_held(struct dms_pool *pool, const struct dms_row *row, char ***ret_holders, size_t *ret_n);
+int dms_vol_holders_dir(const struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len);
+void dms_vol_holders_forget(struct dms_pool *pool, const char *name);
 #endif

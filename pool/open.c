@@ -26,9 +26,9 @@ int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_p
 			return r;
 		if (n != 1) {
 			dms_strv_free(names, n);
-			return dms_fail(ctx, n ? -EINVAL : -ENOENT,
-					n ? "there are %zu pools: name one with --pool" : "there is no pool: create one with 'dmstore pool create NAME --loop'",
-					n);
+			return dms_fail_kind(ctx, n ? DMS_ERROR_INVALID : DMS_ERROR_NOT_FOUND, n ? -EINVAL : -ENOENT,
+					     n ? "there are %zu pools: name one with --pool" : "there is no pool: create one with 'dmstore pool create NAME --loop'",
+					     n);
 		}
 		name = names[0];
 	}
@@ -40,18 +40,19 @@ int dms_pool_open(struct dms_ctx *ctx, const char *name, struct dms_pool **ret_p
 	pool->ctx = ctx;
 	pool->lock_fd = -1;
 	if (!dms_pool_name_valid(name)) {
-		r = dms_fail(ctx, -EINVAL, "pool '%s': invalid name", name);
+		r = dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
 		goto out;
 	}
 	r = dms_pool_config_read(ctx, name, &pool->cfg);
 	if (r == -ENOENT) {
-		r = dms_fail(ctx, r, "pool '%s' does not exist", name);
+		r = dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
 		goto out;
 	}
 	if (r < 0) {
 		r = dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 		goto out;
 	}
+	/* Refreshed under the lock (lock_active), where it is used: a reader needs no device-mapper. */
 	r = dms_pool_dm_name(name, pool->dm_name, sizeof(pool->dm_name));
 	if (r == 0)
 		r = dms_pool_dir(ctx, name, dir, sizeof(dir));
@@ -85,6 +86,11 @@ const char *dms_pool_name(const struct dms_pool *pool)
 	return pool->cfg.name;
 }
 
+struct dms_ctx *dms_pool_ctx(const struct dms_pool *pool)
+{
+	return pool->ctx;
+}
+
 
 /*
  * The lock, and a pool the kernel has: nothing can change a pool that is not
@@ -102,15 +108,42 @@ static int lock_active(struct dms_pool *pool)
 		r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd);
 	if (r < 0)
 		return r;
-	r = dms_dm_info(pool->dm_name, &info);
+	r = dms_pool_dm_find(pool->cfg.name, &info);
 	if (r < 0)
 		r = dms_fail(pool->ctx, r, "pool '%s': device-mapper: %s", pool->cfg.name, strerror(-r));
 	else if (!info.exists)
 		r = dms_fail(pool->ctx, -ENXIO, "pool '%s' is not active: run 'dmstore pool activate %s'",
 			     pool->cfg.name, pool->cfg.name);
+	else
+		snprintf(pool->dm_name, sizeof(pool->dm_name), "%s", info.name);
 	if (r < 0)
 		dms_change_end(pool);
 	return r;
+}
+
+/*
+ * The kernel must take changes: a failed or read-only pool is refused, saying
+ * what to run, before recovery reads a transaction id it does not have. A
+ * metadata snapshot held now was left by a dead dmstore (the lock is held).
+ */
+static int kernel_ready(struct dms_pool *pool, bool *ret_released)
+{
+	struct dms_thin_pool_status st;
+	char why[DMS_ERROR_MAX];
+	int r;
+
+	r = dms_thin_pool_status(pool->dm_name, &st);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': reading its status failed: %s", pool->cfg.name,
+				strerror(-r));
+	r = dms_pool_kernel_refuses(pool->cfg.name, &st, why, sizeof(why));
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "%s", why);
+	r = dms_pool_release_dead_snap(pool->dm_name, ret_released);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': releasing the metadata snapshot a dmstore that died held failed: %s",
+				pool->cfg.name, strerror(-r));
+	return 0;
 }
 
 int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
@@ -120,6 +153,9 @@ int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 	r = lock_active(pool);
 	if (r < 0)
 		return r;
+	r = kernel_ready(pool, NULL);
+	if (r < 0)
+		goto fail;
 	/* A volume left suspended by a dmstore that died blocks its users' I/O: that is undone first. */
 	r = dms_resume_suspended(pool, NULL, NULL);
 	if (r == 0)
@@ -148,26 +184,43 @@ void dms_change_end(struct dms_pool *pool)
 /*
  * What an admin runs after a crash does all that the next change would have
  * done first: a volume the dead dmstore left suspended blocks its users' I/O
- * until it is resumed, whatever the transaction ids say.
+ * until it is resumed, whatever the transaction ids say. Then what no change
+ * looks for: thin ids no row owns, told apart only once no intent is open
+ * (an intent's id is its row's), and deleted only when asked.
  */
-int dms_pool_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back,
-		     char ***ret_resumed, size_t *ret_n_resumed)
+int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_report *ret_report)
 {
-	char **resumed = NULL;
-	size_t n_resumed = 0;
+	struct dms_recover_report rep = { 0 };
 	int r;
 
 	r = lock_active(pool);
 	if (r < 0)
 		return r;
-	r = dms_resume_suspended(pool, &resumed, &n_resumed);
+	r = kernel_ready(pool, &rep.released_metadata_snap);
 	if (r == 0)
-		r = dms_recover(pool, ret_rolled_forward, ret_rolled_back);
-	dms_change_end(pool);
-	if (r == 0 && ret_resumed) {
-		*ret_resumed = DMS_TAKE_PTR(resumed);
-		*ret_n_resumed = n_resumed;
+		r = dms_resume_suspended(pool, &rep.resumed, &rep.n_resumed);
+	if (r == 0)
+		r = dms_recover(pool, &rep.rolled_forward, &rep.rolled_back);
+	if (r == 0)
+		r = dms_pool_orphans(pool, &rep.orphans, &rep.n_orphans);
+	if (r == 0 && rep.n_orphans && (flags & DMS_RECOVER_DELETE_ORPHANS)) {
+		r = dms_orphans_delete(pool, rep.orphans, rep.n_orphans);
+		rep.orphans_deleted = r == 0;
 	}
-	dms_strv_free(resumed, n_resumed);
-	return r;
+	dms_change_end(pool);
+	if (r < 0) {
+		dms_recover_report_free(&rep);
+		return r;
+	}
+	*ret_report = rep;
+	return 0;
+}
+
+void dms_recover_report_free(struct dms_recover_report *report)
+{
+	if (!report)
+		return;
+	dms_strv_free(report->resumed, report->n_resumed);
+	free(report->orphans);
+	*report = (struct dms_recover_report){ 0 };
 }

@@ -17,6 +17,7 @@
 #include "dm/dm.h"
 #include "dms-util.h"
 #include "fs/blockdev.h"
+#include "fs/label.h"
 #include "fs/loop.h"
 #include "pool/internal.h"
 
@@ -55,7 +56,6 @@ static int require_dm(struct dms_ctx *ctx)
 static int pool_exists(struct dms_ctx *ctx, const char *name, bool *ret_configured, bool *ret_active)
 {
 	struct dms_pool_config cfg;
-	char dm_name[DMS_DM_NAME_MAX + 1];
 	struct dms_dm_info info;
 	int r;
 
@@ -63,9 +63,7 @@ static int pool_exists(struct dms_ctx *ctx, const char *name, bool *ret_configur
 	if (r < 0 && r != -ENOENT)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 	*ret_configured = r == 0;
-	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
-	if (r == 0)
-		r = dms_dm_info(dm_name, &info);
+	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	*ret_active = info.exists;
@@ -115,10 +113,10 @@ static int check_device(struct dms_ctx *ctx, const char *pool, const char *role,
 		return dms_fail(ctx, r, "pool '%s': %s device '%s' is in use (mounted, in another device, or open exclusively); use --force to take it anyway",
 				pool, role, dev);
 	if (r == -ENOTBLK)
-		return dms_fail(ctx, r, "pool '%s': %s device '%s' is not a block device (use --loop for files)",
-				pool, role, dev);
+		return dms_fail_path(ctx, r, "pool '%s': %s device '%s' is not a block device (use --loop for files)",
+				     pool, role, dev);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': %s device '%s': %s", pool, role, dev, strerror(-r));
+		return dms_fail_path(ctx, r, "pool '%s': %s device '%s': %s", pool, role, dev, strerror(-r));
 	r = device_owner(ctx, dev, owner, sizeof(owner));
 	if (r > 0)
 		return dms_fail(ctx, -EBUSY, "pool '%s': %s device '%s' belongs to pool '%s'", pool, role, dev,
@@ -126,6 +124,11 @@ static int check_device(struct dms_ctx *ctx, const char *pool, const char *role,
 	r = dms_blockdev_size(fd, ret_size);
 	if (r == 0)
 		r = dms_blockdev_devnum(fd, ret_major, ret_minor);
+	if (r == 0)
+		r = dms_pool_label_owner(ctx, fd, *ret_size, owner, sizeof(owner));
+	if (r > 0)
+		return dms_fail(ctx, -EBUSY, "pool '%s': %s device '%s' carries the label of pool '%s'", pool, role, dev,
+				owner);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': %s device '%s': %s", pool, role, dev, strerror(-r));
 	if (force)
@@ -140,6 +143,21 @@ static int check_device(struct dms_ctx *ctx, const char *pool, const char *role,
 	return 0;
 }
 
+/* The path as the user gave it, made absolute but never resolved: a /dev/disk/by-id link must stay one. */
+static int absolute_path(const char *path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(buf, len, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)))
+		n = snprintf(buf, len, "%s/%s", cwd, path);
+	else
+		return -errno;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int check_sizes(struct dms_ctx *ctx, const char *pool, uint64_t data_size, uint64_t metadata_size,
 		       uint32_t block_size)
 {
@@ -147,14 +165,15 @@ static int check_sizes(struct dms_ctx *ctx, const char *pool, uint64_t data_size
 	uint64_t need;
 
 	if (data_size / block_size * block_size < DATA_MIN || data_size < block_size)
-		return dms_fail(ctx, -ENOSPC, "pool '%s': data is too small: %s, needs at least %s", pool,
-				dms_size_format(data_size, a, sizeof(a)), dms_size_format(DATA_MIN, b, sizeof(b)));
+		return dms_fail_invalid(ctx, -ENOSPC, "pool '%s': data is too small: %s, needs at least %s", pool,
+					dms_size_format(data_size, a, sizeof(a)),
+					dms_size_format(DATA_MIN, b, sizeof(b)));
 	need = dms_pool_metadata_min(data_size, block_size);
 	if (metadata_size < need)
-		return dms_fail(ctx, -ENOSPC, "pool '%s': metadata is too small: %s, needs at least %s for %s of data in %s blocks",
-				pool, dms_size_format(metadata_size, a, sizeof(a)),
-				dms_size_format(need, b, sizeof(b)), dms_size_format(data_size, c, sizeof(c)),
-				dms_size_format(block_size, d, sizeof(d)));
+		return dms_fail_invalid(ctx, -ENOSPC, "pool '%s': metadata is too small: %s, needs at least %s for %s of data in %s blocks",
+					pool, dms_size_format(metadata_size, a, sizeof(a)),
+					dms_size_format(need, b, sizeof(b)), dms_size_format(data_size, c, sizeof(c)),
+					dms_size_format(block_size, d, sizeof(d)));
 	return 0;
 }
 
@@ -232,7 +251,10 @@ static int create_loop_files(struct dms_ctx *ctx, struct dms_pool_config *cfg, c
 	return 0;
 }
 
-/* New metadata: the kernel formats it on first load only if its superblock reads as zeroes. */
+/*
+ * New metadata: the kernel formats it on first load only if its superblock
+ * reads as zeroes. The data device gets the pool's label.
+ */
 static int prepare_devices(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool force)
 {
 	_cleanup_close_ int data_fd = -1, meta_fd = -1;
@@ -246,14 +268,14 @@ static int prepare_devices(struct dms_ctx *ctx, const struct dms_pool_config *cf
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': preparing metadata device '%s' failed: %s", cfg->name,
 				cfg->metadata_path, strerror(-r));
-	if (!force)
-		return 0;
 	r = dms_blockdev_open(cfg->data_path, false, &data_fd);
-	if (r == 0)
+	if (r == 0 && force)
 		r = dms_signature_wipe(data_fd);
+	if (r == 0)
+		r = dms_pool_label_write(cfg, data_fd);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': wiping signatures on data device '%s' failed: %s", cfg->name,
-				cfg->data_path, strerror(-r));
+		return dms_fail(ctx, r, "pool '%s': preparing data device '%s' failed: %s", cfg->name, cfg->data_path,
+				strerror(-r));
 	return 0;
 }
 
@@ -285,17 +307,21 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 	int r;
 
 	if (!dms_pool_name_valid(name))
-		return dms_fail(ctx, -EINVAL, "pool '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_POOL_NAME_MAX);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_POOL_NAME_MAX);
 	cfg.block_size = o->block_size ? o->block_size : DMS_BLOCK_SIZE_DEFAULT;
 	if (!block_size_valid(cfg.block_size))
-		return dms_fail(ctx, -EINVAL, "pool '%s': block size %u is not a multiple of 64 KiB between 64 KiB and 1 GiB",
-				name, cfg.block_size);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': block size %u is not a multiple of 64 KiB between 64 KiB and 1 GiB",
+					name, cfg.block_size);
 	if (o->loop == (o->data_dev || o->metadata_dev) || (!o->loop && !(o->data_dev && o->metadata_dev)))
-		return dms_fail(ctx, -EINVAL, "pool '%s': give either --loop or both --data and --metadata", name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': give either --loop or both --data and --metadata",
+					name);
 	if (!o->loop && (o->data_size || o->metadata_size))
-		return dms_fail(ctx, -EINVAL, "pool '%s': sizes are given only with --loop; a device's size is its own",
-				name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': sizes are given only with --loop; a device's size is its own",
+					name);
+	if ((r = dms_size_check(ctx, "pool", name, o->data_size)) < 0 ||
+	    (r = dms_size_check(ctx, "pool", name, o->metadata_size)) < 0)
+		return r;
 	r = require_dm(ctx);
 	if (r < 0)
 		return r;
@@ -307,6 +333,9 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		return r;
 	if (configured || active)
 		return dms_fail(ctx, -EEXIST, "pool '%s' already exists", name);
+	r = dms_pool_dm_name_free(ctx, name);
+	if (r < 0)
+		return r;
 
 	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
 	cfg.loop = o->loop;
@@ -338,14 +367,15 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		if (r < 0)
 			return r;
 		if (dmaj == mmaj && dmin == mmin)
-			return dms_fail(ctx, -EINVAL, "pool '%s': data and metadata are the same device '%s'", name,
-					o->data_dev);
-		cfg.data_size = cfg.data_size / cfg.block_size * cfg.block_size;
+			return dms_fail_invalid(ctx, -EINVAL, "pool '%s': data and metadata are the same device '%s'",
+						name, o->data_dev);
+		dms_pool_identity_new(&cfg, cfg.data_size);
 		r = check_sizes(ctx, name, cfg.data_size, cfg.metadata_size, cfg.block_size);
 		if (r < 0)
 			return r;
-		if (!realpath(o->data_dev, cfg.data_path) || !realpath(o->metadata_dev, cfg.metadata_path))
-			return dms_fail(ctx, -errno, "pool '%s': resolving device paths: %s", name, strerror(errno));
+		if ((r = absolute_path(o->data_dev, cfg.data_path, sizeof(cfg.data_path))) < 0 ||
+		    (r = absolute_path(o->metadata_dev, cfg.metadata_path, sizeof(cfg.metadata_path))) < 0)
+			return dms_fail_path(ctx, r, "pool '%s': device paths: %s", name, strerror(-r));
 		r = prepare_devices(ctx, &cfg, o->force);
 		if (r < 0)
 			return r;
@@ -381,31 +411,46 @@ static int read_config(struct dms_ctx *ctx, const char *name, struct dms_pool_co
 	int r;
 
 	if (!dms_pool_name_valid(name))
-		return dms_fail(ctx, -EINVAL, "pool '%s': invalid name", name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
 	r = dms_pool_config_read(ctx, name, cfg);
 	if (r == -ENOENT)
-		return dms_fail(ctx, r, "pool '%s' does not exist", name);
+		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 	return 0;
 }
 
 /*
- * Nothing on a pool the kernel did not have can be mounted: every mount point
- * and every attachment the catalogue remembers is stale. They go in one
- * transaction, so a crash leaves the catalogue as it was or wholly cleared,
- * never a volume attached to a container that lost its mount point.
+ * The mount points and attachments the catalogue remembers that are not
+ * there (a deactivation or a reboot took them all; an earlier activate may
+ * have kept some that are) go, in one transaction, so a crash leaves the
+ * catalogue as it was or wholly mended, never a volume attached to a
+ * container that lost its mount point. Those that are there stay: activate
+ * runs again on an active pool, to finish a restore that failed or crashed.
  */
-static int forget_mounts(struct dms_pool *pool, struct dms_row *rows, size_t n)
+static int forget_dead_mounts(struct dms_pool *pool, struct dms_row *rows, size_t n)
 {
+	_cleanup_free_ struct dms_attachment *att = NULL;
+	size_t n_att = 0;
+	bool alive;
 	int r;
 
+	r = dms_catalog_attach_list(pool->cat, 0, 0, &att, &n_att);
+	if (r < 0)
+		return r;
 	r = dms_catalog_begin(pool->cat);
 	if (r < 0)
 		return r;
-	r = dms_catalog_attach_clear(pool->cat);
+	for (size_t i = 0; i < n_att && r == 0; i++) {
+		r = dms_attachment_alive(pool, &att[i], &alive);
+		if (r == 0 && !alive)
+			r = dms_catalog_attach_delete(pool->cat, att[i].id);
+	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (!*rows[i].mountpoint)
+			continue;
+		r = dms_mount_alive(pool, &rows[i], &alive);
+		if (r < 0 || alive)
 			continue;
 		rows[i].mountpoint[0] = '\0';
 		r = dms_catalog_update(pool->cat, &rows[i]);
@@ -419,9 +464,10 @@ static int forget_mounts(struct dms_pool *pool, struct dms_row *rows, size_t n)
 
 /*
  * The devices the catalogue says were active come back; mounts do not survive
- * a deactivation, so the catalogue forgets them first. *LOCK is the pool lock,
- * held since the table was loaded: the pool takes it over, and it is released
- * when the pool closes.
+ * a deactivation, so the catalogue forgets those that are gone first. Each
+ * step is a no-op when done already, so a restore that failed or crashed is
+ * finished by running it again. *LOCK is the pool lock, held since the table
+ * was loaded: the pool takes it over, and it is released when the pool closes.
  */
 static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock)
 {
@@ -439,7 +485,7 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock
 	if (r == 0)
 		r = dms_catalog_list(pool->cat, -1, 0, &rows, &n);
 	if (r == 0) {
-		r = forget_mounts(pool, rows, n);
+		r = forget_dead_mounts(pool, rows, n);
 		if (r < 0)
 			r = dms_fail(ctx, r, "pool '%s': forgetting mounts that did not survive its deactivation failed: %s",
 				     name, strerror(-r));
@@ -448,20 +494,20 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock
 		if (rows[i].state != DMS_STATE_READY || rows[i].kind == DMS_KIND_IMAGE || !rows[i].active)
 			continue;
 		r = dms_thin_dev_activate(pool, &rows[i]);
-		if (r < 0)
-			r = dms_fail(ctx, r, "pool '%s': reactivating %s '%s' failed: %s", name,
-				     dms_kind_name(rows[i].kind), rows[i].name, strerror(-r));
 	}
 	dms_pool_close(pool);
 	return r;
 }
 
-/* After a reboot: the metadata is checked while no kernel holds it, then the same table goes back. */
+/*
+ * After a reboot: the metadata is checked while no kernel holds it, then the
+ * same table goes back. The restore runs on a pool that is active already
+ * too: an activate that crashed or failed after the load left it undone.
+ */
 int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 {
 	_cleanup_close_ int lock = -1;
 	struct dms_pool_config cfg;
-	char dm_name[DMS_DM_NAME_MAX + 1];
 	struct dms_dm_info info;
 	int r;
 
@@ -474,16 +520,15 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
 		return r;
-	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
-	if (r == 0)
-		r = dms_dm_info(dm_name, &info);
+	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
-	if (info.exists)
-		return 0;
-	r = dms_pool_table_load(ctx, &cfg, true);
-	if (r < 0)
-		return r;
+	if (!info.exists) {
+		r = dms_pool_table_load(ctx, &cfg, true);
+		if (r < 0)
+			return r;
+		dms_crash_point("pool-activate", "after-load");
+	}
 	/*
 	 * The lock stays held from the load through the restore. Once the table is
 	 * in, a vol mount, vol attach or snap mount may run on the pool; one that
@@ -529,12 +574,12 @@ static int thin_devices_remove(struct dms_ctx *ctx, const char *name)
 }
 
 /* The kernel refuses to remove a pool that is open; we do not tear down someone else's device to make it so. */
-static int pool_table_remove(struct dms_ctx *ctx, const char *name, const char *dm_name)
+static int pool_table_remove(struct dms_ctx *ctx, const char *name)
 {
 	struct dms_dm_info info;
 	int r;
 
-	r = dms_dm_info(dm_name, &info);
+	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (!info.exists)
@@ -542,15 +587,17 @@ static int pool_table_remove(struct dms_ctx *ctx, const char *name, const char *
 	r = thin_devices_remove(ctx, name);
 	if (r < 0)
 		return r;
-	r = dms_dm_info(dm_name, &info);
+	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
+	if (!info.exists)
+		return 0;
 	if (info.open_count > 0)
 		return dms_fail(ctx, -EBUSY, "pool '%s' is in use: %d thin device(s) not made by dmstore are active on it",
 				name, info.open_count);
-	r = dms_dm_remove(dm_name, DMS_DM_REMOVE_RETRY);
+	r = dms_dm_remove(info.name, DMS_DM_REMOVE_RETRY);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': removing '%s' failed: %s", name, dm_name, strerror(-r));
+		return dms_fail(ctx, r, "pool '%s': removing '%s' failed: %s", name, info.name, strerror(-r));
 	return 0;
 }
 
@@ -558,7 +605,6 @@ int dms_pool_deactivate(struct dms_ctx *ctx, const char *name)
 {
 	_cleanup_close_ int lock = -1;
 	struct dms_pool_config cfg;
-	char dm_name[DMS_DM_NAME_MAX + 1];
 	int r;
 
 	r = read_config(ctx, name, &cfg);
@@ -569,10 +615,59 @@ int dms_pool_deactivate(struct dms_ctx *ctx, const char *name)
 		r = dms_image_refuse_pool_change(ctx, name);
 	if (r < 0)
 		return r;
-	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
+	return pool_table_remove(ctx, name);
+}
+
+/*
+ * pool rm wipes what marks the dedicated devices as the pool's, and only on
+ * devices shown to be its own: a configured path may name another disk now.
+ * With FORCE, a pool whose devices are not its own any more is forgotten
+ * without touching them.
+ */
+static int devices_mine(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool force, bool *ret_mine)
+{
+	_cleanup_close_ int data_fd = -1, meta_fd = -1;
+	char why[2 * PATH_MAX];
+	int r;
+
+	*ret_mine = false;
+	if (cfg->loop)
+		return 0;
+	r = dms_blockdev_open(cfg->data_path, false, &data_fd);
 	if (r < 0)
-		return r;
-	return pool_table_remove(ctx, name, dm_name);
+		snprintf(why, sizeof(why), "data device '%s': %s", cfg->data_path, strerror(-r));
+	if (r == 0 && (r = dms_blockdev_open(cfg->metadata_path, false, &meta_fd)) < 0)
+		snprintf(why, sizeof(why), "metadata device '%s': %s", cfg->metadata_path, strerror(-r));
+	if (r == 0)
+		r = dms_pool_devices_verify(ctx, cfg, data_fd, meta_fd, why, sizeof(why));
+	*ret_mine = r == 0;
+	if (r == 0 || force)
+		return 0;
+	return dms_fail(ctx, r, "pool '%s': %s; use --force to forget the pool without touching its devices", cfg->name,
+			why);
+}
+
+static int devices_wipe(struct dms_ctx *ctx, const struct dms_pool_config *cfg)
+{
+	_cleanup_close_ int data_fd = -1, meta_fd = -1;
+	int r;
+
+	/* A dedicated metadata device must not keep a superblock a later pool would open as its own. */
+	r = dms_blockdev_open(cfg->metadata_path, true, &meta_fd);
+	if (r == 0)
+		r = dms_thin_metadata_wipe(meta_fd);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': clearing metadata device '%s' failed: %s", cfg->name,
+				cfg->metadata_path, strerror(-r));
+	if (!*cfg->uuid)
+		return 0;
+	r = dms_blockdev_open(cfg->data_path, true, &data_fd);
+	if (r == 0)
+		r = dms_label_wipe(data_fd, cfg->label_offset);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': clearing the label of data device '%s' failed: %s", cfg->name,
+				cfg->data_path, strerror(-r));
+	return 0;
 }
 
 int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
@@ -580,8 +675,9 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 	_cleanup_close_ int lock = -1;
 	_cleanup_free_ uint32_t *ids = NULL;
 	struct dms_pool_config cfg;
-	char dm_name[DMS_DM_NAME_MAX + 1], dir[PATH_MAX];
+	char dir[PATH_MAX];
 	size_t n_ids = 0;
+	bool mine;
 	int r;
 
 	r = read_config(ctx, name, &cfg);
@@ -592,7 +688,7 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 		r = dms_image_refuse_pool_change(ctx, name);
 	if (r < 0)
 		return r;
-	r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
+	r = devices_mine(ctx, &cfg, force, &mine);
 	if (r < 0)
 		return r;
 	if (!force) {
@@ -603,20 +699,11 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 			return dms_fail(ctx, -ENOTEMPTY, "pool '%s' holds %zu thin device(s) (first id %u); remove them or use --force",
 					name, n_ids, ids[0]);
 	}
-	r = pool_table_remove(ctx, name, dm_name);
+	r = pool_table_remove(ctx, name);
+	if (r == 0 && mine)
+		r = devices_wipe(ctx, &cfg);
 	if (r < 0)
 		return r;
-	/* A dedicated metadata device must not keep a superblock a later pool would open as its own. */
-	if (!cfg.loop) {
-		_cleanup_close_ int fd = -1;
-
-		r = dms_blockdev_open(cfg.metadata_path, true, &fd);
-		if (r == 0)
-			r = dms_thin_metadata_wipe(fd);
-		if (r < 0)
-			return dms_fail(ctx, r, "pool '%s': clearing metadata device '%s' failed: %s", name,
-					cfg.metadata_path, strerror(-r));
-	}
 	r = dms_pool_dir(ctx, name, dir, sizeof(dir));
 	if (r < 0)
 		return r;

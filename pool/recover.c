@@ -38,14 +38,11 @@ int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
-		char name[DMS_DM_NAME_MAX + 1];
 		struct dms_dm_info info;
 
-		r = dms_thin_dev_name(pool, &rows[i], name, sizeof(name));
-		if (r == 0)
-			r = dms_dm_info(name, &info);
+		r = dms_thin_dev_find(pool, &rows[i], &info);
 		if (r == 0 && info.exists && info.suspended)
-			r = dms_dm_resume(name);
+			r = dms_dm_resume(info.name);
 		if (r < 0) {
 			r = dms_fail(pool->ctx, r, "pool '%s': resuming volume '%s', left suspended by a dmstore that died, failed: %s",
 				     pool->cfg.name, rows[i].name, strerror(-r));
@@ -205,4 +202,32 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 out:
 	free(rows);
 	return r;
+}
+
+/*
+ * Only one metadata snapshot may be held at a time, and dmstore reserves one
+ * only while it holds the pool lock, releasing it before the lock: one seen
+ * by a holder of the lock was left by a dmstore that died in between. Left
+ * held, it refuses every later reading of the thin ids (pool status, rm,
+ * check) and pins the old metadata blocks. A pool that takes no messages
+ * (read-only, failed) keeps it: nothing can be read from it meanwhile.
+ */
+int dms_pool_release_dead_snap(const char *dm_name, bool *ret_released)
+{
+	struct dms_thin_pool_status st;
+	int r;
+
+	r = dms_thin_pool_status(dm_name, &st);
+	if (r < 0)
+		return r;
+	if (ret_released)
+		*ret_released = false;
+	if (!st.held_metadata_root || (st.mode != DMS_THIN_POOL_RW && st.mode != DMS_THIN_POOL_OUT_OF_DATA_SPACE))
+		return 0;
+	r = dms_thin_pool_release_snap(dm_name);
+	if (r < 0)
+		return r;
+	if (ret_released)
+		*ret_released = true;
+	return 0;
 }

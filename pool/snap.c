@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "dm/dm.h"
+#include "dms-exec.h"
 #include "dms-util.h"
 #include "fs/ext4.h"
 #include "fs/mount.h"
@@ -17,11 +19,11 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 	int r;
 
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_NAME_MAX);
 	r = dms_catalog_find(pool->cat, DMS_KIND_CONTAINER, name, row);
 	if (r == -ENOENT)
-		return dms_fail(pool->ctx, r, "pool '%s': container '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, r, "pool '%s': container '%s' does not exist", pool->cfg.name, name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': container '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
@@ -31,15 +33,18 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, uint64_t size)
 {
 	struct dms_row img, row = { .kind = DMS_KIND_CONTAINER };
-	char dev[PATH_MAX];
+	char dev[PATH_MAX], why[160];
 	uint64_t txn;
 	int r;
 
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name, DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name, DMS_NAME_MAX);
 	if (!dms_name_valid(image))
-		return dms_fail(pool->ctx, -EINVAL, "image '%s': invalid name", image);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': invalid name", image);
+	r = dms_size_check(pool->ctx, "container", name, size);
+	if (r < 0)
+		return r;
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -49,7 +54,7 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 		goto out;
 	}
 	if (r == -ENOENT || (r == 0 && img.state != DMS_STATE_READY)) {
-		r = dms_fail(pool->ctx, -ENOENT, "pool '%s': image '%s' does not exist", pool->cfg.name, image);
+		r = dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': image '%s' does not exist", pool->cfg.name, image);
 		goto out;
 	}
 	if (r == 0 && dms_catalog_find(pool->cat, DMS_KIND_CONTAINER, name, &row) == 0) {
@@ -63,8 +68,8 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 	if (size == 0)
 		size = img.size;
 	if (size < img.size || size % 4096) {
-		r = dms_fail(pool->ctx, -EINVAL, "container '%s': size must be a multiple of 4 KiB and at least its image's (%llu bytes)",
-			     name, (unsigned long long)img.size);
+		r = dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': size must be a multiple of 4 KiB and at least its image's (%llu bytes)",
+				     name, (unsigned long long)img.size);
 		goto out;
 	}
 	r = dms_space_check(pool, "a container");
@@ -93,12 +98,13 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 		if (r == 0)
 			r = dms_ext4_grow(dev, size);
+		if (r < 0)
+			dms_fail(pool->ctx, r, "pool '%s': container '%s' (thin id %u): growing its filesystem failed: %s",
+				 pool->cfg.name, name, row.thin_id, dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 	}
 	if (r < 0) {
 		int undo;
 
-		dms_fail(pool->ctx, r, "pool '%s': container '%s' (thin id %u): activation failed: %s", pool->cfg.name,
-			 name, row.thin_id, strerror(-r));
 		/* Nothing half-made is left: the snapshot goes again in a transaction of its own. */
 		undo = dms_thin_dev_deactivate(pool, &row);
 		if (undo == 0)
@@ -120,13 +126,17 @@ static int default_mount_dir(struct dms_pool *pool, const char *name, char *buf,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, char *ret_dir, size_t len)
+int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags, char *ret_dir,
+		   size_t len)
 {
 	struct dms_row row;
 	char where[PATH_MAX], dev[PATH_MAX], now[PATH_MAX];
 	uint64_t txn;
 	int r;
 
+	if ((flags & ~DMS_SNAP_MOUNT_CONTAINER_ROOT) || ((flags & DMS_SNAP_MOUNT_CONTAINER_ROOT) && dir))
+		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': a container root is mounted only at its default place",
+					name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -139,8 +149,8 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, cha
 	}
 	if (dir) {
 		if (!realpath(dir, where)) {
-			r = dms_fail(pool->ctx, -errno, "container '%s': mount point '%s': %s", name, dir,
-				     strerror(errno));
+			r = dms_fail_path(pool->ctx, -errno, "container '%s': mount point '%s': %s", name, dir,
+					  strerror(errno));
 			goto out;
 		}
 	} else {
@@ -154,12 +164,13 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, cha
 		}
 	}
 	r = dms_thin_dev_activate(pool, &row);
-	if (r == 0)
-		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
+	if (r < 0)
+		goto out;
+	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0 && dms_mount_find(dev, now, sizeof(now)) > 0)
 		r = -EBUSY;
 	if (r == 0)
-		r = dms_mount_ext4(dev, where, false);
+		r = dms_mount_ext4(dev, where, flags & DMS_SNAP_MOUNT_CONTAINER_ROOT ? DMS_MOUNT_CONTAINER_ROOT : 0);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "container '%s': mounting at '%s' failed: %s", name, where, strerror(-r));
 		goto out;
@@ -261,6 +272,7 @@ int dms_snap_remove(struct dms_pool *pool, const char *name)
 
 static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dms_snap_info *info)
 {
+	char name[DMS_DM_NAME_MAX + 1];
 	struct dms_row img;
 	int r;
 
@@ -273,7 +285,9 @@ static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dm
 	snprintf(info->mountpoint, sizeof(info->mountpoint), "%s", row->mountpoint);
 	if (dms_catalog_get(pool->cat, row->origin_id, &img) == 0)
 		snprintf(info->image, sizeof(info->image), "%s", img.name);
-	r = dms_thin_dev_path(pool, row, info->device, sizeof(info->device));
+	r = dms_thin_dev_name(pool, row, name, sizeof(name));
+	if (r == 0)
+		r = dms_dm_path(name, info->device, sizeof(info->device));
 	if (r < 0)
 		return r;
 	r = dms_thin_dev_is_active(pool, row, &info->active);

@@ -3,6 +3,8 @@
  * Space policy (doc/DESIGN.md): no create below MIN_FREE of data or metadata,
  * and never in a pool that is out of space or failing. Nothing is ever
  * deleted or shrunk to make room; the refusal names the numbers instead.
+ * And no size above DMS_SIZE_MAX, for callers that did not parse it with
+ * dms_size_parse.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,6 +18,16 @@
 static bool below_floor(uint64_t used, uint64_t total)
 {
 	return total == 0 || (total - used) * 100 < total * MIN_FREE_PERCENT;
+}
+
+int dms_size_check(struct dms_ctx *ctx, const char *what, const char *name, uint64_t size)
+{
+	char a[32], b[32];
+
+	if (size <= DMS_SIZE_MAX)
+		return 0;
+	return dms_fail_invalid(ctx, -ERANGE, "%s '%s': size %s is too large: at most %s", what, name,
+				dms_size_format(size, a, sizeof(a)), dms_size_format(DMS_SIZE_MAX, b, sizeof(b)));
 }
 
 int dms_space_check(struct dms_pool *pool, const char *what)

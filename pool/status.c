@@ -37,6 +37,33 @@ static const char *discards_name(enum dms_thin_discards d)
 	return "unknown";
 }
 
+/*
+ * The kernel refuses every message to a failed or read-only pool, and a failed
+ * pool's status ("Fail") carries no numbers at all: nothing may change it, and
+ * recovery must not read its transaction id. What brings it back: the pool
+ * reloaded after thin_check passes (pool activate runs thin_check, which also
+ * clears a needs_check flag), or thin_repair when thin_check finds damage.
+ */
+int dms_pool_kernel_refuses(const char *pool, const struct dms_thin_pool_status *st, char *why, size_t len)
+{
+	static const char remedy[] =
+		"unmount its containers and volumes, run 'dmstore pool deactivate %s', then 'dmstore pool activate %s', which runs thin_check on its metadata; if thin_check finds damage, see REPAIR in dmstore(8)";
+	char fix[512];
+
+	snprintf(fix, sizeof(fix), remedy, pool, pool);
+	if (st->mode == DMS_THIN_POOL_FAIL) {
+		snprintf(why, len, "pool '%s' has failed (the kernel stopped it after a metadata or I/O error): %s", pool,
+			 fix);
+		return -EIO;
+	}
+	if (st->mode == DMS_THIN_POOL_RO || st->needs_check) {
+		snprintf(why, len, "pool '%s' is read-only (the kernel found a metadata error%s): %s", pool,
+			 st->needs_check ? " and set needs_check" : "", fix);
+		return -EROFS;
+	}
+	return 0;
+}
+
 /* /dev/<kernel name> of a block device number, from the sysfs link; "M:m" if sysfs does not say. */
 static void devnum_path(unsigned maj, unsigned min, char *buf, size_t len)
 {
@@ -78,10 +105,10 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	int r;
 
 	if (!dms_pool_name_valid(name))
-		return dms_fail(ctx, -EINVAL, "pool '%s': invalid name", name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
 	r = dms_pool_config_read(ctx, name, &cfg);
 	if (r == -ENOENT)
-		return dms_fail(ctx, r, "pool '%s' does not exist", name);
+		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 
@@ -93,11 +120,12 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	st.metadata_total = cfg.metadata_size;
 	snprintf(st.data_path, sizeof(st.data_path), "%s", cfg.data_path);
 	snprintf(st.metadata_path, sizeof(st.metadata_path), "%s", cfg.metadata_path);
-	r = dms_pool_dm_name(name, st.dm_name, sizeof(st.dm_name));
-	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': name too long for device-mapper", name);
-
-	r = dms_dm_info(st.dm_name, &info);
+	/* The kernel's name while active (dmstore 0.1.0 may have given another), else the one it gets. */
+	r = dms_pool_dm_find(name, &info);
+	if (r == 0 && info.exists)
+		snprintf(st.dm_name, sizeof(st.dm_name), "%s", info.name);
+	else if (r == 0)
+		r = dms_pool_dm_name(name, st.dm_name, sizeof(st.dm_name));
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (info.exists) {
@@ -106,15 +134,18 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 			return dms_fail(ctx, r, "pool '%s': reading the status of '%s' failed: %s", name, st.dm_name,
 					strerror(-r));
 		st.active = true;
-		st.transaction_id = ts.transaction_id;
-		st.data_total = ts.total_data_blocks * cfg.block_size;
-		st.data_used = ts.used_data_blocks * cfg.block_size;
-		st.metadata_total = ts.total_metadata_blocks * DMS_THIN_METADATA_BLOCK;
-		st.metadata_used = ts.used_metadata_blocks * DMS_THIN_METADATA_BLOCK;
 		st.mode = mode_name(ts.mode);
-		st.discards = discards_name(ts.discards);
-		st.no_space = ts.error_if_no_space ? "error" : "queue";
-		st.needs_check = ts.needs_check;
+		/* "Fail" is the whole status line: the sizes stay the configured ones, the rest unknown. */
+		if (ts.mode != DMS_THIN_POOL_FAIL) {
+			st.transaction_id = ts.transaction_id;
+			st.data_total = ts.total_data_blocks * cfg.block_size;
+			st.data_used = ts.used_data_blocks * cfg.block_size;
+			st.metadata_total = ts.total_metadata_blocks * DMS_THIN_METADATA_BLOCK;
+			st.metadata_used = ts.used_metadata_blocks * DMS_THIN_METADATA_BLOCK;
+			st.discards = discards_name(ts.discards);
+			st.no_space = ts.error_if_no_space ? "error" : "queue";
+			st.needs_check = ts.needs_check;
+		}
 		live_backing(st.dm_name, &st);
 	}
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "dm/dm.h"
 #include "dms-util.h"
@@ -28,6 +29,9 @@ int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn)
 
 	if (r < 0)
 		return r;
+	/* A failed pool's status has no transaction id: what reads as 0 is not one. */
+	if (st.mode == DMS_THIN_POOL_FAIL)
+		return -EIO;
 	*ret_txn = st.transaction_id;
 	return 0;
 }
@@ -158,10 +162,30 @@ int dms_device_create(struct dms_pool *pool, struct dms_row *row, uint32_t origi
 	return dms_txn_finish(pool, row, txn + 1, final_state, false);
 
 out_delete_thin:
-	(void)dms_txn_kernel_delete(pool, row->thin_id);
+	/*
+	 * A delete the kernel refused leaves the id in its metadata: the intent
+	 * stays, so recovery (kernel at T, intent for T+1) deletes it again.
+	 * Dropped, nothing would ever own or delete that id.
+	 */
+	if (dms_txn_kernel_delete(pool, row->thin_id) < 0)
+		return r;
 out_drop_intent:
 	(void)dms_txn_drop_intent(pool, row);
 	return r;
+}
+
+/* Steps 3 and 4 of a delete the kernel did. */
+static int delete_commit(struct dms_pool *pool, struct dms_row *row, uint64_t txn, const char *op)
+{
+	int r;
+
+	dms_crash_point(op, "after-kernel");
+	r = kernel_set_txn(pool, txn);
+	if (r < 0)
+		return r;
+	dms_crash_point(op, "after-txn");
+
+	return dms_txn_finish(pool, row, txn + 1, DMS_STATE_DELETING, true);
 }
 
 int dms_device_delete(struct dms_pool *pool, struct dms_row *row, uint64_t txn, const char *op)
@@ -179,12 +203,61 @@ int dms_device_delete(struct dms_pool *pool, struct dms_row *row, uint64_t txn, 
 	r = dms_txn_kernel_delete(pool, row->thin_id);
 	if (r < 0)
 		return r;
-	dms_crash_point(op, "after-kernel");
+	return delete_commit(pool, row, txn, op);
+}
 
-	r = kernel_set_txn(pool, txn);
+/*
+ * An orphan (a thin id no row owns) goes under the same protocol as any
+ * device, so the transaction ids stay in step: a row stands for it while the
+ * kernel changes, and a crash leaves an intent that recovery finishes or
+ * undoes. The row is a container's, a kind nothing walks but recovery, named
+ * as no object can be (a leading '.'); it is never activated.
+ */
+static int orphan_delete(struct dms_pool *pool, uint32_t thin_id, uint64_t txn)
+{
+	struct dms_row row = {
+		.kind = DMS_KIND_CONTAINER,
+		.thin_id = thin_id,
+		.size = pool->cfg.block_size,
+		.state = DMS_STATE_DELETING,
+		.pending_txn = txn + 1,
+		.created = (int64_t)time(NULL),
+	};
+	int r;
+
+	snprintf(row.name, sizeof(row.name), ".orphan-%" PRIu32, thin_id);
+	r = dms_catalog_insert(pool->cat, &row);
 	if (r < 0)
 		return r;
-	dms_crash_point(op, "after-txn");
+	dms_crash_point("orphan-delete", "after-intent");
+	/*
+	 * A delete the kernel refused (the id is in use) changed nothing: the id
+	 * stays an orphan, as it was, and the intent goes, or recovery would
+	 * retry a delete that cannot succeed before every later change.
+	 */
+	r = dms_txn_kernel_delete(pool, thin_id);
+	if (r < 0) {
+		(void)dms_txn_drop_intent(pool, &row);
+		return r;
+	}
+	return delete_commit(pool, &row, txn, "orphan-delete");
+}
 
-	return dms_txn_finish(pool, row, txn + 1, DMS_STATE_DELETING, true);
+int dms_orphans_delete(struct dms_pool *pool, const uint32_t *ids, size_t n)
+{
+	uint64_t txn;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		r = dms_pool_kernel_txn(pool, &txn);
+		if (r == 0)
+			r = orphan_delete(pool, ids[i], txn);
+		if (r == -EBUSY)
+			return dms_fail(pool->ctx, r, "pool '%s': thin id %" PRIu32 " is in use (a device not made by dmstore maps it, see 'dmsetup table'): not deleted; %zu orphan(s) before it were",
+					pool->cfg.name, ids[i], i);
+		if (r < 0)
+			return dms_fail(pool->ctx, r, "pool '%s': deleting thin id %" PRIu32 ", which no catalogue row owns, failed: %s; %zu orphan(s) before it were deleted",
+					pool->cfg.name, ids[i], strerror(-r), i);
+	}
+	return 0;
 }

@@ -27,42 +27,15 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 	int r;
 
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name ? name : "", DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name ? name : "", DMS_NAME_MAX);
 	r = dms_catalog_find(pool->cat, DMS_KIND_CONTAINER, name, row);
 	if (r == -ENOENT || (r == 0 && row->state != DMS_STATE_READY))
-		return dms_fail(pool->ctx, -ENOENT, "pool '%s': container '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': container '%s' does not exist", pool->cfg.name,
+					name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': container '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
-	return 0;
-}
-
-/*
- * The container's mounted rootfs as a directory fd, checked to be its
- * device's filesystem (the catalogue's mount point may be stale: unmounted by
- * hand, or lost to a reboot). -ENOTCONN when it is not mounted.
- */
-static int container_root(struct dms_pool *pool, const struct dms_row *ctr, int *ret_fd)
-{
-	_cleanup_close_ int fd = -1;
-	char dev[PATH_MAX];
-	struct stat st, dst;
-	int r;
-
-	if (!*ctr->mountpoint)
-		return -ENOTCONN;
-	fd = open(ctr->mountpoint, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ENOTCONN : -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	r = dms_thin_dev_path(pool, ctr, dev, sizeof(dev));
-	if (r < 0)
-		return r;
-	if (stat(dev, &dst) < 0 || !S_ISBLK(dst.st_mode) || dst.st_rdev != st.st_dev)
-		return -ENOTCONN;
-	*ret_fd = DMS_TAKE_FD(fd);
 	return 0;
 }
 
@@ -78,8 +51,8 @@ static int check_mount_point(struct dms_pool *pool, const char *ctr, const char 
 	if (fstat(rootfd, &root) < 0 || fstat(fd, &st) < 0)
 		return dms_fail(pool->ctx, -errno, "container '%s': mount point '%s': %s", ctr, path, strerror(errno));
 	if (st.st_dev == root.st_dev && st.st_ino == root.st_ino)
-		return dms_fail(pool->ctx, -EINVAL, "container '%s': '%s' resolves to the container's root directory; attach below it",
-				ctr, path);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': '%s' resolves to the container's root directory; attach below it",
+					ctr, path);
 	if (st.st_dev != root.st_dev)
 		return dms_fail(pool->ctx, -EBUSY, "container '%s': '%s' is a mount point already", ctr, path);
 	return 0;
@@ -96,8 +69,8 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 	int r;
 
 	if (!path || path[0] != '/' || strlen(path) >= sizeof(a.path))
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': the path to attach at must be absolute (inside the container), not '%s'",
-				name ? name : "", path ? path : "");
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': the path to attach at must be absolute (inside the container), not '%s'",
+					name ? name : "", path ? path : "");
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -111,7 +84,7 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 			     container, a.path);
 		goto out;
 	}
-	r = container_root(pool, &ctr, &rootfd);
+	r = dms_mount_root(pool, &ctr, &rootfd);
 	if (r == -ENOTCONN)
 		r = dms_fail(pool->ctx, r, "container '%s' is not mounted: mount it first with 'dmstore snap mount %s'",
 			     container, container);
@@ -121,7 +94,7 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 		goto out;
 	r = dms_path_mkdir_in_root(rootfd, path, 0755, &fd);
 	if (r < 0) {
-		r = dms_fail(pool->ctx, r, "container '%s': mount point '%s': %s", container, path, strerror(-r));
+		r = dms_fail_path(pool->ctx, r, "container '%s': mount point '%s': %s", container, path, strerror(-r));
 		goto out;
 	}
 	r = check_mount_point(pool, container, path, rootfd, fd);
@@ -140,7 +113,7 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 	dms_crash_point("vol-attach", "after-record");
 	r = dms_thin_dev_path(pool, &vol, dev, sizeof(dev));
 	if (r == 0)
-		r = dms_mount_ext4_at(dev, fd, read_only);
+		r = dms_mount_ext4_at(dev, fd, read_only ? DMS_MOUNT_RDONLY : 0);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "volume '%s': mounting it in container '%s' at %s failed: %s", name,
 			     container, path, strerror(-r));
@@ -161,7 +134,7 @@ static int unmount_attachment(struct dms_pool *pool, const struct dms_row *vol, 
 	int r;
 
 	/* The container is not mounted, or the volume not active: nothing can be mounted in there. */
-	if (container_root(pool, ctr, &rootfd) < 0 || dms_vol_devnum(pool, vol, &dev) < 0)
+	if (dms_mount_root(pool, ctr, &rootfd) < 0 || dms_vol_devnum(pool, vol, &dev) < 0)
 		return 0;
 	r = dms_path_open_in_root(rootfd, a->path, O_PATH | O_DIRECTORY, 0, &fd);
 	if (r == -ENOENT || r == -ENOTDIR)
@@ -219,7 +192,7 @@ int dms_vol_detach(struct dms_pool *pool, const char *name, const char *containe
 		goto out;
 	r = dms_catalog_attach_find(pool->cat, vol.id, ctr.id, &a);
 	if (r == -ENOENT)
-		r = dms_fail(pool->ctx, r, "volume '%s' is not attached to container '%s'", name, container);
+		r = dms_fail_missing(pool->ctx, r, "volume '%s' is not attached to container '%s'", name, container);
 	else if (r < 0)
 		r = dms_fail(pool->ctx, r, "volume '%s': catalogue: %s", name, strerror(-r));
 	if (r == 0)

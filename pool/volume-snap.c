@@ -20,15 +20,15 @@
 
 int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap)
 {
-	char src_dm[DMS_DM_NAME_MAX + 1];
+	struct dms_dm_info src_dm;
 	struct dms_row src, row;
-	bool active = false, suspended = false;
+	bool suspended = false;
 	uint64_t txn;
 	int r, rr;
 
 	if (!dms_name_valid(snap))
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				snap ? snap : "", DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					snap ? snap : "", DMS_NAME_MAX);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -41,9 +41,7 @@ int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap)
 		r = dms_vol_device_resume(pool, &src);
 	if (r < 0)
 		goto out;
-	r = dms_thin_dev_name(pool, &src, src_dm, sizeof(src_dm));
-	if (r == 0)
-		r = dms_thin_dev_is_active(pool, &src, &active);
+	r = dms_thin_dev_find(pool, &src, &src_dm);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "volume '%s': device-mapper: %s", name, strerror(-r));
 		goto out;
@@ -57,8 +55,8 @@ int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap)
 	};
 	snprintf(row.name, sizeof(row.name), "%s", snap);
 	snprintf(row.meta, sizeof(row.meta), "%s", src.meta); /* the same filesystem, so the same label */
-	if (active) {
-		r = dms_dm_suspend(src_dm, true);
+	if (src_dm.exists) {
+		r = dms_dm_suspend(src_dm.name, true);
 		if (r < 0) {
 			r = dms_fail(pool->ctx, r, "volume '%s': suspending it for the snapshot failed: %s", name,
 				     strerror(-r));
@@ -72,7 +70,7 @@ int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap)
 		dms_fail(pool->ctx, r, "pool '%s': volume '%s': creating snapshot '%s' failed: %s", pool->cfg.name, name,
 			 snap, strerror(-r));
 	if (suspended) {
-		rr = dms_dm_resume(src_dm);
+		rr = dms_dm_resume(src_dm.name);
 		/* The snapshot, if made, is whole: it stays, and the failure to report is the resume. */
 		if (rr < 0 && r == 0)
 			r = dms_fail(pool->ctx, rr, "volume '%s': resuming it after the snapshot failed: %s", name,
@@ -86,10 +84,10 @@ int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap)
 	if (r == 0) {
 		row.active = true;
 		r = dms_catalog_update(pool->cat, &row);
+		if (r < 0)
+			dms_fail(pool->ctx, r, "volume '%s': catalogue: %s", snap, strerror(-r));
 	}
 	if (r < 0) {
-		dms_fail(pool->ctx, r, "volume '%s' (thin id %u): activation failed: %s", snap, row.thin_id,
-			 strerror(-r));
 		/* Nothing half-made is left: the snapshot goes again, in a transaction of its own. */
 		if (dms_thin_dev_deactivate(pool, &row) == 0 && dms_catalog_get(pool->cat, row.id, &row) == 0)
 			(void)dms_device_delete(pool, &row, txn, "vol-snapshot-undo");

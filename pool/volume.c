@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "dm/dm.h"
+#include "dms-exec.h"
 #include "dms-util.h"
 #include "fs/ext4.h"
 #include "fs/mount-at.h"
@@ -34,8 +35,8 @@
 static int check_vol_name(struct dms_pool *pool, const char *name)
 {
 	if (!dms_name_valid(name))
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
-				name ? name : "", DMS_NAME_MAX);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
+					name ? name : "", DMS_NAME_MAX);
 	return 0;
 }
 
@@ -48,7 +49,8 @@ int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_ro
 	r = dms_catalog_find(pool->cat, DMS_KIND_VOLUME, name, ret_row);
 	/* A row mid-create is not a volume yet. */
 	if (r == -ENOENT || (r == 0 && ret_row->state != DMS_STATE_READY))
-		return dms_fail(pool->ctx, -ENOENT, "pool '%s': volume '%s' does not exist", pool->cfg.name, name);
+		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': volume '%s' does not exist", pool->cfg.name,
+					name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': volume '%s': catalogue: %s", pool->cfg.name, name,
 				strerror(-r));
@@ -75,15 +77,12 @@ int dms_vol_name_free(struct dms_pool *pool, const char *name)
  */
 int dms_vol_device_resume(struct dms_pool *pool, const struct dms_row *row)
 {
-	char name[DMS_DM_NAME_MAX + 1];
 	struct dms_dm_info info;
 	int r;
 
-	r = dms_thin_dev_name(pool, row, name, sizeof(name));
-	if (r == 0)
-		r = dms_dm_info(name, &info);
+	r = dms_thin_dev_find(pool, row, &info);
 	if (r == 0 && info.exists && info.suspended)
-		r = dms_dm_resume(name);
+		r = dms_dm_resume(info.name);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "volume '%s': resuming its suspended device failed: %s", row->name,
 				strerror(-r));
@@ -97,8 +96,7 @@ int dms_vol_device_up(struct dms_pool *pool, struct dms_row *row)
 
 	r = dms_thin_dev_activate(pool, row);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "volume '%s' (thin id %u): activation failed: %s", row->name, row->thin_id,
-				strerror(-r));
+		return r;
 	r = dms_vol_device_resume(pool, row);
 	if (r < 0 || row->active)
 		return r;
@@ -136,11 +134,12 @@ static int check_label(struct dms_pool *pool, const char *name, const char *labe
 	if (!label)
 		return 0;
 	if (strlen(label) > 16)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': label '%s' is longer than ext4's 16 bytes", name,
-				label);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': label '%s' is longer than ext4's 16 bytes",
+					name, label);
 	for (const unsigned char *p = (const unsigned char *)label; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return dms_fail(pool->ctx, -EINVAL, "volume '%s': the label has a control character", name);
+			return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': the label has a control character",
+						name);
 	return 0;
 }
 
@@ -176,9 +175,12 @@ int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const
 		r = check_label(pool, name, label);
 	if (r < 0)
 		return r;
+	r = dms_size_check(pool->ctx, "volume", name, size);
+	if (r < 0)
+		return r;
 	if (size % 4096 || size < VOL_SIZE_MIN)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB and at least 16 MiB",
-				name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB and at least 16 MiB",
+					name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -200,8 +202,9 @@ int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const
 	txn++;
 
 	r = dms_thin_dev_activate(pool, &row);
-	if (r == 0)
-		r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
+	if (r < 0)
+		goto out_delete;
+	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0)
 		r = dms_ext4_format(dev, &fmt);
 	if (r < 0) {
@@ -231,6 +234,7 @@ out:
 static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info *info)
 {
 	_cleanup_free_ struct dms_attachment *att = NULL;
+	char dm_name[DMS_DM_NAME_MAX + 1];
 	struct dms_row origin;
 	size_t n = 0;
 	int r;
@@ -256,7 +260,9 @@ static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms
 		snprintf(a->path, sizeof(a->path), "%s", att[i].path);
 		a->read_only = att[i].read_only;
 	}
-	r = dms_thin_dev_path(pool, row, info->device, sizeof(info->device));
+	r = dms_thin_dev_name(pool, row, dm_name, sizeof(dm_name));
+	if (r == 0)
+		r = dms_dm_path(dm_name, info->device, sizeof(info->device));
 	if (r == 0)
 		r = dms_thin_dev_is_active(pool, row, &info->active);
 	if (r == 0 && info->active)
@@ -337,7 +343,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 	if (r < 0)
 		return r;
 	if (!dir || !*dir)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': a mount point directory is required", name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': a mount point directory is required", name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -349,7 +355,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 		goto out;
 	}
 	if (!realpath(dir, where) || (fd = open(where, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = dms_fail(pool->ctx, -errno, "volume '%s': mount point '%s': %s", name, dir, strerror(errno));
+		r = dms_fail_path(pool->ctx, -errno, "volume '%s': mount point '%s': %s", name, dir, strerror(errno));
 		goto out;
 	}
 	r = dms_vol_device_up(pool, &row);
@@ -357,7 +363,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 		goto out;
 	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0)
-		r = dms_mount_ext4_at(dev, fd, false);
+		r = dms_mount_ext4_at(dev, fd, 0);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "volume '%s': mounting at '%s' failed: %s", name, where, strerror(-r));
 		goto out;
@@ -394,14 +400,28 @@ int dms_vol_umount(struct dms_pool *pool, const char *name)
 	return r;
 }
 
-/* Refused while anything holds the volume, naming the holder; FORCE lets go of what dmstore holds. */
+/*
+ * Refused while anything holds the volume, naming the holder; FORCE lets go
+ * of what dmstore holds. A holder (volume-hold.c) is another program's user,
+ * a container most likely: FORCE does not take the volume from under it.
+ */
 static int vol_release(struct dms_pool *pool, struct dms_row *row, bool force)
 {
 	_cleanup_free_ struct dms_attachment *att = NULL;
-	char dev[PATH_MAX], where[PATH_MAX];
+	char dev[PATH_MAX], where[PATH_MAX], **holders = NULL;
 	size_t n = 0;
 	int r;
 
+	r = dms_vol_held(pool, row, &holders, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "volume '%s': finding its holders failed: %s", row->name, strerror(-r));
+	if (n > 0) {
+		r = dms_vol_holders_dir(pool, row->name, holders[0], where, sizeof(where));
+		r = dms_fail(pool->ctx, -EBUSY, "volume '%s' is held by '%s' (mounted at '%s'); it is in use", row->name,
+			     holders[0], r == 0 ? where : "?");
+		dms_strv_free(holders, n);
+		return r;
+	}
 	r = dms_catalog_attach_list(pool->cat, row->id, 0, &att, &n);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "volume '%s': catalogue: %s", row->name, strerror(-r));
@@ -457,6 +477,8 @@ int dms_vol_remove(struct dms_pool *pool, const char *name, bool force)
 	if (r < 0)
 		r = dms_fail(pool->ctx, r, "pool '%s': volume '%s' (thin id %u): delete failed: %s", pool->cfg.name,
 			     name, row.thin_id, strerror(-r));
+	else
+		dms_vol_holders_forget(pool, name);
 out:
 	dms_change_end(pool);
 	return r;
@@ -470,30 +492,32 @@ out:
 static int reload_length(struct dms_pool *pool, const struct dms_row *row, uint64_t size)
 {
 	_cleanup_free_ char *type = NULL, *params = NULL;
-	char name[DMS_DM_NAME_MAX + 1];
+	struct dms_dm_info info;
 	struct dms_dm_target t;
 	int r;
 
-	r = dms_thin_dev_name(pool, row, name, sizeof(name));
+	r = dms_thin_dev_find(pool, row, &info);
+	if (r == 0 && !info.exists)
+		r = -ENXIO;
 	if (r == 0)
-		r = dms_dm_table(name, &type, &params);
+		r = dms_dm_table(info.name, &type, &params);
 	if (r < 0)
 		return r;
 	/* The same mapping, longer: "thin <pool major:minor> <dev id>". */
 	t = (struct dms_dm_target){ .start = 0, .length = size / DMS_SECTOR_SIZE, .type = type, .params = params };
-	r = dms_dm_reload(name, &t, 1);
+	r = dms_dm_reload(info.name, &t, 1);
 	if (r < 0)
 		return r;
-	r = dms_dm_suspend(name, true);
+	r = dms_dm_suspend(info.name, true);
 	if (r < 0)
 		return r;
 	dms_crash_point("vol-grow", "after-suspend");
-	return dms_dm_resume(name);
+	return dms_dm_resume(info.name);
 }
 
 int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 {
-	char dev[PATH_MAX], a[32], b[32];
+	char dev[PATH_MAX], a[32], b[32], why[160];
 	struct dms_row row;
 	uint64_t txn;
 	int r;
@@ -501,8 +525,11 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 	r = check_vol_name(pool, name);
 	if (r < 0)
 		return r;
+	r = dms_size_check(pool->ctx, "volume", name, size);
+	if (r < 0)
+		return r;
 	if (size % 4096)
-		return dms_fail(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB", name);
+		return dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': size must be a multiple of 4 KiB", name);
 	r = dms_change_begin(pool, &txn);
 	if (r < 0)
 		return r;
@@ -510,8 +537,8 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 	if (r < 0)
 		goto out;
 	if (size < row.size) {
-		r = dms_fail(pool->ctx, -EINVAL, "volume '%s': cannot shrink from %s to %s; volumes only grow", name,
-			     dms_size_format(row.size, a, sizeof(a)), dms_size_format(size, b, sizeof(b)));
+		r = dms_fail_invalid(pool->ctx, -EINVAL, "volume '%s': cannot shrink from %s to %s; volumes only grow", name,
+				     dms_size_format(row.size, a, sizeof(a)), dms_size_format(size, b, sizeof(b)));
 		goto out;
 	}
 	r = dms_vol_device_up(pool, &row);
@@ -537,7 +564,7 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 		r = dms_ext4_grow(dev, size);
 	if (r < 0)
 		r = dms_fail(pool->ctx, r, "volume '%s': growing its filesystem to %s failed: %s", name,
-			     dms_size_format(size, a, sizeof(a)), strerror(-r));
+			     dms_size_format(size, a, sizeof(a)), dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 out:
 	dms_change_end(pool);
 	return r;

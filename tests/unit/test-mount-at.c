@@ -24,6 +24,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -32,6 +34,7 @@
 #include "fs/ext4.h"
 #include "fs/loop.h"
 #include "fs/mount-at.h"
+#include "fs/mount.h"
 #include "fs/resolve.h"
 
 static char tmpdir[] = "/var/tmp/dms-test-mount-at-XXXXXX";
@@ -141,13 +144,13 @@ static void test_shared_and_read_only(void **state)
 	if (!usable)
 		skip();
 	assert_int_equal(dms_path_mkdir_in_root(rootfd, "/a/b", 0755, &fd), 0);
-	assert_int_equal(dms_mount_ext4_at(loopdev, fd, false), 0);
+	assert_int_equal(dms_mount_ext4_at(loopdev, fd, 0), 0);
 	(void)close(fd);
 	assert_true(is_mount_root(in_root("a/b")));
 	write_file(in_root("a/b/hello"), "hello\n");
 
 	assert_int_equal(dms_path_mkdir_in_root(rootfd, "ro", 0755, &fd), 0);
-	assert_int_equal(dms_mount_ext4_at(loopdev, fd, true), 0);
+	assert_int_equal(dms_mount_ext4_at(loopdev, fd, DMS_MOUNT_RDONLY), 0);
 	(void)close(fd);
 	f = fopen(in_root("ro/hello"), "re");
 	assert_non_null(f);
@@ -173,7 +176,7 @@ static void test_stacked(void **state)
 		skip();
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(dms_path_mkdir_in_root(rootfd, "/a", 0755, &fd), 0);
-		assert_int_equal(dms_mount_ext4_at(loopdev, fd, i == 1), 0);
+		assert_int_equal(dms_mount_ext4_at(loopdev, fd, i == 1 ? DMS_MOUNT_RDONLY : 0), 0);
 		(void)close(fd);
 	}
 	assert_int_equal(open(in_root("a/x"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644), -1);
@@ -195,6 +198,40 @@ static void test_umount_not_a_mount(void **state)
 	assert_int_equal(dms_umount_fd(fd), -EINVAL);
 	assert_int_equal(fcntl(fd, F_GETFD), -1);
 	assert_int_equal(errno, EBADF);
+}
+
+/* A mount is nosuid, nodev, noatime: a device node on it cannot be opened, a setuid bit gains nothing. */
+static void check_host_mount(const char *dir)
+{
+	char node[512];
+	struct statvfs sv;
+
+	assert_int_equal(statvfs(dir, &sv), 0);
+	assert_int_equal(sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOATIME), ST_NOSUID | ST_NODEV | ST_NOATIME);
+	snprintf(node, sizeof(node), "%s/null", dir);
+	(void)unlink(node);
+	assert_int_equal(mknod(node, S_IFCHR | 0666, makedev(1, 3)), 0);
+	assert_int_equal(open(node, O_RDONLY | O_CLOEXEC), -1);
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(unlink(node), 0);
+}
+
+static void test_nosuid_nodev(void **state)
+{
+	int fd = -1;
+
+	if (!usable)
+		skip();
+	assert_int_equal(dms_path_mkdir_in_root(rootfd, "/at", 0755, &fd), 0);
+	assert_int_equal(dms_mount_ext4_at(loopdev, fd, 0), 0);
+	(void)close(fd);
+	check_host_mount(in_root("at"));
+	assert_int_equal(dms_umount_fd(open_in_root("/at")), 0);
+
+	assert_int_equal(mkdir(in_root("path"), 0755), 0);
+	assert_int_equal(dms_mount_ext4(loopdev, in_root("path"), 0), 0);
+	check_host_mount(in_root("path"));
+	assert_int_equal(dms_umount(in_root("path")), 0);
 }
 
 /* The in-root resolution a volume attach relies on: both escapes land on the root itself. */
@@ -220,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_shared_and_read_only),
 		cmocka_unit_test(test_stacked),
 		cmocka_unit_test(test_umount_not_a_mount),
+		cmocka_unit_test(test_nosuid_nodev),
 		cmocka_unit_test(test_symlinks_land_on_root),
 	};
 

@@ -183,9 +183,9 @@ struct hold {
 	int never; /* read end of a pipe nobody writes */
 };
 
-static int stop_here(const struct dms_unpack_stats *so_far, void *userdata)
+static int stop_here(void *arg, const struct dms_unpack_stats *so_far)
 {
-	const struct hold *h = userdata;
+	const struct hold *h = arg;
 	char c = 0;
 
 	if (so_far->entries == 50) {
@@ -212,7 +212,7 @@ static void test_killed_mid_unpack(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			struct hold h = { ready[1], never[0] };
-			const struct dms_unpack_progress progress = { stop_here, &h };
+			const struct dms_unpack_hooks progress = { .written = stop_here, .arg = &h };
 			char err[512];
 			int mnt;
 

@@ -583,6 +583,100 @@ static void test_archive_gnu_tar(void **state)
 	assert_outside_untouched(f);
 }
 
+/*
+ * The xattr allow-list: user.*, security.capability and ACLs come through; trusted.*,
+ * security.selinux, security.ima (and whatever else) do not, and are counted.
+ */
+static const struct {
+	const char *name, *value;
+	bool kept;
+} listed_xattrs[] = {
+	{ "user.x", "u", true },
+	{ "trusted.x", "t", false },
+	{ "trusted.overlay.opaque", "y", false },
+	{ "security.selinux", "system_u:object_r:dms_test_t:s0", false },
+	{ "security.ima", "\x03\x02\x04", false },
+};
+#define DROPPED 4
+
+static void check_allow_list(const char *p)
+{
+	const struct node with_cap_and_acl = { .xattr = XA_CAP, .acl = true };
+	char buf[256];
+
+	for (size_t i = 0; i < DMS_ARRAY_SIZE(listed_xattrs); i++) {
+		const char *v = listed_xattrs[i].value;
+		ssize_t len = lgetxattr(p, listed_xattrs[i].name, buf, sizeof(buf));
+		bool same = len == (ssize_t)strlen(v) && memcmp(buf, v, strlen(v)) == 0;
+
+		/* Not "absent": a host with SELinux labels every file itself, just not with the image's label. */
+		if (same != listed_xattrs[i].kept)
+			fail_msg("'%s': xattr %s was %s", p, listed_xattrs[i].name, same ? "restored" : "not restored");
+	}
+	check_xattrs(p, &with_cap_and_acl);
+}
+
+static void test_archive_xattr_allow_list(void **state)
+{
+	struct fx *f = fx(state);
+	const char *file = pathf("%s/xattrs.tar", f->work);
+	struct dms_unpack_stats stats = { 0 };
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+
+	if (!f->xattrs)
+		skip();
+	/* Written as pax headers by libarchive itself: the host's filesystem need not hold them. */
+	assert_non_null(a);
+	assert_non_null(e);
+	assert_int_equal(archive_write_set_format(a, ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, file), ARCHIVE_OK);
+	archive_entry_set_pathname(e, "f");
+	archive_entry_set_mode(e, S_IFREG | 0640);
+	archive_entry_set_size(e, 0);
+	for (size_t i = 0; i < DMS_ARRAY_SIZE(listed_xattrs); i++)
+		archive_entry_xattr_add_entry(e, listed_xattrs[i].name, listed_xattrs[i].value,
+					      strlen(listed_xattrs[i].value));
+	archive_entry_xattr_add_entry(e, "security.capability", &cap_net_raw, sizeof(cap_net_raw));
+	assert_int_equal(archive_entry_acl_add_entry(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS, ARCHIVE_ENTRY_ACL_READ,
+						     ARCHIVE_ENTRY_ACL_USER, 1234, NULL),
+			 ARCHIVE_OK);
+	assert_int_equal(archive_entry_acl_add_entry(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS, ARCHIVE_ENTRY_ACL_READ,
+						     ARCHIVE_ENTRY_ACL_MASK, -1, NULL),
+			 ARCHIVE_OK);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	archive_entry_free(e);
+
+	assert_int_equal(dms_unpack_archive(f->rootfd, file, NULL, &stats, f->err, sizeof(f->err)), 0);
+	check_allow_list(pathf("%s/f", f->root));
+	assert_int_equal(stats.xattrs_dropped, DROPPED);
+}
+
+/* The same from a directory tree, where the host's own xattrs are what would leak. */
+static void test_dir_xattr_allow_list(void **state)
+{
+	struct fx *f = fx(state);
+	const char *src = pathf("%s/src", f->work);
+	const char *p = pathf("%s/f", src);
+	struct dms_unpack_stats stats = { 0 };
+
+	if (!f->xattrs)
+		skip();
+	assert_int_equal(mkdir(src, 0755), 0);
+	write_file(p, "");
+	for (size_t i = 0; i < DMS_ARRAY_SIZE(listed_xattrs); i++)
+		if (lsetxattr(p, listed_xattrs[i].name, listed_xattrs[i].value, strlen(listed_xattrs[i].value), 0) < 0)
+			skip(); /* this filesystem (or an LSM) does not take it */
+	assert_int_equal(lsetxattr(p, "security.capability", &cap_net_raw, sizeof(cap_net_raw), 0), 0);
+	assert_int_equal(setxattr(p, "system.posix_acl_access", &acl_user_1234, sizeof(acl_user_1234), 0), 0);
+
+	assert_int_equal(dms_unpack_dir(f->rootfd, src, NULL, &stats, f->err, sizeof(f->err)), 0);
+	check_allow_list(pathf("%s/f", f->root));
+	assert_true(stats.xattrs_dropped >= DROPPED);
+}
+
 /* The caller's cwd, root and umask are its own before and after; a relative path is the caller's. */
 static void test_archive_caller_untouched(void **state)
 {
@@ -689,9 +783,9 @@ struct progress_log {
 	uint64_t stop_at; /* 0: never */
 };
 
-static int count_progress(const struct dms_unpack_stats *so_far, void *userdata)
+static int count_progress(void *arg, const struct dms_unpack_stats *so_far)
 {
-	struct progress_log *log = userdata;
+	struct progress_log *log = arg;
 
 	log->calls++;
 	if (so_far->entries != log->calls || so_far->bytes < log->last_bytes)
@@ -708,7 +802,7 @@ static void test_progress_per_entry(void **state)
 	const char *file = write_tar(f, "t.tar", tree, DMS_ARRAY_SIZE(tree));
 	const char *src = pathf("%s/src", f->work);
 	struct progress_log log = { .monotonic = true };
-	const struct dms_unpack_progress progress = { count_progress, &log };
+	const struct dms_unpack_hooks progress = { .written = count_progress, .arg = &log };
 	struct dms_unpack_stats stats = { 0 };
 	_cleanup_close_ int copy = -1;
 
@@ -737,7 +831,7 @@ static void test_progress_stops(void **state)
 	struct fx *f = fx(state);
 	const char *file = write_tar(f, "t.tar", tree, DMS_ARRAY_SIZE(tree));
 	struct progress_log log = { .monotonic = true, .stop_at = 3 };
-	const struct dms_unpack_progress progress = { count_progress, &log };
+	const struct dms_unpack_hooks progress = { .written = count_progress, .arg = &log };
 	struct dms_unpack_stats stats = { .entries = 99 };
 
 	assert_int_equal(dms_unpack_archive(f->rootfd, file, &progress, &stats, f->err, sizeof(f->err)), -ECANCELED);
@@ -1025,6 +1119,7 @@ int main(void)
 		T(test_archive_caller_untouched),
 		T(test_archive_implicit_dirs),
 		T(test_archive_errors),
+		T(test_archive_xattr_allow_list),
 		T(test_progress_per_entry),
 		T(test_progress_stops),
 		T(test_refuse_dotdot),
@@ -1041,6 +1136,7 @@ int main(void)
 		T(test_dir_links_out_of_source),
 		T(test_dir_over_symlink_in_destination),
 		T(test_dir_errors),
+		T(test_dir_xattr_allow_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,6 +110,8 @@ test_bad_names_and_sizes() {
 	bad_input 2 "invalid pool name" "$DMSTORE" pool create "$(printf 'x%.0s' {1..33})" --loop
 	bad_input 2 "invalid size '12Q'" "$DMSTORE" pool create p --loop --data-size 12Q
 	bad_input 2 "invalid size '-5G'" "$DMSTORE" pool create p --loop --data-size -5G
+	bad_input 2 "invalid size '1e3'" "$DMSTORE" pool create p --loop --data-size 1e3
+	bad_input 2 "--data-size: size '8E' is too large: at most 256 TiB" "$DMSTORE" pool create p --loop --data-size 8E
 	bad_input 2 "--block-size 32 KiB" "$DMSTORE" pool create p --loop --block-size 32K
 	bad_input 2 "--block-size 96 KiB" "$DMSTORE" pool create p --loop --block-size 96K
 	bad_input 2 "--block-size 2 GiB" "$DMSTORE" pool create p --loop --block-size 2G
@@ -118,14 +120,14 @@ test_bad_names_and_sizes() {
 	bad_input 2 "exclude each other" "$DMSTORE" pool create p --loop --data "$(disk 1)" --metadata "$(disk 2)"
 	bad_input 2 "unknown subcommand 'frobnicate'" "$DMSTORE" pool frobnicate
 	bad_input 2 "missing pool NAME" "$DMSTORE" pool rm
-	bad_input 1 "metadata is too small" "$DMSTORE" pool create p --loop --data-size 1T --metadata-size 2M
+	bad_input 2 "metadata is too small" "$DMSTORE" pool create p --loop --data-size 1T --metadata-size 2M
 }
 
 test_bad_devices() {
-	bad_input 3 "'/dev/nonexistent'" "$DMSTORE" pool create p --data /dev/nonexistent --metadata "$(disk 2)"
-	bad_input 1 "not a block device" "$DMSTORE" pool create p --data /etc/hostname --metadata "$(disk 2)"
-	bad_input 1 "data is too small" "$DMSTORE" pool create p --data "$(disk 3)" --metadata "$(disk 2)"
-	bad_input 1 "same device" "$DMSTORE" pool create p --data "$(disk 1)" --metadata "$(disk 1)"
+	bad_input 2 "'/dev/nonexistent'" "$DMSTORE" pool create p --data /dev/nonexistent --metadata "$(disk 2)"
+	bad_input 2 "not a block device" "$DMSTORE" pool create p --data /etc/hostname --metadata "$(disk 2)"
+	bad_input 2 "data is too small" "$DMSTORE" pool create p --data "$(disk 3)" --metadata "$(disk 2)"
+	bad_input 2 "same device" "$DMSTORE" pool create p --data "$(disk 1)" --metadata "$(disk 1)"
 
 	# A filesystem signature is refused, and the filesystem is left exactly as it was.
 	mkfs.ext4 -q -F "$(disk 4)"
@@ -185,4 +187,54 @@ test_help_everywhere() {
 		ds $c --help
 		assert_contains "$OUT" "usage: dmstore"
 	done
+}
+
+# exit_is CODE MESSAGE-PART ARGS...: dmstore ARGS exits CODE, saying MESSAGE-PART in one line.
+exit_is() {
+	local want=$1 msg=$2
+	shift 2
+	expect "$want" "$DMSTORE" "$@"
+	assert_contains "$ERR" "$msg"
+	[ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "'$*': error is not one line: $ERR"
+}
+
+# Every exit status of dmstore(8), through the real binary, from whichever layer refuses.
+test_exit_codes() {
+	ds pool create p --loop --data-size 256M --metadata-size 16M
+	ds image create i --size 16M
+	ds snap create c --image i
+	ds vol create v --size 16M
+
+	# 2: bad syntax, an invalid name, size or option, also when the library is the one to see it.
+	exit_is 2 "unknown subcommand 'frob'" vol frob
+	exit_is 2 "invalid size '1e3'" vol create x --size 1e3
+	exit_is 2 "size '8E' is too large" vol grow v 8E
+	exit_is 2 "at least 16 MiB" vol create x --size 1M
+	exit_is 2 "cannot shrink" vol grow v 8M
+	exit_is 2 "image 'a/b': invalid name" image inspect a/b
+	exit_is 2 "mount point '/no/such/dir': No such file or directory" vol mount v /no/such/dir
+	exit_is 2 "mount point '/no/such/dir': No such file or directory" snap mount c /no/such/dir
+	exit_is 2 "source '/no/such/rootfs'" image import j /no/such/rootfs --size 16M
+	# 3: the named object does not exist.
+	exit_is 3 "pool 'ghost' does not exist" pool status ghost
+	exit_is 3 "volume 'ghost' does not exist" vol inspect ghost
+	exit_is 3 "image 'ghost' does not exist" snap create c2 --image ghost
+	exit_is 3 "volume 'v' is not attached to container 'c'" vol detach v --container c
+	# 4: it exists already, or is in use.
+	exit_is 4 "volume 'v' already exists" vol create v --size 16M
+	exit_is 4 "image 'i' is used by 1 container(s)" image rm i
+	# 1: the operation failed. Permission denied as root is not "not root".
+	mkdir -p "$T/nodev"
+	mount -t tmpfs -o nodev tmpfs "$T/nodev"
+	mknod "$T/nodev/loop" b 7 0
+	exit_is 1 "data device '$T/nodev/loop': Permission denied" pool create q --data "$T/nodev/loop" --metadata "$T/nodev/loop"
+	umount "$T/nodev"
+	ds pool deactivate p
+	exit_is 1 "pool 'p' is not active: run 'dmstore pool activate p'" vol create x --size 16M
+	# 5: not root, and only that.
+	expect 5 setpriv --reuid=65534 --regid=65534 --clear-groups "$DMSTORE" vol ls
+	assert_contains "$ERR" "must be run as root"
+	# 0
+	ds pool activate p
+	ds vol inspect v
 }

@@ -71,7 +71,7 @@ test_container_larger_than_its_image() {
 	ds snap mount big
 	size_kb=$(df -k --output=size "$OUT" | tail -n 1)
 	[ "$size_kb" -gt $((400 * 1024)) ] || fail "filesystem not grown: ${size_kb}K"
-	bad_input 1 "at least its image's" "$DMSTORE" snap create small --image base --size 64M
+	bad_input 2 "at least its image's" "$DMSTORE" snap create small --image base --size 64M
 }
 
 test_image_rm_refused_while_used() {
@@ -112,9 +112,11 @@ test_bad_input_changes_nothing() {
 	bad_input 2 "invalid image name 'a b'" "$DMSTORE" image create "a b" --size 64M
 	bad_input 2 "--image IMG is required" "$DMSTORE" snap create c3
 	bad_input 2 "invalid size" "$DMSTORE" image create i2 --size 10Q
+	bad_input 2 "size '8E' is too large: at most 256 TiB" "$DMSTORE" image create i2 --size 8E
+	bad_input 2 "size '300T' is too large: at most 256 TiB" "$DMSTORE" snap create c2 --image base --size 300T
 	bad_input 3 "container 'ghost' does not exist" "$DMSTORE" snap rm ghost
 	bad_input 3 "image 'ghost' does not exist" "$DMSTORE" image rm ghost
-	bad_input 3 "source '/nonexistent'" "$DMSTORE" image import i3 /nonexistent
+	bad_input 2 "source '/nonexistent'" "$DMSTORE" image import i3 /nonexistent
 	bad_input 3 "pool 'q' does not exist" "$DMSTORE" snap ls --pool q
 	bad_input 5 "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$DMSTORE" snap create c4 --image base
 }
@@ -249,4 +251,34 @@ test_pool_deactivate_and_activate_keep_containers() {
 	ds snap mount c1
 	assert_eq "$(cat "$OUT/file")" kept "data across deactivate/activate"
 	assert_consistent p
+}
+
+# The per-mount options of the mount at DIR, from the kernel's own table.
+mount_options() {
+	awk -v m="$1" '$5 == m { print $6 }' /proc/self/mountinfo
+}
+
+# Every host mount dmstore makes is nosuid,nodev: what an image or a container wrote
+# (a setuid binary, a device node) gains nothing on the host.
+test_host_mounts_nosuid_nodev() {
+	local m o
+	pool_with_image
+	ds snap create c --image base
+	ds snap mount c
+	m=$OUT
+	ds vol create v --size 32M
+	mkdir -p "$T/vm"
+	ds vol mount v "$T/vm"
+	ds vol attach v --container c --at /data
+	for d in "$m" "$T/vm" "$m/data"; do
+		o=$(mount_options "$d")
+		case ",$o," in *,nosuid,*) ;; *) fail "$d mounted without nosuid: $o" ;; esac
+		case ",$o," in *,nodev,*) ;; *) fail "$d mounted without nodev: $o" ;; esac
+		case ",$o," in *,noatime,*) ;; *) fail "$d mounted without noatime: $o" ;; esac
+	done
+	# The image's setuid root binary and device node are kept, and are inert here.
+	assert_eq "$(stat -c %a:%u "$m/bin/suid")" 4755:0 "setuid binary from the image"
+	assert_eq "$(stat -c %t:%T "$m/dev/null")" 1:3 "device node from the image"
+	head -c 1 "$m/dev/null" 2>"$T/open.err" && fail "the image's /dev/null opened on the host"
+	assert_contains "$(cat "$T/open.err")" "Permission denied"
 }

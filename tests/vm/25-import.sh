@@ -38,7 +38,8 @@ wait_stopped() {
 }
 
 # After an import of "big" died (at TAG): another change succeeds, and nothing of it is left:
-# no mount, no device, no row, and the kernel agrees with the catalogue.
+# no mount, no device, no row, the kernel agrees with the catalogue, and pool check finds the
+# pool clean.
 assert_import_gone() {
 	local tag=$1
 	ds snap create "c-$tag" --image base
@@ -47,6 +48,8 @@ assert_import_gone() {
 	ds image ls --json
 	assert_eq "$(jq '[.[] | select(.name == "big")] | length' <<<"$OUT")" 0 "half image listed ($tag)"
 	assert_consistent p
+	ds pool check p
+	assert_contains "$OUT" "pool 'p': clean"
 }
 
 # SIGKILL the import of $T/tree as "big" (of SIZE) KILLS times, each at a random moment of its run,
@@ -116,6 +119,8 @@ test_half_made_image_held_by_another() {
 	import_setup 10 1
 	mkdir -p "$T/mnt"
 	expect 137 env DMSTORE_CRASH_AT=image-import:after-format "$DMSTORE" image import big $T/tree --size 64M
+	expect 1 "$DMSTORE" pool check p --json
+	assert_eq "$(jq -r '[.findings[].kind] | join(" ")' <<<"$OUT")" unfinished "findings after the crash"
 	mount "$dev" "$T/mnt"
 	expect 4 "$DMSTORE" snap create c1 --image base
 	assert_contains "$ERR" "image 'big', left half-made by a dmstore that died, is still mounted at '$T/mnt': unmount it, then run 'dmstore pool recover p'"
@@ -156,6 +161,9 @@ test_import_does_not_block_changes() {
 	assert_contains "$ERR" "image 'big' is being imported"
 	ds pool recover p
 	assert_contains "$OUT" "0 rolled back"
+	# A live import is work under way, not something to report.
+	ds pool check p
+	assert_contains "$OUT" "pool 'p': clean"
 	kill -CONT $pid
 	wait $pid || fail "the import failed after it went on: $(cat "$T/import.err")"
 	ds image inspect big --json

@@ -197,9 +197,9 @@ test_vol_symlinks_stay_in_rootfs() {
 
 	# Both land on the container's root: refused (a mount there would hide the rootfs).
 	vol_unchanged_begin
-	vol_refused 1 "'/data-root' resolves to the container's root directory" vol attach v --container c --at /data-root
-	vol_refused 1 "'/data-up' resolves to the container's root directory" vol attach v --container c --at /data-up
-	vol_refused 1 "resolves to the container's root directory" vol attach v --container c --at /../../..
+	vol_refused 2 "'/data-root' resolves to the container's root directory" vol attach v --container c --at /data-root
+	vol_refused 2 "'/data-up' resolves to the container's root directory" vol attach v --container c --at /data-up
+	vol_refused 2 "resolves to the container's root directory" vol attach v --container c --at /../../..
 	vol_unchanged_end
 	assert_eq "$(vol_targets vol-v)" "" "mounted after a refusal"
 
@@ -334,8 +334,8 @@ test_vol_grow_online_and_offline() {
 	assert_eq "$(blockdev --getsize64 "$(vol_dev vol-v)")" $((128 << 20)) "device size"
 	[ "$(df -B1 --output=size "$VOL_TMP/m" | tail -n 1)" -gt $((100 << 20)) ] || fail "filesystem not grown online"
 	vol_unchanged_begin
-	vol_refused 1 "volume 'v': cannot shrink from 128 MiB to 32 MiB" vol grow v 32M
-	vol_refused 1 "multiple of 4 KiB" vol grow v 200000000
+	vol_refused 2 "volume 'v': cannot shrink from 128 MiB to 32 MiB" vol grow v 32M
+	vol_refused 2 "multiple of 4 KiB" vol grow v 200000000
 	vol_unchanged_end
 
 	# Offline.
@@ -399,9 +399,14 @@ test_vol_bad_input_changes_nothing() {
 	vol_refused 2 "missing operand" vol mount v
 	vol_refused 2 "unknown subcommand 'frob'" vol frob
 	vol_refused 2 "invalid size" vol grow v 5Q
-	# Refused by the library (all of these change nothing: checked at the end).
-	vol_refused 1 "at least 16 MiB" vol create x --size 1M
-	vol_refused 1 "multiple of 4 KiB" vol create x --size 20000001
+	vol_refused 2 "SIZE: size '8E' is too large: at most 256 TiB" vol grow v 8E
+	vol_refused 2 "--size: size '8E' is too large: at most 256 TiB" vol create x --size 8E
+	vol_refused 2 "invalid size '1e3'" vol create x --size 1e3
+	vol_refused 2 "invalid size '0x1p30'" vol create x --size 0x1p30
+	vol_refused 2 "invalid size '1.5G'" vol grow v 1.5G
+	# Refused by the library: still usage errors (all of these change nothing: checked at the end).
+	vol_refused 2 "at least 16 MiB" vol create x --size 1M
+	vol_refused 2 "multiple of 4 KiB" vol create x --size 20000001
 	vol_refused 4 "pool 'p': volume 'v' already exists" vol create v --size 64M
 	vol_refused 4 "pool 'p': volume 'v' already exists" vol snapshot v v
 	for cmd in "inspect ghost" "rm ghost" "umount ghost" "grow ghost 1G" "snapshot ghost s" "mount ghost /tmp" \
@@ -413,8 +418,8 @@ test_vol_bad_input_changes_nothing() {
 	vol_refused 1 "container 'c1' is not mounted: mount it first with 'dmstore snap mount c1'" \
 		vol attach v --container c1 --at /x
 	vol_refused 3 "volume 'v' is not attached to container 'c1'" vol detach v --container c1
-	vol_refused 1 "cannot shrink" vol grow v 32M
-	vol_refused 3 "No such file or directory" vol mount v /nonexistent-dir
+	vol_refused 2 "cannot shrink" vol grow v 32M
+	vol_refused 2 "mount point '/nonexistent-dir': No such file or directory" vol mount v /nonexistent-dir
 	vol_unchanged_end
 	ds vol --help
 	assert_contains "$OUT" "usage: dmstore vol"

@@ -92,17 +92,29 @@ dmsetup_pool_numbers() {
 	dmsetup status "$1" | awk '{ split($5, m, "/"); split($6, d, "/"); print $4, m[1], m[2], d[1], d[2] }'
 }
 
+# A pool's dm device is found by its UUID, as dmstore finds it: its name may be dmstore 0.1.0's
+# ("dmstore-a-vol-pool") or today's, where a '-' in the pool's name is doubled ("dmstore-a--vol-pool").
+pool_dm() {
+	dmsetup info -c --noheadings -o name -u "DMSTORE-$1-pool"
+}
+
 pool_devnum() {
-	dmsetup info -c --noheadings -o major,minor --separator : "dmstore-$1-pool"
+	dmsetup info -c --noheadings -o major,minor --separator : -u "DMSTORE-$1-pool"
+}
+
+# "name uuid" of every dm device, one per line.
+dm_names_uuids() {
+	dmsetup info -c --noheadings -o name,uuid --separator ' ' 2>/dev/null | grep -v '^No devices found' || true
 }
 
 teardown() {
 	local d
 	grep -o " /tmp/dmstore-test[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
-	for d in $(dmsetup ls 2>/dev/null | awk '$1 ~ /^(t-|dmstore-)/ && $1 !~ /-pool$/ { print $1 }'); do
+	# Thin devices first, then pools (by UUID: a volume may be named "dmstore-a-vol-pool").
+	for d in $(dm_names_uuids | awk '$1 ~ /^(t-|dmstore-)/ && $2 !~ /^DMSTORE-.*-pool$/ { print $1 }'); do
 		dmsetup remove --retry "$d" >/dev/null 2>&1 || true
 	done
-	for d in $(dmsetup ls 2>/dev/null | awk '$1 ~ /^dmstore-.*-pool$/ { print $1 }'); do
+	for d in $(dm_names_uuids | awk '$2 ~ /^DMSTORE-.*-pool$/ || $1 ~ /^dmstore-/ { print $1 }'); do
 		dmsetup remove --retry "$d" >/dev/null 2>&1 || true
 	done
 	for d in $TEST_DISKS; do
@@ -131,10 +143,11 @@ make_rootfs() {
 # The thin ids in the pool's metadata, read by thin_ls from a metadata snapshot, one per line, sorted.
 kernel_thin_ids() {
 	local pool=$1 meta
-	meta=$(losetup -j "$DMSTORE_STATE_DIR/$pool/metadata.img" -O NAME -n -l | head -n 1)
-	dmsetup message "dmstore-$pool-pool" 0 reserve_metadata_snap
+	meta=$(jq -r .metadata_path "$DMSTORE_STATE_DIR/$pool/pool.json")
+	[ -b "$meta" ] || meta=$(losetup -j "$meta" -O NAME -n -l | head -n 1)
+	dmsetup message "$(pool_dm "$pool")" 0 reserve_metadata_snap
 	thin_ls --metadata-snap --no-headers --format DEV "$meta" | tr -d ' ' | sort -n
-	dmsetup message "dmstore-$pool-pool" 0 release_metadata_snap
+	dmsetup message "$(pool_dm "$pool")" 0 release_metadata_snap
 }
 
 catalog_thin_ids() {
@@ -142,7 +155,7 @@ catalog_thin_ids() {
 }
 
 # The kernel and the catalogue agree on the thin ids, no intent is open, and
-# every dm device of the pool belongs to a catalogue row.
+# every dm device of the pool belongs to a catalogue row (by UUID, as dmstore tells them).
 assert_consistent() {
 	local pool=$1 k c open devs rows
 	k=$(kernel_thin_ids "$pool" | tr '\n' ' ')
@@ -150,8 +163,8 @@ assert_consistent() {
 	assert_eq "$k" "$c" "kernel thin ids vs catalogue"
 	open=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" 'SELECT count(*) FROM devices WHERE pending_txn IS NOT NULL OR state != 2')
 	assert_eq "$open" 0 "unfinished catalogue rows"
-	devs=$(dmsetup ls | awk -v p="dmstore-$pool-" 'index($1, p) == 1 && $1 != p "pool" { print $1 }' | sort | tr '\n' ' ')
-	rows=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'dmstore-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END END || '-' || name FROM devices WHERE active = 1" | sort | tr '\n' ' ')
+	devs=$(dm_names_uuids | awk -v p="DMSTORE-$pool-" 'index($2, p) == 1 && substr($2, length(p) + 1) ~ /^(img|ctr|vol|vsnap)-[0-9]+$/ { print $2 }' | sort | tr '\n' ' ')
+	rows=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'DMSTORE-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END END || '-' || id FROM devices WHERE active = 1" | sort | tr '\n' ' ')
 	for d in $devs; do
 		case " $rows " in
 		*" $d "*) ;;
