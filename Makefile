@@ -12,8 +12,10 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
-URING_CFLAGS := $(shell $(PKG_CONFIG) --cflags liburing 2>/dev/null)
-URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null)
+# bench/ (linked into the dmstore program only): io_uring for the I/O engine, inih for workload files.
+BENCH_PKGS := liburing inih
+BENCH_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(BENCH_PKGS) 2>/dev/null)
+BENCH_LIBS := $(shell $(PKG_CONFIG) --libs $(BENCH_PKGS) 2>/dev/null) -lpthread -lm
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
@@ -57,7 +59,7 @@ $(B)/pic/%.o: %.c
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC $<
-	$(Q)$(CC) $(BASE_CFLAGS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(BENCH_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,7 +69,7 @@ $(B)/san/%.o: %.c
 $(B)/hooks/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC-TEST $<
-	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(BENCH_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
@@ -85,12 +87,12 @@ $(B)/libdmstore-san.a: $(SAN_LIB_OBJ)
 
 dmstore: $(CMD_OBJ) $(B)/libdmstore.a
 	$(say) LD $@
-	$(Q)$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(URING_LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(BENCH_LIBS)
 
 # What the integration tests run: dmstore with the test hooks.
 $(B)/dmstore-test: $(HOOKS_OBJ)
 	$(say) LD $@
-	$(Q)$(CC) $(CFLAGS) -o $@ $(HOOKS_OBJ) $(PKG_LIBS) $(URING_LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(HOOKS_OBJ) $(PKG_LIBS) $(BENCH_LIBS)
 
 $(B)/libdmstore.pc: Makefile
 	@mkdir -p $(B)

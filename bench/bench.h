@@ -3,17 +3,20 @@
 #define DMS_BENCH_H
 
 /*
- * bench/: the control-plane benchmarks behind `dmstore bench` and `make bench`.
+ * bench/: the benchmarks behind `dmstore bench` and `make bench`: the control
+ * plane (ops.c) and the data plane (io*.c, io.h).
  *
- * Each benchmark times one operation at a time with CLOCK_MONOTONIC, keeps
- * every sample, and fills a report: rows of latency percentiles and checks of
- * measured ratios against the targets the issues set. Programs it compares
- * against (dmsetup, lvcreate, mkfs.ext4, the dmstore CLI) are run with
- * posix_spawn and waited for, so their time includes what a caller that
- * execs them pays. Nothing here prints; progress goes through a callback and
- * the report is printed by cmd/.
+ * The control-plane benchmark times one operation at a time with
+ * CLOCK_MONOTONIC, keeps every sample, and fills a report: rows of latency
+ * percentiles and checks of measured ratios against the targets the issues
+ * set. Programs it compares against (dmsetup, lvcreate, mkfs.ext4, the
+ * dmstore CLI) are run with posix_spawn and waited for, so their time
+ * includes what a caller that execs them pays. Nothing here prints; progress
+ * goes through a callback and the report is printed by cmd/.
  */
 
+#include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +37,33 @@ int bench_samples_add(struct bench_samples *s, double ms);
 void bench_samples_free(struct bench_samples *s);
 /* Nearest-rank percentile P (0 < P <= 100): the smallest sample with at least P% of them at or below it. */
 double bench_percentile(const struct bench_samples *s, double p);
+
+/* hist.c: a log-linear latency histogram (HdrHistogram's layout), in nanoseconds. */
+#define BENCH_HIST_SUB_BITS 7
+#define BENCH_HIST_MAX_NS ((1ULL << 40) - 1) /* 18 minutes; longer values count as this */
+#define BENCH_HIST_BUCKETS ((40 - BENCH_HIST_SUB_BITS + 1) << BENCH_HIST_SUB_BITS)
+
+struct bench_hist {
+	uint64_t count;
+	uint64_t min_ns, max_ns;
+	double sum_ns;
+	uint64_t buckets[BENCH_HIST_BUCKETS];
+};
+
+void bench_hist_add(struct bench_hist *h, uint64_t ns);
+void bench_hist_merge(struct bench_hist *into, const struct bench_hist *from);
+/* Nearest rank over the buckets, reported as its bucket's middle (as fio does); NAN when empty. */
+double bench_hist_percentile(const struct bench_hist *h, double p);
+
+/*
+ * spawn.c: run ARGV (searched in PATH) with STDIN_TEXT on its standard input
+ * (NULL: /dev/null), its standard output in *RET_STDOUT (may be NULL). When
+ * *STOP is set (by a signal) meanwhile, the program is sent SIGTERM and
+ * -EINTR returned. 0 when it exited 0; -ENOENT when it is not installed;
+ * else -EIO with its last line of complaint in ERR.
+ */
+int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_stdout,
+		const volatile sig_atomic_t *stop, char *err, size_t len);
 
 uint64_t bench_now_ns(void);
 double bench_ms_since(uint64_t t0_ns);
@@ -98,6 +128,14 @@ json_object *bench_report_json(const struct bench_report *rep);
 int bench_report_print(const struct bench_report *rep, FILE *f);
 
 typedef void (*bench_progress_fn)(const char *msg);
+
+/* plot.c: charts by gnuplot, PNG or SVG by the suffix, of this size in pixels. */
+#define BENCH_PLOT_WIDTH 1280
+#define BENCH_PLOT_HEIGHT 960
+bool bench_plot_suffix_ok(const char *path);
+/* p50 and p99 of each operation against the number of devices in the pool. */
+int bench_ops_plot(const struct bench_report *rep, const char *path, const volatile sig_atomic_t *stop, char *err,
+		   size_t len);
 
 /* snap.c — issue 3: a container snapshot's create+activate and its removal, four ways. */
 struct bench_snap_opts {
