@@ -56,13 +56,15 @@ void bench_hist_merge(struct bench_hist *into, const struct bench_hist *from);
 double bench_hist_percentile(const struct bench_hist *h, double p);
 
 /*
- * spawn.c: run ARGV (searched in PATH) with STDIN_TEXT on its standard input
- * (NULL: /dev/null), its standard output in *RET_STDOUT (may be NULL). When
- * *STOP is set (by a signal) meanwhile, the program is sent SIGTERM and
- * -EINTR returned. 0 when it exited 0; -ENOENT when it is not installed;
- * else -EIO with its last line of complaint in ERR.
+ * spawn.c: run ARGV (searched in PATH, in a process group of its own) with
+ * STDIN_TEXT on its standard input (NULL: /dev/null), its standard output in
+ * *RET_STDOUT (may be NULL). When *STOP (may be NULL) is set by a signal
+ * meanwhile, the program is sent SIGTERM and -EINTR returned. 0 when it ran
+ * and exited 0, or ran at all if RET_STATUS takes its exit status (128+signal
+ * if killed); -ENOENT when it is not installed; else -EIO with its last line
+ * of complaint in ERR.
  */
-int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_stdout,
+int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_stdout, int *ret_status,
 		const volatile sig_atomic_t *stop, char *err, size_t len);
 
 uint64_t bench_now_ns(void);
@@ -103,6 +105,7 @@ struct bench_check {
 };
 
 struct bench_report {
+	char bench[16];		/* "ops" */
 	char title[256];
 	char command[1024];
 	json_object *params;	/* what was run, for --json */
@@ -137,38 +140,39 @@ bool bench_plot_suffix_ok(const char *path);
 int bench_ops_plot(const struct bench_report *rep, const char *path, const volatile sig_atomic_t *stop, char *err,
 		   size_t len);
 
-/* snap.c — issue 3: a container snapshot's create+activate and its removal, four ways. */
-struct bench_snap_opts {
+/*
+ * ops.c — the control plane: container create+activate and rm, volume create
+ * (with its filesystem) and rm, image import and rm, each timed by libdmstore
+ * with POPULATIONS[k] devices in the pool, and, where the pool holds the
+ * first of them, compared with what other tools pay for the same: the
+ * dmstore CLI, containerd's dmsetup calls, LVM thin snapshots, mkfs.ext4.
+ */
+#define BENCH_OPS_POPULATIONS_MAX 6
+#define BENCH_OPS_SIZES_MAX 4
+
+struct bench_ops_opts {
 	const char *pool;	/* NULL: the only pool */
-	const char *image;	/* NULL: an empty image made for the run and removed after */
+	const char *image;	/* containers' image; NULL: an empty image made for the run and removed after */
 	uint64_t image_size;	/* for the image made for the run */
-	unsigned iterations;	/* create+remove pairs in process, per phase */
-	unsigned exec_iterations; /* pairs per exec'd method (CLI, dmsetup, LVM) */
+	const char *import_source; /* NULL: a small tree made for the run */
+	unsigned populations[BENCH_OPS_POPULATIONS_MAX]; /* devices in the pool while measured, ascending */
+	size_t n_populations;
+	uint64_t vol_sizes[BENCH_OPS_SIZES_MAX];
+	size_t n_vol_sizes;
+	unsigned iterations;	/* pairs per operation by the library, per population */
+	unsigned import_iterations; /* image import+rm pairs per population */
+	unsigned exec_iterations; /* pairs per exec'd method (CLI, dmsetup, LVM, mkfs.ext4) */
 	unsigned warmup;	/* untimed pairs per method first */
-	unsigned small;		/* containers kept in the pool while the methods are compared */
-	unsigned large;		/* the library is measured again with this many; 0: skip */
 	bool cli;		/* `dmstore snap create|rm` exec'd */
 	bool dmsetup;		/* containerd's devmapper snapshotter's dmsetup calls */
 	uint32_t dmsetup_id;	/* first thin id for the dmsetup path, clear of dmstore's */
+	uint32_t mkfs_thin_id;	/* thin id for the mkfs.ext4 device, clear of dmstore's */
 	const char *lvm_origin;	/* "VG/LV", a thin LV: lvcreate -s / lvremove; NULL: skip */
 	const char *self;	/* the dmstore binary, for the CLI method */
+	const volatile sig_atomic_t *stop; /* set by a signal: stop, clean up, return -EINTR */
 	bench_progress_fn progress;
 };
 
-int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *opts, struct bench_report *rep);
-
-/* vol.c — issue 4: volume create (thin device + ext4) against mkfs.ext4 on a thin device of the same size. */
-#define BENCH_VOL_SIZES_MAX 8
-
-struct bench_vol_opts {
-	const char *pool;
-	uint64_t sizes[BENCH_VOL_SIZES_MAX];
-	size_t n_sizes;
-	unsigned iterations;
-	uint32_t thin_id;	/* thin id for the mkfs.ext4 device, clear of dmstore's */
-	bench_progress_fn progress;
-};
-
-int bench_vol_run(struct dms_ctx *ctx, const struct bench_vol_opts *opts, struct bench_report *rep);
+int bench_ops_run(struct dms_ctx *ctx, const struct bench_ops_opts *opts, struct bench_report *rep);
 
 #endif

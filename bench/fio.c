@@ -146,7 +146,7 @@ int bench_fio_run(const struct bench_io_spec *sp, struct bench_fio_result *ret, 
 	add(&a, "--group_reporting=1");
 	add(&a, "--output-format=json");
 
-	r = bench_spawn(a.argv, NULL, &out, sp->stop, err, len);
+	r = bench_spawn(a.argv, NULL, &out, NULL, sp->stop, err, len);
 	if (r < 0)
 		return r;
 	return parse(out, ret, err, len);

@@ -653,7 +653,7 @@ static int fio_version(struct io_bench *b)
 	char err[256];
 	int r;
 
-	r = bench_spawn(argv, NULL, &out, b->o->stop, err, sizeof(err));
+	r = bench_spawn(argv, NULL, &out, NULL, b->o->stop, err, sizeof(err));
 	if (r == -ENOENT)
 		return fail(b, r, "fio is not installed: the referee needs it (Debian: apt-get install fio)");
 	if (r < 0)

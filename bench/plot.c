@@ -61,7 +61,7 @@ static int run_gnuplot(const char *path, const char *title, const char *body, co
 		snprintf(err, len, "plot: a newline in the file name or title");
 		return r;
 	}
-	r = bench_spawn(argv, script, NULL, stop, err, len);
+	r = bench_spawn(argv, script, NULL, NULL, stop, err, len);
 	if (r == -ENOENT)
 		snprintf(err, len, "plot: gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
 	return r;

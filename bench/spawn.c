@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Running fio and gnuplot: like dms_exec, but with text fed to the program's
- * standard input, and a stop flag watched while it runs, so that Ctrl-C
- * during a long fio job ends it (SIGTERM: fio stops its jobs and exits) and
- * the benchmark can clean up, rather than waiting the job out.
+ * Running the programs the benchmarks drive or compare with (fio, gnuplot,
+ * dmsetup, lvcreate, mkfs.ext4): like dms_exec, but with text fed to the
+ * program's standard input, and a stop flag watched while it runs.
+ *
+ * Each program runs in a process group of its own, so the terminal's Ctrl-C
+ * reaches the benchmark only: a dmsetup or lvcreate is never killed half-way
+ * through a change, and the benchmark decides what to stop. A long fio job is
+ * told to stop (SIGTERM: fio ends its jobs and exits) when the flag is set.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,15 +66,26 @@ static void last_line(const struct buf *b, char *out, size_t len)
 static int start(const char *const argv[], int fds[3], pid_t *ret_pid)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	int r;
 
 	r = -posix_spawn_file_actions_init(&fa);
 	if (r < 0)
 		return r;
+	r = -posix_spawnattr_init(&attr);
+	if (r < 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return r;
+	}
 	for (int i = 0; i < 3 && r == 0; i++)
 		r = -posix_spawn_file_actions_adddup2(&fa, fds[i], i);
 	if (r == 0)
-		r = -posix_spawnp(ret_pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+		r = -posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	if (r == 0)
+		r = -posix_spawnattr_setpgroup(&attr, 0);
+	if (r == 0)
+		r = -posix_spawnp(ret_pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	return r;
 }
@@ -130,7 +145,7 @@ static int pump(pid_t pid, int in, const char *text, int out, int errfd, struct 
 	return r < 0 ? r : 0;
 }
 
-int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_stdout,
+int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_stdout, int *ret_status,
 		const volatile sig_atomic_t *stop, char *err, size_t len)
 {
 	_cleanup_close_ int in_w = -1, out_r = -1, err_r = -1;
@@ -192,15 +207,18 @@ int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_std
 	} else if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		char line[200];
 
+		/* Said also when the caller takes the status: it may want the reason. */
 		last_line(&eb, line, sizeof(line));
 		if (WIFEXITED(status))
 			snprintf(err, len, "%s exited %d: %s", argv[0], WEXITSTATUS(status), *line ? line : "(no message)");
 		else
 			snprintf(err, len, "%s killed by signal %d", argv[0], WTERMSIG(status));
-		r = -EIO;
+		r = ret_status ? 0 : -EIO;
 	} else if (r < 0) {
 		snprintf(err, len, "%s: %s", argv[0], strerror(-r));
 	}
+	if (r == 0 && ret_status)
+		*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (r == 0 && ret_stdout) {
 		*ret_stdout = ob.text ? ob.text : strdup("");
 		ob.text = NULL;

@@ -13,7 +13,7 @@ static const struct cmd groups[] = {
 	{ "image", cmd_image, "images: one base device each; create, import, ls, inspect, rm" },
 	{ "snap", cmd_snap, "containers: a thin snapshot each; create, mount, umount, rm, ls, inspect" },
 	{ "vol", cmd_vol, "volumes: create, ls, inspect, attach, detach, mount, umount, rm, snapshot, grow" },
-	{ "bench", cmd_bench, "benchmarks: snap (create/remove vs dmsetup and LVM), vol-create (vs mkfs.ext4)" },
+	{ "bench", cmd_bench, "benchmarks: io (thin devices vs the raw disk, fio as referee), ops (create, rm, import)" },
 	{ NULL, NULL, NULL },
 };
 
