@@ -105,8 +105,8 @@ $(B)/libdmstore.pc: Makefile
 $(B)/tests/%: tests/unit/%.c $(B)/libdmstore-san.a
 	@mkdir -p $(dir $@)
 	$(say) LD $@
-	$(Q)$(CC) $(BASE_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -o $@ $< $(B)/libdmstore-san.a \
-		$(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(BENCH_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -MMD -MP -o $@ $< $(B)/libdmstore-san.a \
+		$(PKG_LIBS) $(BENCH_LIBS) $(CMOCKA_LIBS)
 
 $(B)/selftest/skip: tests/selftest/skip.c
 	@mkdir -p $(dir $@)

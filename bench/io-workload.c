@@ -56,11 +56,13 @@ const char *bench_workload_rw(const struct bench_workload *w)
 }
 
 struct parse {
+	FILE *f;
+	unsigned headers;	/* [section] lines read so far */
+	unsigned header_of_last; /* ... when the last workload began */
 	struct bench_workload *w;
 	size_t max, n;
 	struct bench_workload global;
 	bool mix_set;		/* rwmixread= seen for the current section */
-	char section[64];
 	char why[160];
 };
 
@@ -164,7 +166,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	if (!*section)
 		return halt(p, "'%s=' outside a [section]", name);
-	if (strcmp(section, p->section) != 0) {
+	if (p->n == 0 || p->headers != p->header_of_last) {
 		/* A new section: a new workload, starting from [global]. */
 		if (!name_ok(section))
 			return halt(p, "[%.60s]: name a workload with 1-31 of [A-Za-z0-9_.-]", section);
@@ -175,7 +177,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			return halt(p, "more than %zu workloads", p->max);
 		p->w[p->n] = p->global;
 		snprintf(p->w[p->n].name, sizeof(p->w[p->n].name), "%s", section);
-		snprintf(p->section, sizeof(p->section), "%s", section);
+		p->header_of_last = p->headers;
 		p->mix_set = false;
 		p->n++;
 	}
@@ -183,17 +185,35 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return set_key(p, w, name, value) == 0;
 }
 
+/*
+ * inih's line reader, counting section headers on the way: inih reports keys
+ * only, so a [section] repeated right after itself would otherwise read as
+ * one, where fio makes two jobs.
+ */
+static char *read_line(char *buf, int size, void *stream)
+{
+	struct parse *p = stream;
+	char *line = fgets(buf, size, p->f);
+
+	if (line && line[strspn(line, " \t")] == '[')
+		p->headers++;
+	return line;
+}
+
 int bench_workloads_load(const char *path, struct bench_workload *w, size_t max, size_t *ret_n, char *err,
 			 size_t len)
 {
 	/* fio's defaults: rw=read, bs=4k, iodepth=1, numjobs=1. */
 	struct parse p = { .w = w, .max = max, .global = { "", false, 100, 4096, 1, 1 } };
-	int line = ini_parse(path, on_key, &p);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	int line;
 
-	if (line == -1) {
-		snprintf(err, len, "workload file '%s': %s", path, strerror(errno ? errno : ENOENT));
+	if (!f) {
+		snprintf(err, len, "workload file '%s': %s", path, strerror(errno));
 		return -EINVAL;
 	}
+	p.f = f;
+	line = ini_parse_stream(read_line, &p, on_key, &p);
 	if (line != 0) {
 		snprintf(err, len, "workload file '%s', line %d: %s", path, line, *p.why ? p.why : "not a key=value line");
 		return -EINVAL;

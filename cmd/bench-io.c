@@ -94,7 +94,7 @@ static int finish(struct bench_io_report *rep, const struct bench_io_opts *o, in
 	} else if (r < 0) {
 		fprintf(stderr, "dmstore: bench io: %s\n", *rep->error ? rep->error : strerror(-r));
 		/* What the user gave that cannot be used is a usage error; what failed on the way is a failure. */
-		code = r == -EINVAL || r == -EEXIST || r == -ENOSPC ? EXIT_USAGE : exit_code_for(r);
+		code = r == -EINVAL ? EXIT_USAGE : exit_code_for(r);
 	} else {
 		if (json) {
 			json_print(bench_io_json(rep, o));
