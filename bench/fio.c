@@ -14,8 +14,11 @@
  *                                        submission-to-completion latency, as the engine's
  *   group_reporting                      one figure for all jobs
  *
- * fio's JSON is read with json-c: iops, bw_bytes, io_bytes, total_ios,
- * runtime and lat_ns.percentile of each direction.
+ * fio's JSON (json+, with its histograms) is read with json-c: io_bytes,
+ * total_ios, runtime and the lat_ns bins of each direction. fio's own
+ * histogram, in buckets of 1/64 of their value, goes into ours, so that
+ * several runs add up as the engine's do, and its percentiles come out as
+ * fio's own would, to within fio's bucket.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,8 +32,8 @@
 #include "dms-util.h"
 
 struct fio_argv {
-	char text[24][96];
-	const char *argv[25];	/* NULL-terminated */
+	char text[32][96];
+	const char *argv[33];	/* NULL-terminated */
 	size_t n;
 };
 
@@ -54,29 +57,34 @@ static double get_double(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : NAN;
 }
 
-static double percentile(json_object *dir, const char *which)
+/* fio's own latency histogram (json+: lat_ns.bins, "value in ns": count) into ours, bucket by bucket. */
+static void take_bins(json_object *dir, struct bench_hist *h)
 {
-	json_object *lat, *pct;
+	json_object *lat, *bins;
 
-	if (!json_object_object_get_ex(dir, "lat_ns", &lat) || !json_object_object_get_ex(lat, "percentile", &pct))
-		return NAN;
-	return get_double(pct, which);
+	if (!json_object_object_get_ex(dir, "lat_ns", &lat) || !json_object_object_get_ex(lat, "bins", &bins))
+		return;
+	json_object_object_foreach(bins, value, count)
+	{
+		uint64_t ns = strtoull(value, NULL, 10);
+
+		for (int64_t k = json_object_get_int64(count); k > 0; k--)
+			bench_hist_add(h, ns);
+	}
 }
 
-static int parse(const char *out, struct bench_fio_result *ret, char *err, size_t len)
+static int parse(const char *out, struct bench_io_stats *ret, char *err, size_t len)
 {
 	const char *start = strchr(out, '{');
 	json_object *root, *jobs, *job, *v;
 	int r = -EIO;
 
-	/* fio may say things on stdout before its JSON. */
+	/* fio may say things on stdout before its JSON (clocksource=cpu's warning where the TSC is not trusted). */
 	root = start ? json_tokener_parse(start) : NULL;
 	if (!root || !json_object_object_get_ex(root, "jobs", &jobs) || json_object_array_length(jobs) < 1) {
 		snprintf(err, len, "fio: no JSON report in its output");
 		goto out;
 	}
-	if (json_object_object_get_ex(root, "fio version", &v))
-		snprintf(ret->version, sizeof(ret->version), "%s", json_object_get_string(v));
 	job = json_object_array_get_idx(jobs, 0);
 	if (json_object_object_get_ex(job, "error", &v) && json_object_get_int(v) != 0) {
 		snprintf(err, len, "fio: the job failed: %s", strerror(json_object_get_int(v)));
@@ -89,14 +97,16 @@ static int parse(const char *out, struct bench_fio_result *ret, char *err, size_
 			snprintf(err, len, "fio: no '%s' in its report", d == BENCH_READ ? "read" : "write");
 			goto out;
 		}
-		ret->ios[d] = (uint64_t)get_double(dir, "total_ios");
-		ret->bytes[d] = (uint64_t)get_double(dir, "io_bytes");
-		ret->iops[d] = get_double(dir, "iops");
-		ret->bytes_per_sec[d] = get_double(dir, "bw_bytes");
-		ret->p50_ns[d] = ret->ios[d] ? percentile(dir, "50.000000") : NAN;
-		ret->p99_ns[d] = ret->ios[d] ? percentile(dir, "99.000000") : NAN;
-		ret->p999_ns[d] = ret->ios[d] ? percentile(dir, "99.900000") : NAN;
-		if (ret->ios[d] && get_double(dir, "runtime") / 1000.0 > ret->seconds)
+		ret->dir[d].ios = (uint64_t)get_double(dir, "total_ios");
+		ret->dir[d].bytes = (uint64_t)get_double(dir, "io_bytes");
+		take_bins(dir, &ret->dir[d].lat);
+		if (ret->dir[d].ios && ret->dir[d].lat.count != ret->dir[d].ios) {
+			snprintf(err, len, "fio: %" PRIu64 " %s latencies for %" PRIu64 " I/Os", ret->dir[d].lat.count,
+				 d == BENCH_READ ? "read" : "write", ret->dir[d].ios);
+			goto out;
+		}
+		/* The group's runtime: its longest job's, as the engine counts. */
+		if (ret->dir[d].ios && get_double(dir, "runtime") / 1000.0 > ret->seconds)
 			ret->seconds = get_double(dir, "runtime") / 1000.0;
 	}
 	r = 0;
@@ -105,7 +115,7 @@ out:
 	return r;
 }
 
-int bench_fio_run(const struct bench_io_spec *sp, struct bench_fio_result *ret, char *err, size_t len)
+int bench_fio_run(const struct bench_io_spec *sp, struct bench_io_stats *ret, char *err, size_t len)
 {
 	const struct bench_workload *w = sp->w;
 	uint64_t slice = sp->size / w->jobs / w->bs * w->bs;
@@ -138,13 +148,17 @@ int bench_fio_run(const struct bench_io_spec *sp, struct bench_fio_result *ret, 
 	} else {
 		add(&a, "--io_size=%" PRIu64, sp->io_size);
 	}
+	add(&a, "--iodepth_batch_submit=%u", w->iodepth);
+	add(&a, "--iodepth_batch_complete_max=%u", w->iodepth);
+	add(&a, "--clocksource=cpu");
+	add(&a, "--disable_slat=1");
+	add(&a, "--disable_bw_measurement=1");
 	add(&a, "--norandommap=1");
 	add(&a, "--randrepeat=0");
 	add(&a, "--lat_percentiles=1");
 	add(&a, "--clat_percentiles=0");
-	add(&a, "--percentile_list=50:99:99.9");
 	add(&a, "--group_reporting=1");
-	add(&a, "--output-format=json");
+	add(&a, "--output-format=json+");
 
 	r = bench_spawn(a.argv, NULL, &out, NULL, sp->stop, err, len);
 	if (r < 0)

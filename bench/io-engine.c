@@ -6,12 +6,14 @@
  *
  * Each job is a thread with its own ring, file descriptor, buffers and slice
  * of the region. It keeps IODEPTH I/Os in flight: it prepares what is free,
- * then submits and waits for at least one completion in one io_uring_enter,
- * reaps every completion there is, and refills. An I/O's latency runs from
- * its preparation to the reap that sees it complete, one clock read per
- * batch either way (fio's "lat": submission plus completion latency). It goes
- * into a histogram per direction, never into a sample list, so memory does
- * not grow with the run.
+ * submits it in one io_uring_enter, reaps every completion there is (entering
+ * the kernel to wait only when there is none), and refills: the calls fio's
+ * io_uring engine makes with iodepth_batch_submit and
+ * iodepth_batch_complete_max at the queue depth, which bench/fio.c gives it.
+ * An I/O's latency runs from its preparation to the reap that sees it
+ * complete, one clock read per batch (fio's "lat": submission plus completion
+ * latency). It goes into a histogram per direction, never into a sample list,
+ * so memory does not grow with the run.
  *
  * Time-based runs stop issuing at the deadline and drain what is in flight;
  * the run's length is its first submission to its last completion.
@@ -147,7 +149,10 @@ static int job_loop(struct job *j, struct io_uring *ring, int fd, char *buf, str
 		}
 		if (!inflight)
 			break;
-		r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &wait, NULL);
+		/* fio's io_uring engine: one enter to submit what is queued, then reap, entering to wait only if nothing is there. */
+		r = io_uring_submit(ring);
+		if (r >= 0)
+			r = io_uring_wait_cqe_timeout(ring, &cqe, &wait);
 		if (r < 0 && r != -ETIME && r != -EINTR) {
 			fail(j, r, "io_uring_enter");
 			issuing = false;
@@ -184,6 +189,38 @@ static int job_loop(struct job *j, struct io_uring *ring, int fd, char *buf, str
 	return 0;
 }
 
+/*
+ * The ring as fio's io_uring engine sets it up (engines/io_uring.c,
+ * fio_ioring_queue_init): a completion ring the size of the queue; no IPI to
+ * interrupt the issuer for completions (COOP_TASKRUN); completion work
+ * deferred until the issuer reaps (SINGLE_ISSUER, DEFER_TASKRUN: this job's
+ * thread is the only one to touch its ring). Kernels without a flag refuse it
+ * with EINVAL and it is dropped, in fio's order.
+ */
+static int ring_init(struct io_uring *ring, unsigned depth)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
+			 IORING_SETUP_DEFER_TASKRUN,
+		.cq_entries = depth,
+	};
+	int r;
+
+	for (;;) {
+		r = io_uring_queue_init_params(depth, ring, &p);
+		if (r != -EINVAL)
+			return r;
+		if (p.flags & IORING_SETUP_DEFER_TASKRUN)
+			p.flags &= ~(IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER);
+		else if (p.flags & IORING_SETUP_COOP_TASKRUN)
+			p.flags &= ~IORING_SETUP_COOP_TASKRUN;
+		else if (p.flags & IORING_SETUP_CQSIZE)
+			p.flags &= ~IORING_SETUP_CQSIZE;
+		else
+			return r;
+	}
+}
+
 static int job_run(struct job *j)
 {
 	const struct bench_workload *w = j->spec->w;
@@ -212,7 +249,7 @@ static int job_run(struct job *j)
 
 		memcpy(buf + i, &v, 8);
 	}
-	r = io_uring_queue_init(w->iodepth, &ring, 0);
+	r = ring_init(&ring, w->iodepth);
 	if (r < 0) {
 		free(buf);
 		fail(j, r, "io_uring_queue_init");

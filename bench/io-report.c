@@ -206,6 +206,7 @@ static json_object *result_json(const struct bench_io_report *rep, const struct 
 	json_object_object_add(o, "target", json_object_new_string(bench_target_name(r->target)));
 	json_object_object_add(o, "workload", json_object_new_string(r->w.name));
 	json_object_object_add(o, "engine", json_object_new_string(r->fio ? "fio" : "dmstore"));
+	json_object_object_add(o, "rounds", json_object_new_int64(r->rounds));
 	json_object_object_add(o, "seconds", num(r->seconds, 1000));
 	json_object_object_add(o, "all", dir_json(&r->all));
 	json_object_object_add(o, "read", r->dir[BENCH_READ].ios ? dir_json(&r->dir[BENCH_READ]) : NULL);
@@ -267,6 +268,7 @@ json_object *bench_io_json(const struct bench_io_report *rep, const struct bench
 	json_object_object_add(params, "size", json_object_new_uint64(opts->size));
 	json_object_object_add(params, "runtime_s", opts->runtime_ns ? num((double)opts->runtime_ns / 1e9, 1000) : NULL);
 	json_object_object_add(params, "io_size", opts->runtime_ns ? NULL : json_object_new_uint64(opts->io_size));
+	json_object_object_add(params, "rounds", json_object_new_int64(opts->rounds));
 	json_object_object_add(params, "targets", targets);
 	json_object_object_add(params, "workloads", workloads);
 	json_object_object_add(params, "fio", *rep->fio_version ? json_object_new_string(rep->fio_version) : NULL);

@@ -245,57 +245,13 @@ static void dir_from_hist(struct bench_io_dir_result *d, uint64_t ios, uint64_t 
 	d->p999_us = bench_hist_percentile(h, 99.9) / 1000.0;
 }
 
-static int run_dmstore(struct io_bench *b, const struct bench_io_spec *sp, struct bench_io_result *res)
-{
-	_cleanup_free_ struct bench_io_stats *st = calloc(1, sizeof(*st));
-	_cleanup_free_ struct bench_hist *all = calloc(1, sizeof(*all));
-	int r;
-
-	if (!st || !all)
-		return -ENOMEM;
-	r = bench_io_run(sp, st, res->error, sizeof(res->error));
-	if (r < 0)
-		return r;
-	res->seconds = st->seconds;
-	for (int d = 0; d < 2; d++) {
-		dir_from_hist(&res->dir[d], st->dir[d].ios, st->dir[d].bytes, &st->dir[d].lat, st->seconds);
-		bench_hist_merge(all, &st->dir[d].lat);
-	}
-	dir_from_hist(&res->all, st->dir[0].ios + st->dir[1].ios, st->dir[0].bytes + st->dir[1].bytes, all,
-		      st->seconds);
-	return 0;
-}
-
-static int run_fio(struct io_bench *b, const struct bench_io_spec *sp, struct bench_io_result *res)
-{
-	struct bench_fio_result f;
-	int r;
-
-	if (b->o->status)
-		b->o->status(b->what);
-	r = bench_fio_run(sp, &f, res->error, sizeof(res->error));
-	if (r < 0)
-		return r;
-	res->seconds = f.seconds;
-	for (int d = 0; d < 2; d++) {
-		res->dir[d] = (struct bench_io_dir_result){
-			.ios = f.ios[d], .bytes = f.bytes[d], .iops = f.iops[d], .mb_per_s = f.bytes_per_sec[d] / 1e6,
-			.p50_us = f.p50_ns[d] / 1000.0, .p99_us = f.p99_ns[d] / 1000.0, .p999_us = f.p999_ns[d] / 1000.0,
-		};
-	}
-	/* fio gives no percentiles across both directions; with one direction they are its own. */
-	res->all = (struct bench_io_dir_result){
-		.ios = f.ios[0] + f.ios[1], .bytes = f.bytes[0] + f.bytes[1], .iops = f.iops[0] + f.iops[1],
-		.mb_per_s = (f.bytes_per_sec[0] + f.bytes_per_sec[1]) / 1e6, .p50_us = NAN, .p99_us = NAN, .p999_us = NAN,
-	};
-	for (int d = 0; d < 2; d++)
-		if (f.ios[d] && !f.ios[1 - d]) {
-			res->all.p50_us = res->dir[d].p50_us;
-			res->all.p99_us = res->dir[d].p99_us;
-			res->all.p999_us = res->dir[d].p999_us;
-		}
-	return 0;
-}
+/* One engine's rounds of one workload on one target, added up. */
+struct tally {
+	struct bench_io_stats st;	/* seconds and I/Os summed, histograms merged */
+	int64_t pool_blocks, metadata_bytes;
+	unsigned rounds;
+	char error[256];
+};
 
 static int pool_usage(struct io_bench *b, struct dms_thin_pool_status *st)
 {
@@ -304,62 +260,91 @@ static int pool_usage(struct io_bench *b, struct dms_thin_pool_status *st)
 	return r < 0 ? fail(b, r, "pool '%s': reading its status failed: %s", b->pool_name, strerror(-r)) : 0;
 }
 
-static struct bench_io_result *new_result(struct io_bench *b)
-{
-	struct bench_io_report *rep = b->rep;
-	struct bench_io_result *grown = realloc(rep->results, (rep->n_results + 1) * sizeof(*grown));
-
-	if (!grown)
-		return NULL;
-	rep->results = grown;
-	return &rep->results[rep->n_results++];
-}
-
-/* One engine, one workload, on PATH (a target prepared for it); the result goes into the report. */
-static int run_one(struct io_bench *b, enum bench_target t, const struct bench_workload *w, bool fio,
-		   const char *path)
+/* One round: one engine, one workload, on PATH (a target prepared for it), added to TALLY. */
+static int run_round(struct io_bench *b, enum bench_target t, const struct bench_workload *w, bool fio,
+		     const char *path, struct tally *tally)
 {
 	struct bench_io_spec sp = {
 		.path = path, .size = b->o->size, .w = w, .runtime_ns = b->o->runtime_ns, .stop = b->o->stop,
 		.tick = tick, .arg = b,
 	};
+	_cleanup_free_ struct bench_io_stats *st = calloc(1, sizeof(*st));
 	struct dms_thin_pool_status before, after;
-	struct bench_io_result *res;
 	bool pooled = t != BENCH_T_RAW;
 	char what[160];
 	int r;
 
+	if (!st)
+		return -ENOMEM;
 	sp.io_size = b->o->io_size ? b->o->io_size : b->o->size / w->jobs / w->bs * w->bs;
 	snprintf(what, sizeof(what), "%s / %s by %s", bench_target_name(t), w->name, fio ? "fio" : "dmstore");
 	b->what = what;
 	if (pooled && (r = pool_usage(b, &before)) < 0)
 		return r;
-	res = new_result(b);
-	if (!res)
-		return -ENOMEM;
-	*res = (struct bench_io_result){ .target = t, .w = *w, .fio = fio, .pool_blocks = 0, .blocks_per_gib = NAN };
-	r = fio ? run_fio(b, &sp, res) : run_dmstore(b, &sp, res);
-	if (r == -EINTR || r == -ENOMEM) {
-		b->rep->n_results--;
+	if (fio && b->o->status)
+		b->o->status(what);
+	r = fio ? bench_fio_run(&sp, st, tally->error, sizeof(tally->error))
+		: bench_io_run(&sp, st, tally->error, sizeof(tally->error));
+	if (r == -EINTR || r == -ENOMEM)
 		return r;
-	}
 	if (r < 0) {
-		progress(b, "%s failed: %s", what, res->error);
+		progress(b, "%s failed: %s", what, tally->error);
 		return 0; /* a failed run is a row that says so; the others go on */
 	}
 	if (pooled) {
 		r = pool_usage(b, &after);
 		if (r < 0)
 			return r;
-		res->has_pool = true;
-		res->pool_blocks = (int64_t)after.used_data_blocks - (int64_t)before.used_data_blocks;
-		res->metadata_bytes = ((int64_t)after.used_metadata_blocks - (int64_t)before.used_metadata_blocks) *
-				      (int64_t)DMS_THIN_METADATA_BLOCK;
-		if (res->dir[BENCH_WRITE].bytes)
-			res->blocks_per_gib = (double)res->pool_blocks / ((double)res->dir[BENCH_WRITE].bytes / DMS_GIB);
+		tally->pool_blocks += (int64_t)after.used_data_blocks - (int64_t)before.used_data_blocks;
+		tally->metadata_bytes += ((int64_t)after.used_metadata_blocks - (int64_t)before.used_metadata_blocks) *
+					 (int64_t)DMS_THIN_METADATA_BLOCK;
 	}
-	progress(b, "%-40s %10.1f MB/s %10.0f IOPS  p99 %9.1f us", what, res->all.mb_per_s, res->all.iops,
-		 isnan(res->all.p99_us) ? res->dir[BENCH_READ].p99_us : res->all.p99_us);
+	tally->st.seconds += st->seconds;
+	for (int d = 0; d < 2; d++) {
+		tally->st.dir[d].ios += st->dir[d].ios;
+		tally->st.dir[d].bytes += st->dir[d].bytes;
+		bench_hist_merge(&tally->st.dir[d].lat, &st->dir[d].lat);
+	}
+	tally->rounds++;
+	progress(b, "%-40s %10.1f MB/s %10.0f IOPS  p99 %9.1f us", what,
+		 st->seconds > 0 ? (double)(st->dir[0].bytes + st->dir[1].bytes) / st->seconds / 1e6 : 0.0,
+		 st->seconds > 0 ? (double)(st->dir[0].ios + st->dir[1].ios) / st->seconds : 0.0,
+		 bench_hist_percentile(&st->dir[st->dir[BENCH_READ].ios ? BENCH_READ : BENCH_WRITE].lat, 99) / 1000.0);
+	return 0;
+}
+
+/* The report's row for one engine's tally. */
+static int add_result(struct io_bench *b, enum bench_target t, const struct bench_workload *w, bool fio,
+		      const struct tally *tally)
+{
+	struct bench_io_report *rep = b->rep;
+	struct bench_io_result *grown = realloc(rep->results, (rep->n_results + 1) * sizeof(*grown)), *res;
+	_cleanup_free_ struct bench_hist *all = calloc(1, sizeof(*all));
+	const struct bench_io_stats *st = &tally->st;
+
+	if (grown)
+		rep->results = grown;
+	if (!grown || !all)
+		return -ENOMEM;
+	res = &rep->results[rep->n_results++];
+	*res = (struct bench_io_result){ .target = t, .w = *w, .fio = fio, .seconds = st->seconds,
+					 .rounds = tally->rounds, .blocks_per_gib = NAN };
+	if (!tally->rounds) {
+		snprintf(res->error, sizeof(res->error), "%s", *tally->error ? tally->error : "did not run");
+		return 0;
+	}
+	for (int d = 0; d < 2; d++) {
+		dir_from_hist(&res->dir[d], st->dir[d].ios, st->dir[d].bytes, &st->dir[d].lat, st->seconds);
+		bench_hist_merge(all, &st->dir[d].lat);
+	}
+	dir_from_hist(&res->all, st->dir[0].ios + st->dir[1].ios, st->dir[0].bytes + st->dir[1].bytes, all, st->seconds);
+	if (t != BENCH_T_RAW) {
+		res->has_pool = true;
+		res->pool_blocks = tally->pool_blocks;
+		res->metadata_bytes = tally->metadata_bytes;
+		if (st->dir[BENCH_WRITE].bytes)
+			res->blocks_per_gib = (double)tally->pool_blocks / ((double)st->dir[BENCH_WRITE].bytes / DMS_GIB);
+	}
 	return 0;
 }
 
@@ -492,34 +477,44 @@ static int run_target(struct io_bench *b, enum bench_target t)
 		[BENCH_T_FS] = "a file on a volume's ext4, preallocated and written, O_DIRECT",
 	};
 	char path[PATH_MAX], once[DMS_NAME_MAX + 1];
-	unsigned turn = 0;
+	struct tally *tally = calloc(2, sizeof(*tally));
+	unsigned turn = 0, engines = b->o->fio ? 2 : 1;
 	int r = 0;
 
+	if (!tally)
+		return -ENOMEM;
 	progress(b, "target '%s': %s", bench_target_name(t), what[t]);
 	for (size_t i = 0; i < b->o->n_workloads && r == 0; i++) {
 		const struct bench_workload *w = &b->o->workloads[i];
 
 		if (!applies(t, w))
 			continue;
-		/* With the referee, the two engines take turns at going first. */
-		for (int k = 0; k < (b->o->fio ? 2 : 1) && r == 0; k++) {
-			bool fio = b->o->fio && (k + turn) % 2 == 1;
+		memset(tally, 0, 2 * sizeof(*tally));
+		/* Rounds, and with the referee the two engines in each, take turns at going first. */
+		for (unsigned round = 0; round < b->o->rounds && r == 0; round++, turn++) {
+			for (unsigned k = 0; k < engines && r == 0; k++) {
+				bool fio = b->o->fio && (k + turn) % 2 == 1;
 
-			r = prepare(b, t, path, sizeof(path), once);
-			if (r == 0 && stopped(b))
-				r = -EINTR;
-			if (r == 0)
-				r = run_one(b, t, w, fio, path);
-			if (*once) {
-				int rr = scratch_remove(b, once);
+				if (*tally[fio].error)
+					continue; /* it failed a round: its row says so */
+				r = prepare(b, t, path, sizeof(path), once);
+				if (r == 0 && stopped(b))
+					r = -EINTR;
+				if (r == 0)
+					r = run_round(b, t, w, fio, path, &tally[fio]);
+				if (*once) {
+					int rr = scratch_remove(b, once);
 
-				r = r < 0 ? r : rr;
+					r = r < 0 ? r : rr;
+				}
+				if (r == 0 && stopped(b))
+					r = -EINTR;
 			}
-			if (r == 0 && stopped(b))
-				r = -EINTR;
 		}
-		turn++;
+		for (unsigned k = 0; k < engines && r == 0; k++)
+			r = add_result(b, t, w, k == 1, &tally[k]);
 	}
+	free(tally);
 	return r;
 }
 
@@ -671,6 +666,8 @@ static void title(struct io_bench *b)
 		snprintf(run, sizeof(run), "%.3g s per run", (double)o->runtime_ns / 1e9);
 	else
 		snprintf(run, sizeof(run), "size-based runs");
+	if (o->rounds > 1)
+		snprintf(run + strlen(run), sizeof(run) - strlen(run), ", %u runs each", o->rounds);
 	snprintf(b->rep->title, sizeof(b->rep->title),
 		 "dmstore bench io: pool '%s'%s (%" PRIu64 " KiB blocks, %s), %s per target, %s, io_uring + O_DIRECT%s%s",
 		 b->pool_name, b->made_pool ? ", scratch" : "", b->block_size / 1024,

@@ -68,16 +68,8 @@ struct bench_io_spec {
 /* io-engine.c. RET (with its histograms: allocate it) is zeroed first. 0, -EINTR, or -errno with ERR. */
 int bench_io_run(const struct bench_io_spec *spec, struct bench_io_stats *ret, char *err, size_t len);
 
-/* fio.c: the same job by fio (exec'd, JSON output); fio's own figures in RET (percentiles only, no histogram). */
-struct bench_fio_result {
-	double seconds;
-	uint64_t ios[2], bytes[2];
-	double iops[2], bytes_per_sec[2];
-	double p50_ns[2], p99_ns[2], p999_ns[2];
-	char version[32];
-};
-
-int bench_fio_run(const struct bench_io_spec *spec, struct bench_fio_result *ret, char *err, size_t len);
+/* fio.c: the same job run by fio (exec'd, its JSON read); its figures and histograms in RET, zeroed first. */
+int bench_fio_run(const struct bench_io_spec *spec, struct bench_io_stats *ret, char *err, size_t len);
 
 /* io.c: the benchmark. */
 enum bench_target {
@@ -107,6 +99,7 @@ struct bench_io_opts {
 	struct bench_workload workloads[BENCH_WORKLOADS_MAX];
 	size_t n_workloads;
 	bool fio;			/* run fio on every target and workload too, and compare */
+	unsigned rounds;		/* runs per engine, workload and target, added up; the engines alternate */
 	const volatile sig_atomic_t *stop;
 	bench_progress_fn progress;	/* a line of news */
 	bench_progress_fn status;	/* a running status, overwritten in place on a terminal; may be NULL */
@@ -123,8 +116,9 @@ struct bench_io_result {
 	enum bench_target target;
 	struct bench_workload w;
 	bool fio;			/* fio's figures, not dmstore's */
-	double seconds;
-	struct bench_io_dir_result dir[2], all; /* all: both directions (percentiles: dmstore only) */
+	unsigned rounds;		/* runs added up */
+	double seconds;			/* of I/O, all rounds */
+	struct bench_io_dir_result dir[2], all; /* all: both directions together */
 	bool has_pool;
 	int64_t pool_blocks;		/* data blocks the pool allocated during the run */
 	int64_t metadata_bytes;		/* metadata the pool used more after the run */

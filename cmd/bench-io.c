@@ -147,6 +147,8 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		"  --bs SIZE, --iodepth N, --jobs N\n"
 		"                       override every workload's\n"
 		"  --fio                run fio with the same job on the same target too, and compare\n"
+		"  --rounds N           run each workload N times per engine, alternating, and add the\n"
+		"                       runs up (default 1): a slow moment of the machine is shared\n"
 		"  --json               the report as JSON (schema: dmstore(8))\n"
 		"  --output FILE        also write the JSON report to FILE\n"
 		"  --plot FILE          a chart of throughput and p99 per target: FILE.png or FILE.svg\n\n"
@@ -154,8 +156,8 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		"randread-qd1, randread-qd32 (4K), randrw70-qd32 (4K, 70% reads).\n";
 	enum {
 		IO_POOL = 256, IO_DATA, IO_META, IO_BLOCK, IO_NO_ZERO, IO_BASELINE, IO_FORCE, IO_FS, IO_TARGETS, IO_SIZE,
-		IO_RUNTIME, IO_IO_SIZE, IO_WORKLOADS, IO_FILE, IO_BS, IO_QD, IO_JOBS, IO_FIO, IO_JSON, IO_OUTPUT, IO_PLOT,
-		IO_HELP,
+		IO_RUNTIME, IO_IO_SIZE, IO_WORKLOADS, IO_FILE, IO_BS, IO_QD, IO_JOBS, IO_FIO, IO_ROUNDS, IO_JSON, IO_OUTPUT,
+		IO_PLOT, IO_HELP,
 	};
 	static const struct option opts[] = {
 		{ "pool", required_argument, NULL, IO_POOL },
@@ -176,6 +178,7 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "iodepth", required_argument, NULL, IO_QD },
 		{ "jobs", required_argument, NULL, IO_JOBS },
 		{ "fio", no_argument, NULL, IO_FIO },
+		{ "rounds", required_argument, NULL, IO_ROUNDS },
 		{ "json", no_argument, NULL, IO_JSON },
 		{ "output", required_argument, NULL, IO_OUTPUT },
 		{ "plot", required_argument, NULL, IO_PLOT },
@@ -192,7 +195,7 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 	int opt, r;
 
 	o = (struct bench_io_opts){
-		.pool = getenv("DMSTORE_POOL"), .size = 4 * DMS_GIB, .runtime_ns = 30 * 1000000000ULL,
+		.pool = getenv("DMSTORE_POOL"), .size = 4 * DMS_GIB, .runtime_ns = 30 * 1000000000ULL, .rounds = 1,
 		.stop = &bench_stop_signal, .progress = bench_progress,
 		.status = isatty(STDERR_FILENO) ? bench_status : NULL,
 	};
@@ -270,6 +273,10 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 			break;
 		case IO_FIO:
 			o.fio = true;
+			break;
+		case IO_ROUNDS:
+			if (bench_parse_uint("--rounds", optarg, 1000, &o.rounds) || !o.rounds)
+				return o.rounds ? EXIT_USAGE : usage_error("bench io: --rounds must be 1 or more");
 			break;
 		case IO_JSON:
 			json = true;

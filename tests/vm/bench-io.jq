@@ -15,10 +15,10 @@ def workload:
 	and all(.bs, .iodepth, .jobs, .rwmixread; type == "number");
 def target: IN("raw", "fresh", "provisioned", "snapshot", "shared", "fs");
 def result:
-	keys_are(["target", "workload", "engine", "seconds", "all", "read", "write", "pool_blocks",
+	keys_are(["target", "workload", "engine", "rounds", "seconds", "all", "read", "write", "pool_blocks",
 		"pool_blocks_per_gib", "metadata_bytes", "vs_raw", "error"])
 	and (.target | target) and (.workload | type == "string") and (.engine | IN("dmstore", "fio"))
-	and (.seconds | num_or_null) and (.all | dir)
+	and (.rounds | type == "number") and (.seconds | num_or_null) and (.all | dir)
 	and (.read | . == null or dir) and (.write | . == null or dir)
 	and (.pool_blocks | num_or_null) and (.pool_blocks_per_gib | num_or_null) and (.metadata_bytes | num_or_null)
 	and (.vs_raw | . == null or (keys_are(["mb_per_s", "iops", "p50", "p99", "p99.9"]) and all(.[]; num_or_null)))
@@ -32,11 +32,11 @@ keys_are(["bench", "title", "command", "params", "seconds", "results", "referee"
 and .bench == "io" and (.title | type == "string") and (.command | type == "string")
 and (.seconds | type == "number")
 and (.params | keys_are(["pool", "scratch_pool", "block_size", "zero", "baseline", "size", "runtime_s",
-	"io_size", "targets", "workloads", "fio"]))
+	"io_size", "rounds", "targets", "workloads", "fio"]))
 and (.params.pool | type == "string") and (.params.scratch_pool | type == "boolean")
 and (.params.block_size | type == "number") and (.params.zero | type == "boolean")
 and (.params.baseline | str_or_null) and (.params.size | type == "number")
-and (.params.runtime_s | num_or_null) and (.params.io_size | num_or_null)
+and (.params.runtime_s | num_or_null) and (.params.io_size | num_or_null) and (.params.rounds | type == "number")
 and (.params.targets | type == "array" and all(.[]; target))
 and (.params.workloads | type == "array" and length > 0 and all(.[]; workload))
 and (.params.fio | str_or_null)
