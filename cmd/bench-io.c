@@ -264,19 +264,19 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 				return usage_error("bench io: --bs must be a multiple of 512 bytes, up to 64M");
 			break;
 		case IO_QD:
-			if (bench_parse_uint("--iodepth", optarg, 4096, &iodepth) || !iodepth)
-				return iodepth ? EXIT_USAGE : usage_error("bench io: --iodepth must be 1 or more");
+			if (bench_parse_uint("--iodepth", optarg, 1, 4096, &iodepth))
+				return EXIT_USAGE;
 			break;
 		case IO_JOBS:
-			if (bench_parse_uint("--jobs", optarg, 64, &jobs) || !jobs)
-				return jobs ? EXIT_USAGE : usage_error("bench io: --jobs must be 1 or more");
+			if (bench_parse_uint("--jobs", optarg, 1, 64, &jobs))
+				return EXIT_USAGE;
 			break;
 		case IO_FIO:
 			o.fio = true;
 			break;
 		case IO_ROUNDS:
-			if (bench_parse_uint("--rounds", optarg, 1000, &o.rounds) || !o.rounds)
-				return o.rounds ? EXIT_USAGE : usage_error("bench io: --rounds must be 1 or more");
+			if (bench_parse_uint("--rounds", optarg, 1, 1000, &o.rounds))
+				return EXIT_USAGE;
 			break;
 		case IO_JSON:
 			json = true;

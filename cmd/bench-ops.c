@@ -26,7 +26,7 @@ static int parse_populations(const char *text, struct bench_ops_opts *o)
 
 		if (o->n_populations == BENCH_OPS_POPULATIONS_MAX)
 			return usage_error("bench ops: --populations: at most %d", BENCH_OPS_POPULATIONS_MAX);
-		if (bench_parse_uint("--populations", tok, 100000, &v))
+		if (bench_parse_uint("--populations", tok, 0, 100000, &v))
 			return EXIT_USAGE;
 		if (o->n_populations && v <= o->populations[o->n_populations - 1])
 			return usage_error("bench ops: --populations must ascend");
@@ -191,19 +191,19 @@ int cmd_bench_ops(int argc, char **argv, struct cmd_ctx *ctx)
 			plot = optarg;
 			break;
 		case OPT_ITER:
-			if (bench_parse_uint("--iterations", optarg, 1000000, &o.iterations))
+			if (bench_parse_uint("--iterations", optarg, 1, 1000000, &o.iterations))
 				return EXIT_USAGE;
 			break;
 		case OPT_IMPORT_ITER:
-			if (bench_parse_uint("--import-iterations", optarg, 100000, &o.import_iterations))
+			if (bench_parse_uint("--import-iterations", optarg, 0, 100000, &o.import_iterations))
 				return EXIT_USAGE;
 			break;
 		case OPT_EXEC_ITER:
-			if (bench_parse_uint("--exec-iterations", optarg, 1000000, &o.exec_iterations))
+			if (bench_parse_uint("--exec-iterations", optarg, 1, 1000000, &o.exec_iterations))
 				return EXIT_USAGE;
 			break;
 		case OPT_WARMUP:
-			if (bench_parse_uint("--warmup", optarg, 1000, &o.warmup))
+			if (bench_parse_uint("--warmup", optarg, 0, 1000, &o.warmup))
 				return EXIT_USAGE;
 			break;
 		case OPT_POPULATIONS:
@@ -236,12 +236,12 @@ int cmd_bench_ops(int argc, char **argv, struct cmd_ctx *ctx)
 			o.dmsetup = false;
 			break;
 		case OPT_DMSETUP_ID:
-			if (bench_parse_uint("--dmsetup-id", optarg, (1U << 24) - 1, &id))
+			if (bench_parse_uint("--dmsetup-id", optarg, 0, (1U << 24) - 1, &id))
 				return EXIT_USAGE;
 			o.dmsetup_id = id;
 			break;
 		case OPT_THIN_ID:
-			if (bench_parse_uint("--thin-id", optarg, (1U << 24) - 1, &id))
+			if (bench_parse_uint("--thin-id", optarg, 0, (1U << 24) - 1, &id))
 				return EXIT_USAGE;
 			o.mkfs_thin_id = id;
 			break;
@@ -257,8 +257,6 @@ int cmd_bench_ops(int argc, char **argv, struct cmd_ctx *ctx)
 		return usage_error("bench ops: invalid pool name '%s'", o.pool);
 	if (o.image && !dms_name_valid(o.image))
 		return usage_error("bench ops: invalid image name '%s'", o.image);
-	if (o.iterations == 0 || o.exec_iterations == 0)
-		return usage_error("bench ops: --iterations and --exec-iterations must be more than 0");
 	if (o.dmsetup_id + o.exec_iterations + o.warmup > (1U << 24) - 1)
 		return usage_error("bench ops: --dmsetup-id leaves no room for %u thin ids", o.exec_iterations + o.warmup);
 	if (plot && !bench_plot_suffix_ok(plot))

@@ -83,15 +83,15 @@ void bench_command_line(int argc, char **argv, char *buf, size_t len)
 	}
 }
 
-int bench_parse_uint(const char *opt, const char *text, unsigned max, unsigned *ret)
+int bench_parse_uint(const char *opt, const char *text, unsigned min, unsigned max, unsigned *ret)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(text, &end, 10);
-	if (errno || end == text || *end || v > max || *text == '-')
-		return usage_error("%s: invalid number '%s' (0-%u)", opt, text, max);
+	if (errno || end == text || *end || v < min || v > max || *text == '-')
+		return usage_error("%s: invalid number '%s' (%u-%u)", opt, text, min, max);
 	*ret = (unsigned)v;
 	return 0;
 }

@@ -29,7 +29,8 @@ void bench_clear_status(void);
 
 /* "dmstore bench io --size 1G ...", quoted where a shell would need it. */
 void bench_command_line(int argc, char **argv, char *buf, size_t len);
-int bench_parse_uint(const char *opt, const char *text, unsigned max, unsigned *ret);
+/* A whole number from MIN to MAX, or a usage error (reported). */
+int bench_parse_uint(const char *opt, const char *text, unsigned min, unsigned max, unsigned *ret);
 int bench_write_json(json_object *o, const char *path);
 
 int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx);
