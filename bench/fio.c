@@ -33,7 +33,7 @@
 
 struct fio_argv {
 	char text[32][96];
-	const char *argv[33];	/* NULL-terminated */
+	const char *argv[33]; /* NULL-terminated */
 	size_t n;
 };
 

@@ -39,10 +39,10 @@
 
 struct job {
 	const struct bench_io_spec *spec;
-	uint64_t start, end;		/* its slice of the region */
+	uint64_t start, end; /* its slice of the region */
 	atomic_bool *abort;
-	struct bench_io_stats *st;	/* its own, merged after */
-	_Atomic uint64_t ios, bytes;	/* so far, for the progress line */
+	struct bench_io_stats *st;   /* its own, merged after */
+	_Atomic uint64_t ios, bytes; /* so far, for the progress line */
 	atomic_bool finished;
 	int error;
 	char err[256];
@@ -137,7 +137,8 @@ static int job_loop(struct job *j, struct io_uring *ring, int fd, char *buf, str
 		unsigned head, n = 0;
 		int r;
 
-		issuing = issuing && !atomic_load(j->abort) && now < deadline && (sp->runtime_ns || issued < sp->io_size);
+		issuing = issuing && !atomic_load(j->abort) && now < deadline &&
+			  (sp->runtime_ns || issued < sp->io_size);
 		while (issuing && n_free > 0 && (sp->runtime_ns || issued < sp->io_size)) {
 			unsigned idx = free_slots[--n_free];
 
@@ -160,7 +161,8 @@ static int job_loop(struct job *j, struct io_uring *ring, int fd, char *buf, str
 				break; /* the ring itself is broken: nothing more will complete */
 		}
 		now = bench_now_ns();
-		io_uring_for_each_cqe(ring, head, cqe) {
+		io_uring_for_each_cqe(ring, head, cqe)
+		{
 			unsigned idx = (unsigned)io_uring_cqe_get_data64(cqe);
 			struct slot *s = &slots[idx];
 
@@ -296,8 +298,9 @@ static int check_spec(const struct bench_io_spec *sp, uint64_t slice, char *err,
 		return -EINVAL;
 	}
 	if (slice < w->bs || sp->offset % 512) {
-		snprintf(err, len, "workload '%s': %u job(s) of %" PRIu32 "-byte blocks do not fit in %" PRIu64 " bytes",
-			 w->name, w->jobs, w->bs, sp->size);
+		snprintf(err, len,
+			 "workload '%s': %u job(s) of %" PRIu32 "-byte blocks do not fit in %" PRIu64 " bytes", w->name,
+			 w->jobs, w->bs, sp->size);
 		return -EINVAL;
 	}
 	return 0;

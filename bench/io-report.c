@@ -13,8 +13,8 @@
 #include "bench/io.h"
 #include "dms-util.h"
 
-const struct bench_io_result *bench_io_find(const struct bench_io_report *rep, enum bench_target t, const char *workload,
-					    bool fio)
+const struct bench_io_result *bench_io_find(const struct bench_io_report *rep, enum bench_target t,
+					    const char *workload, bool fio)
 {
 	for (size_t i = 0; i < rep->n_results; i++) {
 		const struct bench_io_result *r = &rep->results[i];
@@ -68,9 +68,11 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 {
 	unsigned judged = 0, met = 0;
 
-	fprintf(f, "\nreferee: %s, the same job on the same target, run next to dmstore's (the two take turns going first)\n",
+	fprintf(f,
+		"\nreferee: %s, the same job on the same target, run next to dmstore's (the two take turns going first)\n",
 		*rep->fio_version ? rep->fio_version : "fio");
-	fprintf(f, "bands: throughput within %.0f%%, p99 within %.0f%% (p99 per direction: fio gives no joint percentiles)\n\n",
+	fprintf(f,
+		"bands: throughput within %.0f%%, p99 within %.0f%% (p99 per direction: fio gives no joint percentiles)\n\n",
 		BENCH_FIO_BAND_TPUT * 100, BENCH_FIO_BAND_P99 * 100);
 	fprintf(f, "%-12s %-16s %-5s %12s %10s %6s %11s %11s %6s  %s\n", "target", "workload", "dir", "dms MB/s",
 		"fio MB/s", "ratio", "dms p99 us", "fio p99 us", "ratio", "result");
@@ -88,8 +90,9 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 				continue;
 			if (!fio) {
 				fprintf(f, "%-12s %-16s %-5s %12.1f %10s %6s %11.1f %11s %6s  %s\n",
-					bench_target_name(mine->target), mine->w.name, d == BENCH_READ ? "read" : "write",
-					mine->all.mb_per_s, "-", "-", mine->dir[d].p99_us, "-", "-", "NO FIO RUN");
+					bench_target_name(mine->target), mine->w.name,
+					d == BENCH_READ ? "read" : "write", mine->all.mb_per_s, "-", "-",
+					mine->dir[d].p99_us, "-", "-", "NO FIO RUN");
 				continue;
 			}
 			v = judge(mine, fio, d);
@@ -99,9 +102,9 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 			cell(b, sizeof(b), "%.2f", v.tput);
 			cell(c, sizeof(c), "%.1f", fio->dir[d].p99_us);
 			cell(e, sizeof(e), "%.2f", v.p99);
-			fprintf(f, "%-12s %-16s %-5s %12.1f %10s %6s %11.1f %11s %6s  %s\n", bench_target_name(mine->target),
-				mine->w.name, d == BENCH_READ ? "read" : "write", mine->all.mb_per_s, a, b,
-				mine->dir[d].p99_us, c, e, v.met ? "agree" : "OUTSIDE");
+			fprintf(f, "%-12s %-16s %-5s %12.1f %10s %6s %11.1f %11s %6s  %s\n",
+				bench_target_name(mine->target), mine->w.name, d == BENCH_READ ? "read" : "write",
+				mine->all.mb_per_s, a, b, mine->dir[d].p99_us, c, e, v.met ? "agree" : "OUTSIDE");
 		}
 	}
 	fprintf(f, "\nreferee: %u of %u within the bands\n", met, judged);
@@ -238,7 +241,8 @@ static json_object *referee_json(const struct bench_io_report *rep)
 			o = json_object_new_object();
 			json_object_object_add(o, "target", json_object_new_string(bench_target_name(mine->target)));
 			json_object_object_add(o, "workload", json_object_new_string(mine->w.name));
-			json_object_object_add(o, "direction", json_object_new_string(d == BENCH_READ ? "read" : "write"));
+			json_object_object_add(o, "direction",
+					       json_object_new_string(d == BENCH_READ ? "read" : "write"));
 			json_object_object_add(o, "mb_per_s_ratio", num(v.tput, 1000));
 			json_object_object_add(o, "p99_ratio", num(v.p99, 1000));
 			json_object_object_add(o, "within_bands", json_object_new_boolean(v.met));
@@ -266,7 +270,8 @@ json_object *bench_io_json(const struct bench_io_report *rep, const struct bench
 	json_object_object_add(params, "zero", json_object_new_boolean(rep->zero));
 	json_object_object_add(params, "baseline", opts->baseline ? json_object_new_string(opts->baseline) : NULL);
 	json_object_object_add(params, "size", json_object_new_uint64(opts->size));
-	json_object_object_add(params, "runtime_s", opts->runtime_ns ? num((double)opts->runtime_ns / 1e9, 1000) : NULL);
+	json_object_object_add(params, "runtime_s",
+			       opts->runtime_ns ? num((double)opts->runtime_ns / 1e9, 1000) : NULL);
 	json_object_object_add(params, "io_size", opts->runtime_ns ? NULL : json_object_new_uint64(opts->io_size));
 	json_object_object_add(params, "rounds", json_object_new_int64(opts->rounds));
 	json_object_object_add(params, "targets", targets);

@@ -28,15 +28,18 @@
 #include "bench/io.h"
 #include "dms-util.h"
 
+/* clang-format off: a workload a line */
 static const struct bench_workload defaults[] = {
-	{ "seq-write", false, 0, 1024 * 1024, 8, 1 },
-	{ "seq-read", false, 100, 1024 * 1024, 8, 1 },
-	{ "randwrite-qd1", true, 0, 4096, 1, 1 },
-	{ "randwrite-qd32", true, 0, 4096, 32, 1 },
-	{ "randread-qd1", true, 100, 4096, 1, 1 },
-	{ "randread-qd32", true, 100, 4096, 32, 1 },
-	{ "randrw70-qd32", true, 70, 4096, 32, 1 },
+	/* name              random  read%  bs           iodepth jobs */
+	{ "seq-write",       false,  0,     1024 * 1024, 8,      1 },
+	{ "seq-read",        false,  100,   1024 * 1024, 8,      1 },
+	{ "randwrite-qd1",   true,   0,     4096,        1,      1 },
+	{ "randwrite-qd32",  true,   0,     4096,        32,     1 },
+	{ "randread-qd1",    true,   100,   4096,        1,      1 },
+	{ "randread-qd32",   true,   100,   4096,        32,     1 },
+	{ "randrw70-qd32",   true,   70,    4096,        32,     1 },
 };
+/* clang-format on */
 
 size_t bench_workloads_default(struct bench_workload *w, size_t max)
 {
@@ -57,12 +60,12 @@ const char *bench_workload_rw(const struct bench_workload *w)
 
 struct parse {
 	FILE *f;
-	unsigned headers;	/* [section] lines read so far */
+	unsigned headers;	 /* [section] lines read so far */
 	unsigned header_of_last; /* ... when the last workload began */
 	struct bench_workload *w;
 	size_t max, n;
 	struct bench_workload global;
-	bool mix_set;		/* rwmixread= seen for the current section */
+	bool mix_set; /* rwmixread= seen for the current section */
 	char why[160];
 };
 
@@ -101,8 +104,11 @@ static int set_rw(struct bench_workload *w, const char *v, bool mix_set)
 		const char *name;
 		bool random;
 		unsigned read_pct;
-	} rws[] = { { "read", false, 100 }, { "write", false, 0 }, { "randread", true, 100 },
-		    { "randwrite", true, 0 }, { "randrw", true, 50 } };
+	} rws[] = { { "read", false, 100 },
+		    { "write", false, 0 },
+		    { "randread", true, 100 },
+		    { "randwrite", true, 0 },
+		    { "randrw", true, 50 } };
 
 	for (size_t i = 0; i < DMS_ARRAY_SIZE(rws); i++) {
 		if (strcmp(v, rws[i].name) != 0)
@@ -200,8 +206,7 @@ static char *read_line(char *buf, int size, void *stream)
 	return line;
 }
 
-int bench_workloads_load(const char *path, struct bench_workload *w, size_t max, size_t *ret_n, char *err,
-			 size_t len)
+int bench_workloads_load(const char *path, struct bench_workload *w, size_t max, size_t *ret_n, char *err, size_t len)
 {
 	/* fio's defaults: rw=read, bs=4k, iodepth=1, numjobs=1. */
 	struct parse p = { .w = w, .max = max, .global = { "", false, 100, 4096, 1, 1 } };
@@ -215,7 +220,8 @@ int bench_workloads_load(const char *path, struct bench_workload *w, size_t max,
 	p.f = f;
 	line = ini_parse_stream(read_line, &p, on_key, &p);
 	if (line != 0) {
-		snprintf(err, len, "workload file '%s', line %d: %s", path, line, *p.why ? p.why : "not a key=value line");
+		snprintf(err, len, "workload file '%s', line %d: %s", path, line,
+			 *p.why ? p.why : "not a key=value line");
 		return -EINVAL;
 	}
 	/* A section with no keys has no line of its own for inih: it is not seen, so say what is missing. */

@@ -42,7 +42,8 @@
 #include "fs/blockdev.h"
 
 #define SCRATCH_MAX 8
-#define FILL_WORKLOAD { "fill", false, 0, 1024 * 1024, 8, 1 }
+/* What writes a target end to end before it is measured: sequential, 1 MiB, queue depth 8. */
+static const struct bench_workload fill_workload = { "fill", false, 0, 1024 * 1024, 8, 1 };
 
 struct io_bench {
 	struct dms_ctx *ctx;
@@ -53,21 +54,21 @@ struct io_bench {
 	char pool_dm[128];
 	uint64_t block_size;
 	bool made_pool;
-	char prefix[32];			/* bench-io-<pid> */
+	char prefix[32]; /* bench-io-<pid> */
 	unsigned seq;
 	char scratch[SCRATCH_MAX][DMS_NAME_MAX + 1]; /* volumes made and not yet removed */
-	char origin[DMS_NAME_MAX + 1];		/* the provisioned device, once written */
+	char origin[DMS_NAME_MAX + 1];		     /* the provisioned device, once written */
 	char shared[DMS_NAME_MAX + 1];
 	char fs_vol[DMS_NAME_MAX + 1];
-	char mnt[PATH_MAX - 32];		/* where fs_vol is mounted, "" if not */
+	char mnt[PATH_MAX - 32]; /* where fs_vol is mounted, "" if not */
 	char fs_file[PATH_MAX];
-	int baseline_fd;			/* held O_EXCL: nobody mounts it under us */
-	const char *what;			/* the run in progress, for the status line */
+	int baseline_fd;  /* held O_EXCL: nobody mounts it under us */
+	const char *what; /* the run in progress, for the status line */
 	char error[512];
 };
 
 static const char *const target_names[BENCH_T_COUNT] = {
-	[BENCH_T_RAW] = "raw", [BENCH_T_FRESH] = "fresh", [BENCH_T_PROVISIONED] = "provisioned",
+	[BENCH_T_RAW] = "raw",		 [BENCH_T_FRESH] = "fresh",   [BENCH_T_PROVISIONED] = "provisioned",
 	[BENCH_T_SNAPSHOT] = "snapshot", [BENCH_T_SHARED] = "shared", [BENCH_T_FS] = "fs",
 };
 
@@ -147,8 +148,8 @@ static int scratch_remove(struct io_bench *b, char *name)
 }
 
 /* A new scratch volume (RAW: no filesystem) named <prefix>-KIND-<n>, and its device's path. */
-static int scratch_create(struct io_bench *b, const char *kind, bool raw, uint64_t size, char *name,
-			  char *dev, size_t len)
+static int scratch_create(struct io_bench *b, const char *kind, bool raw, uint64_t size, char *name, char *dev,
+			  size_t len)
 {
 	struct dms_vol_info info;
 	int r;
@@ -167,8 +168,7 @@ static int scratch_create(struct io_bench *b, const char *kind, bool raw, uint64
 	return 0;
 }
 
-static int scratch_snapshot(struct io_bench *b, const char *origin, const char *kind, char *name, char *dev,
-			    size_t len)
+static int scratch_snapshot(struct io_bench *b, const char *origin, const char *kind, char *name, char *dev, size_t len)
 {
 	struct dms_vol_info info;
 	int r;
@@ -214,9 +214,13 @@ static void tick(void *arg, const struct bench_io_tick *t)
 /* Write PATH's first SIZE bytes end to end, so that every block of it is provisioned (or allocated). */
 static int fill(struct io_bench *b, const char *path, uint64_t size)
 {
-	struct bench_workload w = FILL_WORKLOAD;
-	struct bench_io_spec sp = { .path = path, .size = size, .w = &w, .io_size = size, .stop = b->o->stop,
-				    .tick = tick, .arg = b };
+	struct bench_io_spec sp = { .path = path,
+				    .size = size,
+				    .w = &fill_workload,
+				    .io_size = size,
+				    .stop = b->o->stop,
+				    .tick = tick,
+				    .arg = b };
 	_cleanup_free_ struct bench_io_stats *st = calloc(1, sizeof(*st));
 	char err[256];
 	int r;
@@ -247,7 +251,7 @@ static void dir_from_hist(struct bench_io_dir_result *d, uint64_t ios, uint64_t 
 
 /* One engine's rounds of one workload on one target, added up. */
 struct tally {
-	struct bench_io_stats st;	/* seconds and I/Os summed, histograms merged */
+	struct bench_io_stats st; /* seconds and I/Os summed, histograms merged */
 	int64_t pool_blocks, metadata_bytes;
 	unsigned rounds;
 	char error[256];
@@ -265,8 +269,13 @@ static int run_round(struct io_bench *b, enum bench_target t, const struct bench
 		     const char *path, struct tally *tally)
 {
 	struct bench_io_spec sp = {
-		.path = path, .size = b->o->size, .w = w, .runtime_ns = b->o->runtime_ns, .stop = b->o->stop,
-		.tick = tick, .arg = b,
+		.path = path,
+		.size = b->o->size,
+		.w = w,
+		.runtime_ns = b->o->runtime_ns,
+		.stop = b->o->stop,
+		.tick = tick,
+		.arg = b,
 	};
 	_cleanup_free_ struct bench_io_stats *st = calloc(1, sizeof(*st));
 	struct dms_thin_pool_status before, after;
@@ -283,8 +292,8 @@ static int run_round(struct io_bench *b, enum bench_target t, const struct bench
 		return r;
 	if (fio && b->o->status)
 		b->o->status(what);
-	r = fio ? bench_fio_run(&sp, st, tally->error, sizeof(tally->error))
-		: bench_io_run(&sp, st, tally->error, sizeof(tally->error));
+	r = fio ? bench_fio_run(&sp, st, tally->error, sizeof(tally->error)) :
+		  bench_io_run(&sp, st, tally->error, sizeof(tally->error));
 	if (r == -EINTR || r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -327,8 +336,12 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 	if (!grown || !all)
 		return -ENOMEM;
 	res = &rep->results[rep->n_results++];
-	*res = (struct bench_io_result){ .target = t, .w = *w, .fio = fio, .seconds = st->seconds,
-					 .rounds = tally->rounds, .blocks_per_gib = NAN };
+	*res = (struct bench_io_result){ .target = t,
+					 .w = *w,
+					 .fio = fio,
+					 .seconds = st->seconds,
+					 .rounds = tally->rounds,
+					 .blocks_per_gib = NAN };
 	if (!tally->rounds) {
 		snprintf(res->error, sizeof(res->error), "%s", *tally->error ? tally->error : "did not run");
 		return 0;
@@ -337,13 +350,15 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 		dir_from_hist(&res->dir[d], st->dir[d].ios, st->dir[d].bytes, &st->dir[d].lat, st->seconds);
 		bench_hist_merge(all, &st->dir[d].lat);
 	}
-	dir_from_hist(&res->all, st->dir[0].ios + st->dir[1].ios, st->dir[0].bytes + st->dir[1].bytes, all, st->seconds);
+	dir_from_hist(&res->all, st->dir[0].ios + st->dir[1].ios, st->dir[0].bytes + st->dir[1].bytes, all,
+		      st->seconds);
 	if (t != BENCH_T_RAW) {
 		res->has_pool = true;
 		res->pool_blocks = tally->pool_blocks;
 		res->metadata_bytes = tally->metadata_bytes;
 		if (st->dir[BENCH_WRITE].bytes)
-			res->blocks_per_gib = (double)tally->pool_blocks / ((double)st->dir[BENCH_WRITE].bytes / DMS_GIB);
+			res->blocks_per_gib =
+				(double)tally->pool_blocks / ((double)st->dir[BENCH_WRITE].bytes / DMS_GIB);
 	}
 	return 0;
 }
@@ -352,7 +367,7 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 
 static bool applies(enum bench_target t, const struct bench_workload *w)
 {
-	bool writes = w->read_pct < 100, reads = w->read_pct > 0;
+	bool writes = w->read_pct<100, reads = w->read_pct> 0;
 
 	switch (t) {
 	case BENCH_T_FRESH:
@@ -401,7 +416,8 @@ static int ensure_fs(struct io_bench *b)
 	if (!mkdtemp(b->mnt)) {
 		r = -errno;
 		b->mnt[0] = '\0';
-		return fail(b, r, "making a mount point under '%s' failed: %s", dms_ctx_state_dir(b->ctx), strerror(-r));
+		return fail(b, r, "making a mount point under '%s' failed: %s", dms_ctx_state_dir(b->ctx),
+			    strerror(-r));
 	}
 	r = dms_vol_mount(b->pool, b->fs_vol, b->mnt);
 	if (r < 0)
@@ -555,8 +571,10 @@ static int check_baseline(struct io_bench *b)
 	if (r < 0)
 		return fail(b, r, "baseline '%s': probing for signatures failed: %s", b->o->baseline, strerror(-r));
 	if (r > 0 && !b->o->force)
-		return fail(b, -EEXIST, "baseline '%s' carries a signature (%s), and the benchmark destroys its contents: use --force to overwrite it",
-			    b->o->baseline, sig);
+		return fail(
+			b, -EEXIST,
+			"baseline '%s' carries a signature (%s), and the benchmark destroys its contents: use --force to overwrite it",
+			b->o->baseline, sig);
 	return 0;
 }
 
@@ -575,8 +593,10 @@ static int check_space(struct io_bench *b, const struct dms_pool_status *st)
 		need += b->o->size + 64 * DMS_MIB;
 	avail = st->data_total > st->data_used + floor ? st->data_total - st->data_used - floor : 0;
 	if (need > avail)
-		return fail(b, -ENOSPC, "pool '%s' has %s free above its 10%% floor; the benchmark may write %s: use a smaller --size",
-			    b->pool_name, dms_size_format(avail, a, sizeof(a)), dms_size_format(need, n, sizeof(n)));
+		return fail(
+			b, -ENOSPC,
+			"pool '%s' has %s free above its 10%% floor; the benchmark may write %s: use a smaller --size",
+			b->pool_name, dms_size_format(avail, a, sizeof(a)), dms_size_format(need, n, sizeof(n)));
 	return 0;
 }
 
@@ -587,8 +607,11 @@ static int setup_pool(struct io_bench *b)
 
 	if (b->o->data_dev) {
 		struct dms_pool_create_opts po = {
-			.data_dev = b->o->data_dev, .metadata_dev = b->o->metadata_dev, .block_size = b->o->block_size,
-			.no_zero = b->o->no_zero, .force = b->o->force,
+			.data_dev = b->o->data_dev,
+			.metadata_dev = b->o->metadata_dev,
+			.block_size = b->o->block_size,
+			.no_zero = b->o->no_zero,
+			.force = b->o->force,
 		};
 
 		snprintf(b->pool_name, sizeof(b->pool_name), "%s", b->prefix);
@@ -630,15 +653,19 @@ static void note_leftovers(struct io_bench *b)
 	if (dms_vol_list(b->pool, &vols, &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (strncmp(vols[i].name, "bench-io-", 9) != 0 || strncmp(vols[i].name, b->prefix, strlen(b->prefix)) == 0)
+		if (strncmp(vols[i].name, "bench-io-", 9) != 0 ||
+		    strncmp(vols[i].name, b->prefix, strlen(b->prefix)) == 0)
 			continue;
 		if (strlen(list) + strlen(vols[i].name) + 3 < sizeof(list))
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s'%s'", k ? ", " : "", vols[i].name);
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s'%s'", k ? ", " : "",
+				 vols[i].name);
 		k++;
 	}
 	if (k)
-		bench_io_note(b->rep, "pool '%s' holds %zu volume(s) named like another benchmark's scratch devices (%s): a benchmark killed outright leaves them; 'dmstore vol rm' removes them",
-			      b->pool_name, k, list);
+		bench_io_note(
+			b->rep,
+			"pool '%s' holds %zu volume(s) named like another benchmark's scratch devices (%s): a benchmark killed outright leaves them; 'dmstore vol rm' removes them",
+			b->pool_name, k, list);
 }
 
 static int fio_version(struct io_bench *b)
@@ -669,7 +696,8 @@ static void title(struct io_bench *b)
 	if (o->rounds > 1)
 		snprintf(run + strlen(run), sizeof(run) - strlen(run), ", %u runs each", o->rounds);
 	snprintf(b->rep->title, sizeof(b->rep->title),
-		 "dmstore bench io: pool '%s'%s (%" PRIu64 " KiB blocks, %s), %s per target, %s, io_uring + O_DIRECT%s%s",
+		 "dmstore bench io: pool '%s'%s (%" PRIu64
+		 " KiB blocks, %s), %s per target, %s, io_uring + O_DIRECT%s%s",
 		 b->pool_name, b->made_pool ? ", scratch" : "", b->block_size / 1024,
 		 b->rep->zero ? "zeroing" : "no zeroing", dms_size_format(o->size, z, sizeof(z)), run,
 		 o->fio ? ", referee " : "", o->fio ? b->rep->fio_version : "");

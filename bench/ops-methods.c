@@ -112,8 +112,11 @@ static int cli_snap_remove(struct ops_bench *b, struct ops_method *m, unsigned i
 /* containerd's dmsetup.Info(): IsLoaded() is "this ran without error". */
 static int dmsetup_info(struct ops_method *m, const char *name, double *ms)
 {
-	const char *argv[] = { "dmsetup", "info", "--columns", "--noheadings", "-o",
-			       "name,blkdevname,attr,major,minor,open,segments,events", "--separator", " ", name, NULL };
+	const char *argv[] = { "dmsetup",     "info",
+			       "--columns",   "--noheadings",
+			       "-o",	      "name,blkdevname,attr,major,minor,open,segments,events",
+			       "--separator", " ",
+			       name,	      NULL };
 
 	return bench_exec(argv, true, ms, m->error, sizeof(m->error));
 }
@@ -257,8 +260,8 @@ static int mkfs_vol_create(struct ops_bench *b, struct ops_method *m, unsigned i
 	name_of(m, i, name, sizeof(name));
 	snprintf(dev, sizeof(dev), "/dev/mapper/%s", name);
 	snprintf(msg, sizeof(msg), "create_thin %" PRIu32, b->o->mkfs_thin_id);
-	snprintf(table, sizeof(table), "0 %" PRIu64 " thin /dev/mapper/%s %" PRIu32, (uint64_t)(m->size / DMS_SECTOR_SIZE),
-		 b->pool_dm, b->o->mkfs_thin_id);
+	snprintf(table, sizeof(table), "0 %" PRIu64 " thin /dev/mapper/%s %" PRIu32,
+		 (uint64_t)(m->size / DMS_SECTOR_SIZE), b->pool_dm, b->o->mkfs_thin_id);
 	r = ops_pool_used(b, &before);
 	if (r < 0)
 		return r;
@@ -339,19 +342,38 @@ static int lib_image_remove(struct ops_bench *b, struct ops_method *m, unsigned 
 }
 
 static const struct ops_method methods[] = {
-	{ .label = "dmstore (library)", .op = "snap", .tag = "lib", .create = lib_snap_create,
+	{ .label = "dmstore (library)",
+	  .op = "snap",
+	  .tag = "lib",
+	  .create = lib_snap_create,
 	  .remove = lib_snap_remove },
-	{ .label = "dmstore (CLI, exec'd)", .op = "snap", .tag = "cli", .exec = true, .create = cli_snap_create,
+	{ .label = "dmstore (CLI, exec'd)",
+	  .op = "snap",
+	  .tag = "cli",
+	  .exec = true,
+	  .create = cli_snap_create,
 	  .remove = cli_snap_remove },
-	{ .label = "containerd path (dmsetup exec'd)", .op = "snap", .tag = "dmsetup", .exec = true,
-	  .create = dmsetup_snap_create, .remove = dmsetup_snap_remove,
+	{ .label = "containerd path (dmsetup exec'd)",
+	  .op = "snap",
+	  .tag = "dmsetup",
+	  .exec = true,
+	  .create = dmsetup_snap_create,
+	  .remove = dmsetup_snap_remove,
 	  .create_steps = { "dmsetup info (origin)", "dmsetup message create_snap", "dmsetup create" },
 	  .remove_steps = { "dmsetup info", "dmsetup remove --retry --force", "dmsetup message delete" } },
-	{ .label = "LVM (lvcreate -s / lvremove)", .op = "snap", .tag = "lvm", .exec = true, .create = lvm_snap_create,
+	{ .label = "LVM (lvcreate -s / lvremove)",
+	  .op = "snap",
+	  .tag = "lvm",
+	  .exec = true,
+	  .create = lvm_snap_create,
 	  .remove = lvm_snap_remove },
 	{ .label = "dmstore (library)", .op = "vol", .tag = "vol", .create = lib_vol_create, .remove = lib_vol_remove },
-	{ .label = "create_thin + dmsetup create + mkfs.ext4", .op = "vol", .tag = "mkfs", .exec = true,
-	  .create = mkfs_vol_create, .remove = mkfs_vol_remove,
+	{ .label = "create_thin + dmsetup create + mkfs.ext4",
+	  .op = "vol",
+	  .tag = "mkfs",
+	  .exec = true,
+	  .create = mkfs_vol_create,
+	  .remove = mkfs_vol_remove,
 	  .create_steps = { "dmsetup message create_thin", "dmsetup create", "mkfs.ext4" },
 	  .remove_steps = { "dmsetup remove", "dmsetup message delete" } },
 	{ .label = "dmstore (library)", .op = "import", .tag = "img", .create = lib_import, .remove = lib_image_remove },

@@ -35,9 +35,9 @@
 #define PHASES_MAX (BENCH_OPS_POPULATIONS_MAX + 1)
 
 struct phase {
-	unsigned population;	/* devices in the pool */
-	bool compare;		/* the exec'd methods run too */
-	bool again;		/* the first population, measured again at the end */
+	unsigned population; /* devices in the pool */
+	bool compare;	     /* the exec'd methods run too */
+	bool again;	     /* the first population, measured again at the end */
 	struct ops_method m[METHODS_MAX];
 	size_t n;
 };
@@ -406,8 +406,8 @@ static void vs(struct bench_report *rep, const struct phase *ph, const char *min
 		for (size_t p = 0; p < (p99_too ? 2 : 1); p++) {
 			struct bench_check *c;
 
-			snprintf(what, sizeof(what), "%s container %s p%.0f / %s", b->label, op ? "rm" : "create", pcts[p],
-				 a->label);
+			snprintf(what, sizeof(what), "%s container %s p%.0f / %s", b->label, op ? "rm" : "create",
+				 pcts[p], a->label);
 			c = bench_report_check(rep, what, pct(b, op, pcts[p]), pct(a, op, pcts[p]), true, target);
 			if (c)
 				c->info = info;
@@ -429,13 +429,15 @@ static void vol_checks(struct bench_report *rep, const struct phase *ph)
 			continue;
 		dms_size_format(lib->size, z, sizeof(z));
 		snprintf(what, sizeof(what), "%s: dms_vol_create p50 / mkfs.ext4 p50", z);
-		bench_report_check(rep, what, pct(lib, false, 50), bench_percentile(&mkfs->create_step_s[2], 50), false, 1);
+		bench_report_check(rep, what, pct(lib, false, 50), bench_percentile(&mkfs->create_step_s[2], 50), false,
+				   1);
 		snprintf(what, sizeof(what), "%s: dms_vol_create p50 / (create_thin+create+mkfs.ext4) p50", z);
 		c = bench_report_check(rep, what, pct(lib, false, 50), pct(mkfs, false, 50), false, 1);
 		if (c)
 			c->info = true; /* the target is mkfs.ext4's own time */
 		snprintf(what, sizeof(what), "%s: dmstore pool space / mkfs.ext4 pool space", z);
-		bench_report_check(rep, what, bench_percentile(&lib->bytes, 50), bench_percentile(&mkfs->bytes, 50), false, 1);
+		bench_report_check(rep, what, bench_percentile(&lib->bytes, 50), bench_percentile(&mkfs->bytes, 50),
+				   false, 1);
 	}
 	/* The largest size against the smallest (issue 4: "cost" read as time; space shown, not judged). */
 	{
@@ -459,8 +461,8 @@ static void vol_checks(struct bench_report *rep, const struct phase *ph)
 		snprintf(what, sizeof(what), "dms_vol_create p50: %s / %s", z, z0);
 		bench_report_check(rep, what, pct(large, false, 50), pct(small, false, 50), false, 2);
 		snprintf(what, sizeof(what), "dmstore pool space: %s / %s", z, z0);
-		c = bench_report_check(rep, what, bench_percentile(&large->bytes, 50), bench_percentile(&small->bytes, 50),
-				       false, 2);
+		c = bench_report_check(rep, what, bench_percentile(&large->bytes, 50),
+				       bench_percentile(&small->bytes, 50), false, 2);
 		if (c)
 			c->info = true;
 	}
@@ -486,8 +488,8 @@ static void scale_checks(struct bench_report *rep, const struct phase *first, co
 				double before = pct(a, op, pcts[p]), after = pct(c, op, pcts[p]);
 				struct bench_check *chk;
 
-				snprintf(what, sizeof(what), "dmstore (library) %s p%.0f at %u devices / at %u", op ? remove : create,
-					 pcts[p], large->population, first->population);
+				snprintf(what, sizeof(what), "dmstore (library) %s p%.0f at %u devices / at %u",
+					 op ? remove : create, pcts[p], large->population, first->population);
 				chk = bench_report_check(rep, what, pct(m, op, pcts[p]),
 							 isnan(after) || before < after ? before : after, false, 1.5);
 				/* Issue 3 set this target for containers; the other operations are shown for the record. */
@@ -551,17 +553,28 @@ static void report(struct ops_bench *b, struct bench_report *rep, struct phase *
 	if (n_ph > 2)
 		scale_checks(rep, &ph[0], &ph[n_ph - 2], &ph[n_ph - 1]);
 
-	bench_report_note(rep, "populations: devices in pool '%s' (its own, the image, and containers of it added to reach the number) while measured; the exec'd methods run at %u only",
-			  b->pool_name, ph[0].population);
-	bench_report_note(rep, "the methods take turns within a phase: %u pairs per operation by the library, %u image imports, %u per exec'd method, spread evenly",
-			  o->iterations, o->import_iterations, o->exec_iterations);
+	bench_report_note(
+		rep,
+		"populations: devices in pool '%s' (its own, the image, and containers of it added to reach the number) while measured; the exec'd methods run at %u only",
+		b->pool_name, ph[0].population);
+	bench_report_note(
+		rep,
+		"the methods take turns within a phase: %u pairs per operation by the library, %u image imports, %u per exec'd method, spread evenly",
+		o->iterations, o->import_iterations, o->exec_iterations);
 	if (o->dmsetup)
-		bench_report_note(rep, "containerd path: the dmsetup calls of snapshots/devmapper/pool_device.go (info, [suspend,] message create_snap, create; info, remove --retry --force, message delete), thin ids from %" PRIu32 "; its bolt metadata commits (about 5 per create) are not reproduced",
-				  o->dmsetup_id);
+		bench_report_note(
+			rep,
+			"containerd path: the dmsetup calls of snapshots/devmapper/pool_device.go (info, [suspend,] message create_snap, create; info, remove --retry --force, message delete), thin ids from %" PRIu32
+			"; its bolt metadata commits (about 5 per create) are not reproduced",
+			o->dmsetup_id);
 	bench_report_note(rep, "every exec'd method pays process start-up");
-	bench_report_note(rep, "vol pool space = the pool's used data blocks after the create less before, in %u KiB blocks; mkfs.ext4 with lazy_itable_init=1 leaves inode tables to the kernel's ext4lazyinit thread after the first mount, not counted here",
-			  b->block_size / 1024);
-	bench_report_note(rep, "image import: %s, into an image of the default size", b->import_dir[0] ? "a tree of 64 files of 4 KiB in 8 directories and a symlink" : b->import_source);
+	bench_report_note(
+		rep,
+		"vol pool space = the pool's used data blocks after the create less before, in %u KiB blocks; mkfs.ext4 with lazy_itable_init=1 leaves inode tables to the kernel's ext4lazyinit thread after the first mount, not counted here",
+		b->block_size / 1024);
+	bench_report_note(rep, "image import: %s, into an image of the default size",
+			  b->import_dir[0] ? "a tree of 64 files of 4 KiB in 8 directories and a symlink" :
+					     b->import_source);
 
 	for (size_t p = 0; p < n_ph; p++)
 		for (size_t k = 0; k < ph[p].n; k++) {
@@ -647,9 +660,10 @@ int bench_ops_run(struct dms_ctx *ctx, const struct bench_ops_opts *o, struct be
 	if (r < 0)
 		goto out_clean;
 	snprintf(rep->title, sizeof(rep->title),
-		 "dmstore bench ops: pool '%s', image '%s' (%" PRIu64 " MiB, thin id %" PRIu32 "), %u pairs per operation and population, %u per exec'd method, %u warm-up",
-		 b.pool_name, b.image, (uint64_t)(b.image_size / DMS_MIB), b.image_thin_id, o->iterations, o->exec_iterations,
-		 o->warmup);
+		 "dmstore bench ops: pool '%s', image '%s' (%" PRIu64 " MiB, thin id %" PRIu32
+		 "), %u pairs per operation and population, %u per exec'd method, %u warm-up",
+		 b.pool_name, b.image, (uint64_t)(b.image_size / DMS_MIB), b.image_thin_id, o->iterations,
+		 o->exec_iterations, o->warmup);
 	for (size_t p = 0; p < o->n_populations; p++)
 		init_phase(&b, &phases[n_ph++], (unsigned)p, o->populations[p], false);
 	if (o->n_populations > 1)
@@ -696,7 +710,9 @@ out_clean:
 	rep->seconds = bench_ms_since(t0) / 1000.0;
 	if (r < 0)
 		snprintf(rep->error, sizeof(rep->error), "%s",
-			 *b.error ? b.error : *dms_ctx_error(ctx) ? dms_ctx_error(ctx) : strerror(-r));
+			 *b.error	     ? b.error :
+			 *dms_ctx_error(ctx) ? dms_ctx_error(ctx) :
+					       strerror(-r));
 	for (size_t p = 0; p < n_ph; p++)
 		free_phase(&phases[p]);
 	free(phases);

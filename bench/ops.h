@@ -16,22 +16,22 @@ struct ops_bench;
  * (a population of the pool) has its own copy, with its own samples.
  */
 struct ops_method {
-	const char *label;			/* "dmstore (library)" */
-	const char *op;				/* "snap", "vol", "import" */
-	const char *tag;			/* in the names of what it makes: bench-<tag>-<phase>-<i> */
-	uint64_t size;				/* vol: the volume's size */
-	bool exec;				/* exec'd: measured only where the methods are compared */
+	const char *label; /* "dmstore (library)" */
+	const char *op;	   /* "snap", "vol", "import" */
+	const char *tag;   /* in the names of what it makes: bench-<tag>-<phase>-<i> */
+	uint64_t size;	   /* vol: the volume's size */
+	bool exec;	   /* exec'd: measured only where the methods are compared */
 	int (*create)(struct ops_bench *b, struct ops_method *m, unsigned i, double *ms);
 	int (*remove)(struct ops_bench *b, struct ops_method *m, unsigned i, double *ms);
 	const char *create_steps[OPS_STEPS_MAX]; /* names of the timed steps, for the detail rows */
 	const char *remove_steps[OPS_STEPS_MAX];
 	unsigned phase;
 	bool enabled;
-	bool timed;				/* record samples (false while warming up) */
-	unsigned next;				/* index of the next object it makes */
+	bool timed;    /* record samples (false while warming up) */
+	unsigned next; /* index of the next object it makes */
 	struct bench_samples create_s, remove_s;
 	struct bench_samples create_step_s[OPS_STEPS_MAX], remove_step_s[OPS_STEPS_MAX];
-	struct bench_samples bytes;		/* vol: pool space its create allocated */
+	struct bench_samples bytes; /* vol: pool space its create allocated */
 	char error[256];
 };
 
@@ -48,11 +48,11 @@ struct ops_bench {
 	uint64_t image_size;
 	bool made_image;
 	char lvm_vg[128];
-	char import_dir[4096];			/* the tree made to import, "" if none */
+	char import_dir[4096]; /* the tree made to import, "" if none */
 	const char *import_source;
 	unsigned fillers;
 	struct bench_samples fill_s, drain_s;
-	char error[512];			/* set for failures the library did not report */
+	char error[512]; /* set for failures the library did not report */
 };
 
 /* ops-methods.c: the method templates; *RET_N of them. */

@@ -126,10 +126,11 @@ int bench_io_plot(const struct bench_io_report *rep, const char *path, const vol
 		return -ENOMEM;
 	io_block(f, "tput", rep, shown, false);
 	io_block(f, "p99", rep, shown, true);
-	fprintf(f, "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-		   "set boxwidth 0.9\nset logscale y\nset grid ytics\nset key outside right top\nset xtics rotate by -20\n"
-		   "set ylabel 'throughput, MB/s'\nplot for [i=2:%d] $tput using i:xtic(1) title columnheader(i)\n"
-		   "set ylabel 'p99 latency, us'\nplot for [i=2:%d] $p99 using i:xtic(1) title columnheader(i)\n",
+	fprintf(f,
+		"set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+		"set boxwidth 0.9\nset logscale y\nset grid ytics\nset key outside right top\nset xtics rotate by -20\n"
+		"set ylabel 'throughput, MB/s'\nplot for [i=2:%d] $tput using i:xtic(1) title columnheader(i)\n"
+		"set ylabel 'p99 latency, us'\nplot for [i=2:%d] $p99 using i:xtic(1) title columnheader(i)\n",
 		columns + 1, columns + 1);
 	if (fclose(f) != 0)
 		return -ENOMEM;

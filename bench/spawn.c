@@ -95,7 +95,8 @@ static int pump(pid_t pid, int in, const char *text, int out, int errfd, struct 
 		const volatile sig_atomic_t *stop, bool *stopped)
 {
 	size_t fed = 0, total = text ? strlen(text) : 0;
-	struct pollfd pfd[3] = { { .fd = in, .events = POLLOUT }, { .fd = out, .events = POLLIN },
+	struct pollfd pfd[3] = { { .fd = in, .events = POLLOUT },
+				 { .fd = out, .events = POLLIN },
 				 { .fd = errfd, .events = POLLIN } };
 	int r = 0;
 
@@ -173,7 +174,8 @@ int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_std
 	(void)close(out[1]);
 	(void)close(errp[1]);
 	if (r < 0) {
-		snprintf(err, len, "%s: %s", argv[0], r == -ENOENT ? "not installed (not found in PATH)" : strerror(-r));
+		snprintf(err, len, "%s: %s", argv[0],
+			 r == -ENOENT ? "not installed (not found in PATH)" : strerror(-r));
 		return r;
 	}
 	/* A program that will not read its input must not make us die of SIGPIPE: write() gets EPIPE instead. */
@@ -210,7 +212,8 @@ int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_std
 		/* Said also when the caller takes the status: it may want the reason. */
 		last_line(&eb, line, sizeof(line));
 		if (WIFEXITED(status))
-			snprintf(err, len, "%s exited %d: %s", argv[0], WEXITSTATUS(status), *line ? line : "(no message)");
+			snprintf(err, len, "%s exited %d: %s", argv[0], WEXITSTATUS(status),
+				 *line ? line : "(no message)");
 		else
 			snprintf(err, len, "%s killed by signal %d", argv[0], WTERMSIG(status));
 		r = ret_status ? 0 : -EIO;

@@ -46,8 +46,9 @@ static int parse_targets(const char *text, unsigned *ret)
 		for (t = 0; t < BENCH_T_COUNT && strcmp(tok, bench_target_name(t)) != 0; t++)
 			;
 		if (t == BENCH_T_COUNT)
-			return usage_error("bench io: --targets: unknown target '%s' (raw, fresh, provisioned, snapshot, shared, fs)",
-					   tok);
+			return usage_error(
+				"bench io: --targets: unknown target '%s' (raw, fresh, provisioned, snapshot, shared, fs)",
+				tok);
 		set |= 1U << t;
 	}
 	if (!set)
@@ -74,7 +75,8 @@ static int pick_workloads(struct bench_io_opts *o, const char *list)
 		for (k = 0; k < n_all && strcmp(all[k].name, tok) != 0; k++)
 			;
 		if (k == n_all)
-			return usage_error("bench io: --workloads: no workload named '%s'; see 'dmstore bench io --help'", tok);
+			return usage_error(
+				"bench io: --workloads: no workload named '%s'; see 'dmstore bench io --help'", tok);
 		if (o->n_workloads == BENCH_WORKLOADS_MAX)
 			return usage_error("bench io: --workloads: at most %d", BENCH_WORKLOADS_MAX);
 		o->workloads[o->n_workloads++] = all[k];
@@ -82,8 +84,8 @@ static int pick_workloads(struct bench_io_opts *o, const char *list)
 	return o->n_workloads ? 0 : usage_error("bench io: --workloads is empty");
 }
 
-static int finish(struct bench_io_report *rep, const struct bench_io_opts *o, int r, bool json,
-		     const char *output, const char *plot)
+static int finish(struct bench_io_report *rep, const struct bench_io_opts *o, int r, bool json, const char *output,
+		  const char *plot)
 {
 	int code = EXIT_OK;
 	char err[512];
@@ -155,9 +157,29 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		"Built-in workloads: seq-write and seq-read (1M, QD 8), randwrite-qd1, randwrite-qd32,\n"
 		"randread-qd1, randread-qd32 (4K), randrw70-qd32 (4K, 70% reads).\n";
 	enum {
-		IO_POOL = 256, IO_DATA, IO_META, IO_BLOCK, IO_NO_ZERO, IO_BASELINE, IO_FORCE, IO_FS, IO_TARGETS, IO_SIZE,
-		IO_RUNTIME, IO_IO_SIZE, IO_WORKLOADS, IO_FILE, IO_BS, IO_QD, IO_JOBS, IO_FIO, IO_ROUNDS, IO_JSON, IO_OUTPUT,
-		IO_PLOT, IO_HELP,
+		IO_POOL = 256,
+		IO_DATA,
+		IO_META,
+		IO_BLOCK,
+		IO_NO_ZERO,
+		IO_BASELINE,
+		IO_FORCE,
+		IO_FS,
+		IO_TARGETS,
+		IO_SIZE,
+		IO_RUNTIME,
+		IO_IO_SIZE,
+		IO_WORKLOADS,
+		IO_FILE,
+		IO_BS,
+		IO_QD,
+		IO_JOBS,
+		IO_FIO,
+		IO_ROUNDS,
+		IO_JSON,
+		IO_OUTPUT,
+		IO_PLOT,
+		IO_HELP,
 	};
 	static const struct option opts[] = {
 		{ "pool", required_argument, NULL, IO_POOL },
@@ -195,8 +217,12 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 	int opt, r;
 
 	o = (struct bench_io_opts){
-		.pool = getenv("DMSTORE_POOL"), .size = 4 * DMS_GIB, .runtime_ns = 30 * 1000000000ULL, .rounds = 1,
-		.stop = &bench_stop_signal, .progress = bench_progress,
+		.pool = getenv("DMSTORE_POOL"),
+		.size = 4 * DMS_GIB,
+		.runtime_ns = 30 * 1000000000ULL,
+		.rounds = 1,
+		.stop = &bench_stop_signal,
+		.progress = bench_progress,
 		.status = isatty(STDERR_FILENO) ? bench_status : NULL,
 	};
 	o.n_workloads = bench_workloads_default(o.workloads, BENCH_WORKLOADS_MAX);
@@ -288,7 +314,8 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 			plot = optarg;
 			break;
 		default:
-			return usage_error("bench io: unknown option '%s'; see 'dmstore bench io --help'", argv[optind - 1]);
+			return usage_error("bench io: unknown option '%s'; see 'dmstore bench io --help'",
+					   argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -332,7 +359,8 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 					   o.workloads[i].name, o.workloads[i].jobs, o.workloads[i].bs);
 	}
 	if (!targets)
-		targets = ((1U << BENCH_T_COUNT) - 1) & ~((o.baseline ? 0 : 1U << BENCH_T_RAW) | (fs ? 0 : 1U << BENCH_T_FS));
+		targets = ((1U << BENCH_T_COUNT) - 1) &
+			  ~((o.baseline ? 0 : 1U << BENCH_T_RAW) | (fs ? 0 : 1U << BENCH_T_FS));
 	else if (fs)
 		targets |= 1U << BENCH_T_FS;
 	if ((targets & (1U << BENCH_T_RAW)) && !o.baseline)

@@ -50,7 +50,8 @@ static int parse_sizes(const char *text, struct bench_ops_opts *o)
 		if (parse_size_arg("--vol-sizes", tok, &o->vol_sizes[o->n_vol_sizes]))
 			return EXIT_USAGE;
 		if (o->vol_sizes[o->n_vol_sizes] < 16 * DMS_MIB || o->vol_sizes[o->n_vol_sizes] % 4096)
-			return usage_error("bench ops: --vol-sizes: '%s' is not a volume size (16M or more, whole 4K)", tok);
+			return usage_error("bench ops: --vol-sizes: '%s' is not a volume size (16M or more, whole 4K)",
+					   tok);
 		o->n_vol_sizes++;
 	}
 	return o->n_vol_sizes ? 0 : usage_error("bench ops: --vol-sizes is empty");
@@ -118,9 +119,25 @@ int cmd_bench_ops(int argc, char **argv, struct cmd_ctx *ctx)
 		"  --output FILE        also write the JSON report to FILE\n"
 		"  --plot FILE          a chart of p50 and p99 against the pool's devices: FILE.png or .svg\n";
 	enum {
-		OPT_POOL = 256, OPT_JSON, OPT_ITER, OPT_IMPORT_ITER, OPT_EXEC_ITER, OPT_WARMUP, OPT_POPULATIONS,
-		OPT_SIZES, OPT_IMAGE, OPT_IMAGE_SIZE, OPT_IMPORT, OPT_LVM, OPT_NO_CLI, OPT_NO_DMSETUP, OPT_DMSETUP_ID,
-		OPT_THIN_ID, OPT_OUTPUT, OPT_PLOT, OPT_HELP,
+		OPT_POOL = 256,
+		OPT_JSON,
+		OPT_ITER,
+		OPT_IMPORT_ITER,
+		OPT_EXEC_ITER,
+		OPT_WARMUP,
+		OPT_POPULATIONS,
+		OPT_SIZES,
+		OPT_IMAGE,
+		OPT_IMAGE_SIZE,
+		OPT_IMPORT,
+		OPT_LVM,
+		OPT_NO_CLI,
+		OPT_NO_DMSETUP,
+		OPT_DMSETUP_ID,
+		OPT_THIN_ID,
+		OPT_OUTPUT,
+		OPT_PLOT,
+		OPT_HELP,
 	};
 	static const struct option opts[] = {
 		{ "pool", required_argument, NULL, OPT_POOL },
@@ -246,7 +263,8 @@ int cmd_bench_ops(int argc, char **argv, struct cmd_ctx *ctx)
 			o.mkfs_thin_id = id;
 			break;
 		default:
-			return usage_error("bench ops: unknown option '%s'; see 'dmstore bench ops --help'", argv[optind - 1]);
+			return usage_error("bench ops: unknown option '%s'; see 'dmstore bench ops --help'",
+					   argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -258,7 +276,8 @@ int cmd_bench_ops(int argc, char **argv, struct cmd_ctx *ctx)
 	if (o.image && !dms_name_valid(o.image))
 		return usage_error("bench ops: invalid image name '%s'", o.image);
 	if (o.dmsetup_id + o.exec_iterations + o.warmup > (1U << 24) - 1)
-		return usage_error("bench ops: --dmsetup-id leaves no room for %u thin ids", o.exec_iterations + o.warmup);
+		return usage_error("bench ops: --dmsetup-id leaves no room for %u thin ids",
+				   o.exec_iterations + o.warmup);
 	if (plot && !bench_plot_suffix_ok(plot))
 		return usage_error("bench ops: --plot '%s': the file name must end in .png or .svg", plot);
 	if (require_root("bench ops"))

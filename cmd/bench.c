@@ -77,7 +77,9 @@ void bench_command_line(int argc, char **argv, char *buf, size_t len)
 	size_t n = (size_t)snprintf(buf, len, "dmstore bench");
 
 	for (int i = 0; i < argc && n < len; i++) {
-		bool plain = *argv[i] && strspn(argv[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:") == strlen(argv[i]);
+		bool plain = *argv[i] &&
+			     strspn(argv[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:") ==
+				     strlen(argv[i]);
 
 		n += (size_t)snprintf(buf + n, len - n, plain ? " %s" : " '%s'", argv[i]);
 	}
