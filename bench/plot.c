@@ -51,7 +51,8 @@ static int run_gnuplot(const char *path, const char *title, const char *body, co
 	fprintf(f, "set terminal %s size %d,%d font 'sans,10'\nset output ", svg ? "svg" : "pngcairo", BENCH_PLOT_WIDTH,
 		BENCH_PLOT_HEIGHT);
 	r = quoted(f, path);
-	fprintf(f, "\nset multiplot layout 2,1 title ");
+	/* Names like io_uring and create_thin are text, not subscripts. */
+	fprintf(f, "\nset termoption noenhanced\nset multiplot layout 2,1 title ");
 	if (r == 0)
 		r = quoted(f, title);
 	fprintf(f, "\nset datafile missing '-'\n%s\nunset multiplot\nset output\n", body);
@@ -137,6 +138,12 @@ int bench_io_plot(const struct bench_io_report *rep, const char *path, const vol
 	return run_gnuplot(path, rep->title, body, stop, err, len);
 }
 
+static bool same_series(const struct bench_row *x, const struct bench_row *r)
+{
+	return !x->step && x->population && !isnan(x->p50) && strcmp(x->label, r->label) == 0 &&
+	       strcmp(x->op, r->op) == 0;
+}
+
 int bench_ops_plot(const struct bench_report *rep, const char *path, const volatile sig_atomic_t *stop, char *err,
 		   size_t len)
 {
@@ -151,6 +158,7 @@ int bench_ops_plot(const struct bench_report *rep, const char *path, const volat
 		return -ENOMEM;
 	for (size_t i = 0; i < rep->n_rows && n_series < DMS_ARRAY_SIZE(series); i++) {
 		const struct bench_row *r = &rep->rows[i];
+		size_t points = 0;
 		char key[96];
 		bool seen = false;
 
@@ -159,15 +167,16 @@ int bench_ops_plot(const struct bench_report *rep, const char *path, const volat
 		snprintf(key, sizeof(key), "%s %s", r->label, r->op);
 		for (size_t k = 0; k < n_series && !seen; k++)
 			seen = strcmp(series[k], key) == 0;
-		if (seen)
+		for (size_t k = i; k < rep->n_rows; k++)
+			points += same_series(&rep->rows[k], r);
+		if (seen || points < 2)
 			continue;
 		snprintf(series[n_series], sizeof(series[n_series]), "%s", key);
 		fprintf(f, "$s%zu << EOD\n", n_series);
 		for (size_t k = i; k < rep->n_rows; k++) {
 			const struct bench_row *x = &rep->rows[k];
 
-			if (!x->step && x->population && !isnan(x->p50) && strcmp(x->label, r->label) == 0 &&
-			    strcmp(x->op, r->op) == 0)
+			if (same_series(x, r))
 				fprintf(f, "%u %.3f %.3f\n", x->population, x->p50, x->p99);
 		}
 		fprintf(f, "EOD\n");
