@@ -13,6 +13,7 @@ bench_assert_png() {
 
 # Nothing a benchmark made is left: no intent, no thin id the catalogue does not know, no row of
 # a bench-* object, no dm device but the pool's, no mount from the state dir, no scratch directory.
+# (The pools are loop pools: assert_consistent reads the kernel's thin ids from their metadata file.)
 bench_assert_clean() {
 	local pool=$1 rows
 	assert_consistent "$pool"
@@ -24,7 +25,7 @@ bench_assert_clean() {
 }
 
 test_bench_io_report() {
-	ds pool create p --data "$(disk 1)" --metadata "$(disk 3)"
+	ds pool create p --loop --data-size 512M --metadata-size 16M
 	ds bench io --pool p --baseline "$(disk 2)" --fs --fio --size 16M --runtime 500ms \
 		--workloads randwrite-qd1,seq-read --json --plot "$T/io.png"
 	printf '%s\n' "$OUT" >"$T/io.json"
@@ -80,7 +81,7 @@ bench_sigint() {
 }
 
 test_bench_io_sigint() {
-	ds pool create p --data "$(disk 1)" --metadata "$(disk 3)"
+	ds pool create p --loop --data-size 512M --metadata-size 16M
 	bench_sigint p 80 "$DMSTORE" bench io --pool p --fs --fio --size 16M --runtime 1s \
 		--workloads randwrite-qd1,randread-qd1
 }
@@ -107,7 +108,7 @@ bench_sigkill() {
 }
 
 torture_bench_sigint() {
-	ds pool create p --data "$(disk 1)" --metadata "$(disk 3)"
+	ds pool create p --loop --data-size 512M --metadata-size 16M
 	for i in 1 2 3 4 5 6; do
 		bench_sigkill p 150 "$DMSTORE" bench io --pool p --fs --size 16M --runtime 1s \
 			--workloads randwrite-qd1,randread-qd1
@@ -123,7 +124,7 @@ torture_bench_sigint() {
 }
 
 test_bench_ops_report() {
-	ds pool create p --data "$(disk 1)" --metadata "$(disk 3)"
+	ds pool create p --loop --data-size 512M --metadata-size 16M
 	ds bench ops --pool p --populations 2,4 --iterations 1 --exec-iterations 1 --import-iterations 1 --warmup 0 \
 		--vol-sizes 64M --json --plot "$T/ops.png"
 	printf '%s\n' "$OUT" >"$T/ops.json"
