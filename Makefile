@@ -14,8 +14,10 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
-URING_CFLAGS := $(shell $(PKG_CONFIG) --cflags liburing 2>/dev/null)
-URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null)
+# bench/ (linked into the dmstore program only): io_uring for the I/O engine, inih for workload files.
+BENCH_PKGS := liburing inih
+BENCH_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(BENCH_PKGS) 2>/dev/null)
+BENCH_LIBS := $(shell $(PKG_CONFIG) --libs $(BENCH_PKGS) 2>/dev/null) -lpthread -lm
 # The Docker volume plugin's own: its HTTP server, and systemd's socket activation.
 PLUGIN_PKGS := libmicrohttpd libsystemd
 PLUGIN_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PLUGIN_PKGS) 2>/dev/null)
@@ -67,7 +69,7 @@ $(B)/pic/%.o: %.c
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC $<
-	$(Q)$(CC) $(BASE_CFLAGS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(BENCH_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/obj/docker/%.o: docker/%.c
 	@mkdir -p $(dir $@)
@@ -87,7 +89,7 @@ $(B)/san/%.o: %.c
 $(B)/hooks/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC-TEST $<
-	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(URING_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(BENCH_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
@@ -105,7 +107,7 @@ $(B)/libdmstore-san.a: $(SAN_LIB_OBJ)
 
 dmstore: $(CMD_OBJ) $(B)/libdmstore.a
 	$(say) LD $@
-	$(Q)$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(URING_LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(BENCH_LIBS)
 
 # A client of libdmstore like dmstore: the public API only.
 dmstore-docker-plugin: $(PLUGIN_OBJ) $(B)/libdmstore.a
@@ -115,7 +117,7 @@ dmstore-docker-plugin: $(PLUGIN_OBJ) $(B)/libdmstore.a
 # What the integration tests run: dmstore with the test hooks.
 $(B)/dmstore-test: $(HOOKS_OBJ)
 	$(say) LD $@
-	$(Q)$(CC) $(CFLAGS) -o $@ $(HOOKS_OBJ) $(PKG_LIBS) $(URING_LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(HOOKS_OBJ) $(PKG_LIBS) $(BENCH_LIBS)
 
 $(B)/libdmstore.pc: Makefile
 	@mkdir -p $(B)
@@ -128,8 +130,8 @@ $(B)/libdmstore.pc: Makefile
 $(B)/tests/%: tests/unit/%.c $(B)/libdmstore-san.a
 	@mkdir -p $(dir $@)
 	$(say) LD $@
-	$(Q)$(CC) $(BASE_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -o $@ $< $(B)/libdmstore-san.a \
-		$(PKG_LIBS) $(CMOCKA_LIBS) $(UNIT_LDFLAGS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(BENCH_CFLAGS) $(CMOCKA_CFLAGS) $(SAN_FLAGS) -MMD -MP -o $@ $< $(B)/libdmstore-san.a \
+		$(PKG_LIBS) $(BENCH_LIBS) $(CMOCKA_LIBS) $(UNIT_LDFLAGS)
 
 # A test that stands in for the kernel answers dm/ calls itself (ld --wrap): the host has no device-mapper.
 $(B)/tests/test-txn: UNIT_LDFLAGS = -Wl,--wrap=dms_dm_message -Wl,--wrap=dms_thin_pool_status

@@ -3,17 +3,20 @@
 #define DMS_BENCH_H
 
 /*
- * bench/: the control-plane benchmarks behind `dmstore bench` and `make bench`.
+ * bench/: the benchmarks behind `dmstore bench` and `make bench`: the control
+ * plane (ops.c) and the data plane (io*.c, io.h).
  *
- * Each benchmark times one operation at a time with CLOCK_MONOTONIC, keeps
- * every sample, and fills a report: rows of latency percentiles and checks of
- * measured ratios against the targets the issues set. Programs it compares
- * against (dmsetup, lvcreate, mkfs.ext4, the dmstore CLI) are run with
- * posix_spawn and waited for, so their time includes what a caller that
- * execs them pays. Nothing here prints; progress goes through a callback and
- * the report is printed by cmd/.
+ * The control-plane benchmark times one operation at a time with
+ * CLOCK_MONOTONIC, keeps every sample, and fills a report: rows of latency
+ * percentiles and checks of measured ratios against the targets the issues
+ * set. Programs it compares against (dmsetup, lvcreate, mkfs.ext4, the
+ * dmstore CLI) are run with posix_spawn and waited for, so their time
+ * includes what a caller that execs them pays. Nothing here prints; progress
+ * goes through a callback and the report is printed by cmd/.
  */
 
+#include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +37,35 @@ int bench_samples_add(struct bench_samples *s, double ms);
 void bench_samples_free(struct bench_samples *s);
 /* Nearest-rank percentile P (0 < P <= 100): the smallest sample with at least P% of them at or below it. */
 double bench_percentile(const struct bench_samples *s, double p);
+
+/* hist.c: a log-linear latency histogram (HdrHistogram's layout), in nanoseconds. */
+#define BENCH_HIST_SUB_BITS 7
+#define BENCH_HIST_MAX_NS ((1ULL << 40) - 1) /* 18 minutes; longer values count as this */
+#define BENCH_HIST_BUCKETS ((40 - BENCH_HIST_SUB_BITS + 1) << BENCH_HIST_SUB_BITS)
+
+struct bench_hist {
+	uint64_t count;
+	uint64_t min_ns, max_ns;
+	double sum_ns;
+	uint64_t buckets[BENCH_HIST_BUCKETS];
+};
+
+void bench_hist_add(struct bench_hist *h, uint64_t ns);
+void bench_hist_merge(struct bench_hist *into, const struct bench_hist *from);
+/* Nearest rank over the buckets, reported as its bucket's middle (as fio does); NAN when empty. */
+double bench_hist_percentile(const struct bench_hist *h, double p);
+
+/*
+ * spawn.c: run ARGV (searched in PATH, in a process group of its own) with
+ * STDIN_TEXT on its standard input (NULL: /dev/null), its standard output in
+ * *RET_STDOUT (may be NULL). When *STOP (may be NULL) is set by a signal
+ * meanwhile, the program is sent SIGTERM and -EINTR returned. 0 when it ran
+ * and exited 0, or ran at all if RET_STATUS takes its exit status (128+signal
+ * if killed); -ENOENT when it is not installed; else -EIO with its last line
+ * of complaint in ERR.
+ */
+int bench_spawn(const char *const argv[], const char *stdin_text, char **ret_stdout, int *ret_status,
+		const volatile sig_atomic_t *stop, char *err, size_t len);
 
 uint64_t bench_now_ns(void);
 double bench_ms_since(uint64_t t0_ns);
@@ -73,6 +105,7 @@ struct bench_check {
 };
 
 struct bench_report {
+	char bench[16];		/* "ops" */
 	char title[256];
 	char command[1024];
 	json_object *params;	/* what was run, for --json */
@@ -99,38 +132,47 @@ int bench_report_print(const struct bench_report *rep, FILE *f);
 
 typedef void (*bench_progress_fn)(const char *msg);
 
-/* snap.c — issue 3: a container snapshot's create+activate and its removal, four ways. */
-struct bench_snap_opts {
+/* plot.c: charts by gnuplot, PNG or SVG by the suffix, of this size in pixels. */
+#define BENCH_PLOT_WIDTH 1280
+#define BENCH_PLOT_HEIGHT 960
+bool bench_plot_suffix_ok(const char *path);
+/* p50 and p99 of each operation against the number of devices in the pool. */
+int bench_ops_plot(const struct bench_report *rep, const char *path, const volatile sig_atomic_t *stop, char *err,
+		   size_t len);
+
+/*
+ * ops.c — the control plane: container create+activate and rm, volume create
+ * (with its filesystem) and rm, image import and rm, each timed by libdmstore
+ * with POPULATIONS[k] devices in the pool, and, where the pool holds the
+ * first of them, compared with what other tools pay for the same: the
+ * dmstore CLI, containerd's dmsetup calls, LVM thin snapshots, mkfs.ext4.
+ */
+#define BENCH_OPS_POPULATIONS_MAX 6
+#define BENCH_OPS_SIZES_MAX 4
+
+struct bench_ops_opts {
 	const char *pool;	/* NULL: the only pool */
-	const char *image;	/* NULL: an empty image made for the run and removed after */
+	const char *image;	/* containers' image; NULL: an empty image made for the run and removed after */
 	uint64_t image_size;	/* for the image made for the run */
-	unsigned iterations;	/* create+remove pairs in process, per phase */
-	unsigned exec_iterations; /* pairs per exec'd method (CLI, dmsetup, LVM) */
+	const char *import_source; /* NULL: a small tree made for the run */
+	unsigned populations[BENCH_OPS_POPULATIONS_MAX]; /* devices in the pool while measured, ascending */
+	size_t n_populations;
+	uint64_t vol_sizes[BENCH_OPS_SIZES_MAX];
+	size_t n_vol_sizes;
+	unsigned iterations;	/* pairs per operation by the library, per population */
+	unsigned import_iterations; /* image import+rm pairs per population */
+	unsigned exec_iterations; /* pairs per exec'd method (CLI, dmsetup, LVM, mkfs.ext4) */
 	unsigned warmup;	/* untimed pairs per method first */
-	unsigned small;		/* containers kept in the pool while the methods are compared */
-	unsigned large;		/* the library is measured again with this many; 0: skip */
 	bool cli;		/* `dmstore snap create|rm` exec'd */
 	bool dmsetup;		/* containerd's devmapper snapshotter's dmsetup calls */
 	uint32_t dmsetup_id;	/* first thin id for the dmsetup path, clear of dmstore's */
+	uint32_t mkfs_thin_id;	/* thin id for the mkfs.ext4 device, clear of dmstore's */
 	const char *lvm_origin;	/* "VG/LV", a thin LV: lvcreate -s / lvremove; NULL: skip */
 	const char *self;	/* the dmstore binary, for the CLI method */
+	const volatile sig_atomic_t *stop; /* set by a signal: stop, clean up, return -EINTR */
 	bench_progress_fn progress;
 };
 
-int bench_snap_run(struct dms_ctx *ctx, const struct bench_snap_opts *opts, struct bench_report *rep);
-
-/* vol.c — issue 4: volume create (thin device + ext4) against mkfs.ext4 on a thin device of the same size. */
-#define BENCH_VOL_SIZES_MAX 8
-
-struct bench_vol_opts {
-	const char *pool;
-	uint64_t sizes[BENCH_VOL_SIZES_MAX];
-	size_t n_sizes;
-	unsigned iterations;
-	uint32_t thin_id;	/* thin id for the mkfs.ext4 device, clear of dmstore's */
-	bench_progress_fn progress;
-};
-
-int bench_vol_run(struct dms_ctx *ctx, const struct bench_vol_opts *opts, struct bench_report *rep);
+int bench_ops_run(struct dms_ctx *ctx, const struct bench_ops_opts *opts, struct bench_report *rep);
 
 #endif

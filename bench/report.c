@@ -99,6 +99,7 @@ json_object *bench_report_json(const struct bench_report *rep)
 	json_object *o = json_object_new_object(), *rows = json_object_new_array();
 	json_object *checks = json_object_new_array(), *notes = json_object_new_array();
 
+	json_object_object_add(o, "bench", json_object_new_string(rep->bench));
 	json_object_object_add(o, "title", json_object_new_string(rep->title));
 	json_object_object_add(o, "command", json_object_new_string(rep->command));
 	json_object_object_add(o, "params", rep->params ? json_object_get(rep->params) : NULL);
@@ -175,7 +176,7 @@ int bench_report_print(const struct bench_report *rep, FILE *f)
 	for (size_t i = 0; i < rep->n_rows; i++)
 		bytes |= rep->rows[i].has_bytes;
 	fprintf(f, "%s\ncommand: %s\n\n", rep->title, rep->command);
-	fprintf(f, "%-40s %-8s %6s %5s %10s %10s%s\n", "method", "op", "ctrs", "n", "p50 ms", "p99 ms",
+	fprintf(f, "%-40s %-18s %7s %5s %10s %10s%s\n", "method", "operation", "devices", "n", "p50 ms", "p99 ms",
 		bytes ? "  pool space used" : "");
 	for (size_t i = 0; i < rep->n_rows; i++) {
 		const struct bench_row *r = &rep->rows[i];
@@ -189,13 +190,13 @@ int bench_report_print(const struct bench_report *rep, FILE *f)
 		format_ms(r->p50, p50, sizeof(p50));
 		format_ms(r->p99, p99, sizeof(p99));
 		format_bytes(r, space, sizeof(space));
-		fprintf(f, "%-40s %-8s %6s %5zu %10s %10s%s%s\n", label, r->op, pop, r->n, p50, p99, *space ? "  " : "",
+		fprintf(f, "%-40s %-18s %7s %5zu %10s %10s%s%s\n", label, r->op, pop, r->n, p50, p99, *space ? "  " : "",
 			space);
 		if (*r->error)
 			fprintf(f, "    failed: %s\n", r->error);
 	}
 	if (rep->n_checks) {
-		fprintf(f, "\n%-66s %9s %8s  %s\n", "target", "measured", "target", "result");
+		fprintf(f, "\n%-72s %9s %8s  %s\n", "target", "measured", "target", "result");
 		for (size_t i = 0; i < rep->n_checks; i++) {
 			const struct bench_check *c = &rep->checks[i];
 			char value[32], limit[32];
@@ -205,7 +206,7 @@ int bench_report_print(const struct bench_report *rep, FILE *f)
 			else
 				snprintf(value, sizeof(value), "-");
 			snprintf(limit, sizeof(limit), "%s %g%s", c->at_least ? ">=" : "<=", c->limit, c->unit);
-			fprintf(f, "%-66s %9s %8s  %s%s\n", c->what, value, limit,
+			fprintf(f, "%-72s %9s %8s  %s%s\n", c->what, value, limit,
 				!c->valid ? "NOT MEASURED" : c->met ? "met" : c->info ? "below" : "MISSED",
 				c->valid && c->info ? " (info, not a target)" : "");
 		}

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "bench/bench.h"
-#include "dms-exec.h"
 #include "dms-util.h"
 
 int bench_samples_add(struct bench_samples *s, double ms)
@@ -76,44 +75,19 @@ double bench_ms_since(uint64_t t0_ns)
 	return (double)(bench_now_ns() - t0_ns) / 1e6;
 }
 
-/* The last non-empty line of a program's stderr: where tools put their reason. */
-static void last_line(const char *text, char *buf, size_t len)
-{
-	const char *end = text + strlen(text), *start;
-
-	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	snprintf(buf, len, "%.*s", (int)(end - start), start);
-}
-
 int bench_exec(const char *const argv[], bool may_fail, double *ret_ms, char *err, size_t len)
 {
-	_cleanup_free_ char *out = NULL, *errtext = NULL;
 	uint64_t t0 = bench_now_ns();
-	double ms;
 	int r, status;
 
-	/* The pipes dms_exec reads are part of what any caller that captures errors pays. */
-	r = dms_exec_env(argv, environ, &out, &errtext, &status);
-	ms = bench_ms_since(t0);
-	if (r < 0) {
-		char why[160];
-
-		snprintf(err, len, "%s: %s", argv[0], dms_exec_strerror(r, argv[0], why, sizeof(why)));
+	/* The pipes are part of what any caller that captures errors pays. */
+	r = bench_spawn(argv, NULL, NULL, &status, NULL, err, len);
+	if (r < 0)
 		return r;
-	}
-	*ret_ms = ms;
-	if (status != 0 && may_fail)
+	*ret_ms = bench_ms_since(t0);
+	if (status != 0 && may_fail) {
+		*err = '\0'; /* a probe's "no": not a failure to report */
 		return 1;
-	if (status != 0) {
-		char line[200];
-
-		last_line(errtext, line, sizeof(line));
-		snprintf(err, len, "%s exited %d: %s", argv[0], status, *line ? line : "(no message)");
-		return -EIO;
 	}
-	return 0;
+	return status != 0 ? -EIO : 0; /* ERR says why */
 }

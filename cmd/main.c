@@ -16,7 +16,7 @@ static const struct cmd groups[] = {
 	{ "run", cmd_run, "run a container from an image on an OCI runtime (crun, runc)" },
 	{ "start", cmd_start, "run a container again" },
 	{ "ps", cmd_ps, "containers, their state and last exit code" },
-	{ "bench", cmd_bench, "benchmarks: snap (create/remove vs dmsetup and LVM), vol-create (vs mkfs.ext4)" },
+	{ "bench", cmd_bench, "benchmarks: io (thin devices vs the raw disk, fio as referee), ops (create, rm, import)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -8,7 +8,7 @@
 
 static const char vol_help[] =
 	"usage: dmstore vol <command> [--pool POOL] [<args>]\n\n"
-	"  create NAME --size S [--label L]            a thin volume with ext4, activated\n"
+	"  create NAME --size S [--label L | --raw]    a thin volume with ext4 (or none: --raw), activated\n"
 	"  ls [--json]\n"
 	"  inspect NAME [--json]                       size, bytes used, label, attachments\n"
 	"  attach NAME --container C --at PATH [--ro]  mount it at PATH inside container C's mounted rootfs\n"
@@ -24,9 +24,9 @@ static const char vol_help[] =
 
 /* The options only vol commands take; cmd_parse handles the shared ones (--pool --json --force --size). */
 struct vol_opts {
-	bool allow_label, allow_container, allow_at, allow_ro;
+	bool allow_label, allow_container, allow_at, allow_ro, allow_raw;
 	const char *label, *container, *at;
-	bool ro;
+	bool ro, raw;
 };
 
 static const char *opt_value(const char *arg, const char *name)
@@ -72,6 +72,10 @@ static int take_vol_opts(const char *cmd, struct vol_opts *o, int argc, char **a
 			o->ro = true;
 			continue;
 		}
+		if (o->allow_raw && strcmp(argv[i], "--raw") == 0) {
+			o->raw = true;
+			continue;
+		}
 		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
 			if (opts[k].allowed && (v = opt_value(argv[i], opts[k].name)))
 				break;
@@ -114,7 +118,7 @@ static json_object *vol_json(const struct dms_vol_info *v)
 	}
 	json_object_object_add(o, "name", json_object_new_string(v->name));
 	json_object_object_add(o, "origin", *v->origin ? json_object_new_string(v->origin) : NULL);
-	json_object_object_add(o, "filesystem", json_object_new_string("ext4"));
+	json_object_object_add(o, "filesystem", v->raw ? NULL : json_object_new_string("ext4"));
 	json_object_object_add(o, "label", json_object_new_string(v->label));
 	json_object_object_add(o, "thin_id", json_object_new_int64(v->thin_id));
 	json_object_object_add(o, "size", json_object_new_uint64(v->size));
@@ -129,11 +133,15 @@ static json_object *vol_json(const struct dms_vol_info *v)
 
 static void print_vol(const struct dms_vol_info *v)
 {
-	char z[32], u[32];
+	char z[32], u[32], fs[64];
 
-	printf("%-11s %s\n%-11s %s\n%-11s ext4, label '%s'\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n"
+	if (v->raw)
+		snprintf(fs, sizeof(fs), "none (raw block device)");
+	else
+		snprintf(fs, sizeof(fs), "ext4, label '%s'", v->label);
+	printf("%-11s %s\n%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n"
 	       "%-11s %s\n",
-	       "volume", v->name, "origin", *v->origin ? v->origin : "-", "filesystem", v->label, "thin id",
+	       "volume", v->name, "origin", *v->origin ? v->origin : "-", "filesystem", fs, "thin id",
 	       v->thin_id, "size", dms_size_format(v->size, z, sizeof(z)), "used",
 	       v->active ? dms_size_format(v->used, u, sizeof(u)) : "- (inactive)", "device", v->device,
 	       "mountpoint", *v->mountpoint ? v->mountpoint : "-");
@@ -164,12 +172,13 @@ static int report(struct cmd_ctx *ctx, struct cmd_args *a, const char *name, con
 static int vol_create(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
-		"usage: dmstore vol create NAME --size SIZE [--label LABEL] [--json] [--pool POOL]\n\n"
+		"usage: dmstore vol create NAME --size SIZE [--label LABEL | --raw] [--json] [--pool POOL]\n\n"
 		"A thin device of SIZE (virtual: it costs pool space only as it is written) with ext4,\n"
-		"activated. LABEL: the filesystem label, at most 16 bytes.\n";
+		"activated. LABEL: the filesystem label, at most 16 bytes. --raw: no filesystem, a raw\n"
+		"block device for its user to fill (it cannot be mounted or attached by dmstore).\n";
 	struct cmd_args a = { .cmd = "vol create", .help = help, .min_operands = 1, .max_operands = 1,
 			      .allow_size = true, .allow_json = true, .allow_wait = true };
-	struct vol_opts o = { .allow_label = true };
+	struct vol_opts o = { .allow_label = true, .allow_raw = true };
 	char *buf[argc + 1], line[256], z[32];
 	int r;
 
@@ -182,14 +191,19 @@ static int vol_create(int argc, char **argv, struct cmd_ctx *ctx)
 		return usage_error("vol create: --size SIZE is required");
 	if (o.label && strlen(o.label) > 16)
 		return usage_error("vol create: --label '%s' is longer than 16 bytes", o.label);
+	if (o.label && o.raw)
+		return usage_error("vol create: --label names a filesystem, and --raw makes none");
 	r = cmd_open_pool(ctx, &a);
 	if (r)
 		return r;
-	r = dms_vol_create(a.pool, a.operands[0], a.size, o.label);
+	if (o.raw)
+		r = dms_vol_create_raw(a.pool, a.operands[0], a.size);
+	else
+		r = dms_vol_create(a.pool, a.operands[0], a.size, o.label);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	snprintf(line, sizeof(line), "volume '%s' created: %s, ext4", a.operands[0],
-		 dms_size_format(a.size, z, sizeof(z)));
+	snprintf(line, sizeof(line), "volume '%s' created: %s, %s", a.operands[0],
+		 dms_size_format(a.size, z, sizeof(z)), o.raw ? "raw (no filesystem)" : "ext4");
 	return report(ctx, &a, a.operands[0], line);
 }
 

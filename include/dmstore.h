@@ -380,6 +380,7 @@ struct dms_vol_attachment {
 struct dms_vol_info {
 	char name[DMS_NAME_MAX + 1];
 	char label[17];
+	bool raw;			/* no filesystem: made by dms_vol_create_raw, or a snapshot of such a volume */
 	char origin[DMS_NAME_MAX + 1];	/* the volume this one is a snapshot of; "" if none */
 	uint32_t thin_id;
 	uint64_t size;			/* virtual bytes */
@@ -394,6 +395,11 @@ struct dms_vol_info {
 
 /* A standalone thin device of SIZE with ext4 (LABEL may be NULL), activated. */
 DMS_EXPORT int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const char *label);
+/*
+ * A standalone thin device of SIZE with no filesystem, activated: a raw block
+ * volume, the caller's to fill. It cannot be mounted or attached; a grow grows the device.
+ */
+DMS_EXPORT int dms_vol_create_raw(struct dms_pool *pool, const char *name, uint64_t size);
 DMS_EXPORT int dms_vol_inspect(struct dms_pool *pool, const char *name, struct dms_vol_info *ret_info);
 DMS_EXPORT int dms_vol_list(struct dms_pool *pool, struct dms_vol_info **ret_vols, size_t *ret_n);
 /* Mount NAME at PATH inside container CONTAINER's mounted rootfs, resolved in that root only. */

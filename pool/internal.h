@@ -265,6 +265,8 @@ int dms_size_check(struct dms_ctx *ctx, const char *what, const char *name, uint
 /* volume.c, volume-attach.c, volume-snap.c: what volumes share, and what containers need of them. The lock is held. */
 int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_row);
 int dms_vol_name_free(struct dms_pool *pool, const char *name);
+/* Made by dms_vol_create_raw: no filesystem, so nothing to mount, attach or grow but the device. */
+bool dms_vol_is_raw(const struct dms_row *row);
 /* Activate (and record it should stay active), and resume if left suspended. */
 int dms_vol_device_up(struct dms_pool *pool, struct dms_row *row);
 /* Resume the volume's device if a dmstore that died left it suspended. */

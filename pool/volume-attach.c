@@ -75,6 +75,8 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 	if (r < 0)
 		return r;
 	r = dms_vol_find(pool, name, &vol);
+	if (r == 0 && dms_vol_is_raw(&vol))
+		r = dms_fail(pool->ctx, -EINVAL, "volume '%s' is a raw block device: it has no filesystem to attach", name);
 	if (r == 0)
 		r = find_container(pool, container, &ctr);
 	if (r < 0)

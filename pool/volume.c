@@ -143,11 +143,14 @@ static int check_label(struct dms_pool *pool, const char *name, const char *labe
 	return 0;
 }
 
-static void vol_meta(struct dms_row *row, const char *label)
+static void vol_meta(struct dms_row *row, const char *label, bool raw)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "label", json_object_new_string(label ? label : ""));
+	/* Absent in rows made before raw volumes existed: those all have ext4. */
+	if (raw)
+		json_object_object_add(o, "raw", json_object_new_boolean(true));
 	snprintf(row->meta, sizeof(row->meta), "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }
@@ -162,7 +165,21 @@ static void meta_label(const struct dms_row *row, char *buf, size_t len)
 	json_object_put(o);
 }
 
-int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const char *label)
+bool dms_vol_is_raw(const struct dms_row *row)
+{
+	json_object *o = json_tokener_parse(row->meta), *v;
+	bool raw = o && json_object_object_get_ex(o, "raw", &v) && json_object_get_boolean(v);
+
+	json_object_put(o);
+	return raw;
+}
+
+/*
+ * RAW: the device only, for callers that put their own data or filesystem on
+ * it (a Kubernetes raw block volume, a benchmark). It goes through the same
+ * two steps, so a crash before 'ready' still leaves nothing.
+ */
+static int vol_create(struct dms_pool *pool, const char *name, uint64_t size, const char *label, bool raw)
 {
 	struct dms_ext4_format_opts fmt = { .label = label, .assume_zeroed = pool->cfg.zero };
 	struct dms_row row = { .kind = DMS_KIND_VOLUME };
@@ -192,7 +209,7 @@ int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const
 
 	row = (struct dms_row){ .kind = DMS_KIND_VOLUME, .size = size, .created = (int64_t)time(NULL) };
 	snprintf(row.name, sizeof(row.name), "%s", name);
-	vol_meta(&row, label);
+	vol_meta(&row, label, raw);
 	r = dms_device_create(pool, &row, 0, txn, "vol-create", DMS_STATE_IMPORTING);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "pool '%s': volume '%s': creating its thin device failed: %s",
@@ -205,11 +222,11 @@ int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const
 	if (r < 0)
 		goto out_delete;
 	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
-	if (r == 0)
+	if (r == 0 && !raw)
 		r = dms_ext4_format(dev, &fmt);
 	if (r < 0) {
-		dms_fail(pool->ctx, r, "volume '%s' (thin id %u): making its filesystem failed: %s", name, row.thin_id,
-			 strerror(-r));
+		dms_fail(pool->ctx, r, "volume '%s' (thin id %u): %s failed: %s", name, row.thin_id,
+			 raw ? "activation" : "making its filesystem", strerror(-r));
 		goto out_delete;
 	}
 	dms_crash_point("vol-create", "after-format");
@@ -231,6 +248,16 @@ out:
 	return r;
 }
 
+int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const char *label)
+{
+	return vol_create(pool, name, size, label, false);
+}
+
+int dms_vol_create_raw(struct dms_pool *pool, const char *name, uint64_t size)
+{
+	return vol_create(pool, name, size, NULL, true);
+}
+
 static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info *info)
 {
 	_cleanup_free_ struct dms_attachment *att = NULL;
@@ -247,6 +274,7 @@ static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms
 	snprintf(info->name, sizeof(info->name), "%s", row->name);
 	snprintf(info->mountpoint, sizeof(info->mountpoint), "%s", row->mountpoint);
 	meta_label(row, info->label, sizeof(info->label));
+	info->raw = dms_vol_is_raw(row);
 	/* origin_id == id: the origin was removed (dms_catalog_orphan_snapshots). */
 	if (row->origin_id > 0 && row->origin_id != row->id && dms_catalog_get(pool->cat, row->origin_id, &origin) == 0)
 		snprintf(info->origin, sizeof(info->origin), "%s", origin.name);
@@ -350,6 +378,10 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 	r = dms_vol_find(pool, name, &row);
 	if (r < 0)
 		goto out;
+	if (dms_vol_is_raw(&row)) {
+		r = dms_fail(pool->ctx, -EINVAL, "volume '%s' is a raw block device: it has no filesystem to mount", name);
+		goto out;
+	}
 	if (*row.mountpoint) {
 		r = dms_fail(pool->ctx, -EBUSY, "volume '%s' is already mounted at '%s'", name, row.mountpoint);
 		goto out;
@@ -558,6 +590,8 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 			goto out;
 		}
 	}
+	if (dms_vol_is_raw(&row))
+		goto out;
 	/* Also when the size is unchanged: a grow that died before this point is finished by running it again. */
 	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0)

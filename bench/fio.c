@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The referee: the same job run by fio, so that dmstore's engine can be held
+ * against the tool storage people trust. The job is the engine's, option for
+ * option:
+ *
+ *   ioengine=io_uring direct=1           the engine's submission path
+ *   rw= bs= iodepth= numjobs= rwmixread= the workload
+ *   size=SLICE offset=O offset_increment=SLICE
+ *                                        job k of n on the k-th n-th of the region
+ *   time_based runtime= | io_size=       the same stop rule
+ *   norandommap randrepeat=0             uniform offsets with repeats, a new seed each run
+ *   lat_percentiles percentile_list=50:99:99.9
+ *                                        submission-to-completion latency, as the engine's
+ *   group_reporting                      one figure for all jobs
+ *
+ * fio's JSON (json+, with its histograms) is read with json-c: io_bytes,
+ * total_ios, runtime and the lat_ns bins of each direction. fio's own
+ * histogram, in buckets of 1/64 of their value, goes into ours, so that
+ * several runs add up as the engine's do, and its percentiles come out as
+ * fio's own would, to within fio's bucket.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "bench/io.h"
+#include "dms-util.h"
+
+struct fio_argv {
+	char text[32][96];
+	const char *argv[33]; /* NULL-terminated */
+	size_t n;
+};
+
+static void add(struct fio_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct fio_argv *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->text[a->n], sizeof(a->text[a->n]), fmt, ap);
+	va_end(ap);
+	a->argv[a->n] = a->text[a->n];
+	a->argv[++a->n] = NULL;
+}
+
+static double get_double(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : NAN;
+}
+
+/* fio's own latency histogram (json+: lat_ns.bins, "value in ns": count) into ours, bucket by bucket. */
+static void take_bins(json_object *dir, struct bench_hist *h)
+{
+	json_object *lat, *bins;
+
+	if (!json_object_object_get_ex(dir, "lat_ns", &lat) || !json_object_object_get_ex(lat, "bins", &bins))
+		return;
+	json_object_object_foreach(bins, value, count)
+	{
+		uint64_t ns = strtoull(value, NULL, 10);
+
+		for (int64_t k = json_object_get_int64(count); k > 0; k--)
+			bench_hist_add(h, ns);
+	}
+}
+
+static int parse(const char *out, struct bench_io_stats *ret, char *err, size_t len)
+{
+	const char *start = strchr(out, '{');
+	json_object *root, *jobs, *job, *v;
+	int r = -EIO;
+
+	/* fio may say things on stdout before its JSON (clocksource=cpu's warning where the TSC is not trusted). */
+	root = start ? json_tokener_parse(start) : NULL;
+	if (!root || !json_object_object_get_ex(root, "jobs", &jobs) || json_object_array_length(jobs) < 1) {
+		snprintf(err, len, "fio: no JSON report in its output");
+		goto out;
+	}
+	job = json_object_array_get_idx(jobs, 0);
+	if (json_object_object_get_ex(job, "error", &v) && json_object_get_int(v) != 0) {
+		snprintf(err, len, "fio: the job failed: %s", strerror(json_object_get_int(v)));
+		goto out;
+	}
+	for (int d = 0; d < 2; d++) {
+		json_object *dir;
+
+		if (!json_object_object_get_ex(job, d == BENCH_READ ? "read" : "write", &dir)) {
+			snprintf(err, len, "fio: no '%s' in its report", d == BENCH_READ ? "read" : "write");
+			goto out;
+		}
+		ret->dir[d].ios = (uint64_t)get_double(dir, "total_ios");
+		ret->dir[d].bytes = (uint64_t)get_double(dir, "io_bytes");
+		take_bins(dir, &ret->dir[d].lat);
+		if (ret->dir[d].ios && ret->dir[d].lat.count != ret->dir[d].ios) {
+			snprintf(err, len, "fio: %" PRIu64 " %s latencies for %" PRIu64 " I/Os", ret->dir[d].lat.count,
+				 d == BENCH_READ ? "read" : "write", ret->dir[d].ios);
+			goto out;
+		}
+		/* The group's runtime: its longest job's, as the engine counts. */
+		if (ret->dir[d].ios && get_double(dir, "runtime") / 1000.0 > ret->seconds)
+			ret->seconds = get_double(dir, "runtime") / 1000.0;
+	}
+	r = 0;
+out:
+	json_object_put(root);
+	return r;
+}
+
+int bench_fio_run(const struct bench_io_spec *sp, struct bench_io_stats *ret, char *err, size_t len)
+{
+	const struct bench_workload *w = sp->w;
+	uint64_t slice = sp->size / w->jobs / w->bs * w->bs;
+	struct fio_argv a = { .n = 0 };
+	_cleanup_free_ char *out = NULL;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (strlen(sp->path) + 16 > sizeof(a.text[0])) {
+		snprintf(err, len, "fio: the path '%s' is too long", sp->path);
+		return -ENAMETOOLONG;
+	}
+	add(&a, "fio");
+	add(&a, "--name=%s", w->name);
+	add(&a, "--filename=%s", sp->path);
+	add(&a, "--ioengine=io_uring");
+	add(&a, "--direct=1");
+	add(&a, "--rw=%s", bench_workload_rw(w));
+	if (w->read_pct > 0 && w->read_pct < 100)
+		add(&a, "--rwmixread=%u", w->read_pct);
+	add(&a, "--bs=%" PRIu32, w->bs);
+	add(&a, "--iodepth=%u", w->iodepth);
+	add(&a, "--numjobs=%u", w->jobs);
+	add(&a, "--size=%" PRIu64, slice);
+	add(&a, "--offset=%" PRIu64, sp->offset);
+	add(&a, "--offset_increment=%" PRIu64, slice);
+	if (sp->runtime_ns) {
+		add(&a, "--time_based=1");
+		add(&a, "--runtime=%" PRIu64 "ms", (sp->runtime_ns + 999999) / 1000000);
+	} else {
+		add(&a, "--io_size=%" PRIu64, sp->io_size);
+	}
+	add(&a, "--iodepth_batch_submit=%u", w->iodepth);
+	add(&a, "--iodepth_batch_complete_max=%u", w->iodepth);
+	add(&a, "--clocksource=cpu");
+	add(&a, "--disable_slat=1");
+	add(&a, "--disable_bw_measurement=1");
+	add(&a, "--norandommap=1");
+	add(&a, "--randrepeat=0");
+	add(&a, "--lat_percentiles=1");
+	add(&a, "--clat_percentiles=0");
+	add(&a, "--group_reporting=1");
+	add(&a, "--output-format=json+");
+
+	r = bench_spawn(a.argv, NULL, &out, NULL, sp->stop, err, len);
+	if (r < 0)
+		return r;
+	return parse(out, ret, err, len);
+}
