@@ -84,7 +84,7 @@ static int pick_workloads(struct bench_io_opts *o, const char *list)
 	return o->n_workloads ? 0 : usage_error("bench io: --workloads is empty");
 }
 
-static int finish(struct bench_io_report *rep, const struct bench_io_opts *o, int r, bool json, const char *output,
+static int finish(struct cmd_ctx *ctx, struct bench_io_report *rep, const struct bench_io_opts *o, int r, bool json, const char *output,
 		  const char *plot)
 {
 	int code = EXIT_OK;
@@ -95,8 +95,7 @@ static int finish(struct bench_io_report *rep, const struct bench_io_opts *o, in
 		code = bench_stopped_code("bench io");
 	} else if (r < 0) {
 		fprintf(stderr, "dmstore: bench io: %s\n", *rep->error ? rep->error : strerror(-r));
-		/* What the user gave that cannot be used is a usage error; what failed on the way is a failure. */
-		code = r == -EINVAL ? EXIT_USAGE : exit_code_for(r);
+		code = bench_failed_code(ctx, rep->error, r);
 	} else {
 		if (json) {
 			json_print(bench_io_json(rep, o));
@@ -373,5 +372,5 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 	bench_start_clock();
 	bench_catch_stop_signals();
 	r = bench_io_bench(ctx->lib, &o, &rep);
-	return finish(&rep, &o, r, json, output, plot);
+	return finish(ctx, &rep, &o, r, json, output, plot);
 }

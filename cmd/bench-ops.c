@@ -57,7 +57,7 @@ static int parse_sizes(const char *text, struct bench_ops_opts *o)
 	return o->n_vol_sizes ? 0 : usage_error("bench ops: --vol-sizes is empty");
 }
 
-static int finish(struct bench_report *rep, int r, bool json, const char *output, const char *plot)
+static int finish(struct cmd_ctx *ctx, struct bench_report *rep, int r, bool json, const char *output, const char *plot)
 {
 	int code = EXIT_OK;
 	char err[512];
@@ -67,7 +67,7 @@ static int finish(struct bench_report *rep, int r, bool json, const char *output
 		code = bench_stopped_code("bench ops");
 	} else if (r < 0) {
 		fprintf(stderr, "dmstore: bench ops: %s\n", *rep->error ? rep->error : strerror(-r));
-		code = exit_code_for(r);
+		code = bench_failed_code(ctx, rep->error, r);
 	} else {
 		if (json)
 			json_print(bench_report_json(rep));
@@ -292,5 +292,5 @@ int cmd_bench_ops(int argc, char **argv, struct cmd_ctx *ctx)
 	bench_start_clock();
 	bench_catch_stop_signals();
 	r = bench_ops_run(ctx->lib, &o, &rep);
-	return finish(&rep, r, json, output, plot);
+	return finish(ctx, &rep, r, json, output, plot);
 }

@@ -48,6 +48,23 @@ int bench_stopped_code(const char *what)
 	return 128 + (int)bench_stop_signal;
 }
 
+int bench_failed_code(struct cmd_ctx *ctx, const char *error, int r)
+{
+	const char *lib = dms_ctx_error(ctx->lib);
+
+	if (*lib && strcmp(error, lib) == 0)
+		return exit_code_for(dms_ctx_error_kind(ctx->lib));
+	switch (r) {
+	case -EINVAL:
+		return EXIT_USAGE;
+	case -EEXIST:
+	case -EBUSY:
+		return EXIT_EXISTS;
+	default:
+		return EXIT_FAILURE_;
+	}
+}
+
 void bench_start_clock(void)
 {
 	start_ns = (double)bench_now_ns();

@@ -20,6 +20,12 @@ extern volatile sig_atomic_t bench_stop_signal;
 void bench_catch_stop_signals(void);
 /* The exit code for a benchmark a signal stopped: 128 + the signal, as a shell reports it. */
 int bench_stopped_code(const char *what);
+/*
+ * The exit code for a benchmark that failed with R, ERROR being its report's
+ * message: the library's kind of failure when the report quotes the library,
+ * else the benchmark's own, by errno (bad input 2, in use or carrying data 4).
+ */
+int bench_failed_code(struct cmd_ctx *ctx, const char *error, int r);
 
 /* Progress on stderr: lines, and on a terminal a status line rewritten in place. */
 void bench_start_clock(void);
