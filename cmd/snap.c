@@ -126,7 +126,8 @@ static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 				   "Unmount, deactivate and delete the container's layer: what it wrote is gone and its\n"
 				   "blocks return to the pool. Volumes attached to it are detached, never deleted.\n"
 				   "Refused while the container runs.\n";
-	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1 };
+	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1,
+			      .allow_wait = true };
 	struct dms_run_info info = { 0 };
 	enum dms_run_state st;
 	char err[1024] = "";
