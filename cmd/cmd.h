@@ -50,6 +50,8 @@ int parse_size_arg(const char *opt, const char *text, uint64_t *ret);
 int parse_wait_arg(const char *cmd, const char *text, long *ret_ms);
 /* Print O as pretty JSON on stdout, and release it. */
 void json_print(json_object *o);
+/* What a removal prints with --json: {"type", "name", "pool", "removed": true}; schema in dmstore(8). */
+json_object *removed_json(const char *type, const char *name, const char *pool);
 
 /* What an object command (image, snap) accepts, and what it was given. */
 struct cmd_args {

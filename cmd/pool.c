@@ -13,11 +13,11 @@ static const char pool_help[] =
 	"  create NAME --loop [--data-size 100G] [--metadata-size SIZE] [--block-size 64K] [--no-zero]\n"
 	"  status [NAME] [--json]\n"
 	"  ls [--json]\n"
-	"  activate NAME\n"
-	"  deactivate NAME\n"
-	"  recover NAME [--orphans]\n"
+	"  activate NAME [--json]\n"
+	"  deactivate NAME [--json]\n"
+	"  recover NAME [--orphans] [--json]\n"
 	"  check NAME [--json]\n"
-	"  rm NAME [--force]\n\n"
+	"  rm NAME [--force] [--json]\n\n"
 	"create, activate, deactivate, recover and rm take --wait SECONDS: give up (exit 4) if another\n"
 	"change holds the pool that long.\n";
 
@@ -397,16 +397,34 @@ static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	return code;
 }
 
-static int pool_simple(const char *cmd, const char *help, bool allow_force, int (*op)(struct cmd_ctx *, const char *, bool),
-		       int argc, char **argv, struct cmd_ctx *ctx)
+static int op_activate(struct cmd_ctx *ctx, const char *name, bool force)
 {
+	return dms_pool_activate(ctx->lib, name);
+}
+
+static int op_deactivate(struct cmd_ctx *ctx, const char *name, bool force)
+{
+	return dms_pool_deactivate(ctx->lib, name);
+}
+
+static int op_remove(struct cmd_ctx *ctx, const char *name, bool force)
+{
+	return dms_pool_remove(ctx->lib, name, force);
+}
+
+/* activate, deactivate, rm: one NAME, maybe --force; with --json, the pool's status after (rm: what is gone). */
+static int pool_simple(const char *cmd, const char *help, bool allow_force,
+		       int (*op)(struct cmd_ctx *, const char *, bool), const char *done, int argc, char **argv,
+		       struct cmd_ctx *ctx)
+{
+	struct dms_pool_status st;
 	char what[32];
 	const char *name;
 	bool json = false, force = false;
 	long wait_ms = DMS_LOCK_WAIT_FOREVER;
 	int r;
 
-	r = simple_args(cmd, help, argc, argv, false, allow_force, &json, &force, &wait_ms);
+	r = simple_args(cmd, help, argc, argv, true, allow_force, &json, &force, &wait_ms);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (pool_name_arg(cmd, argc, argv, false, &name))
@@ -418,75 +436,89 @@ static int pool_simple(const char *cmd, const char *help, bool allow_force, int 
 	r = op(ctx, name, force);
 	if (r < 0)
 		return lib_error(ctx, r);
+	if (!json) {
+		printf("pool '%s' %s\n", name, done);
+		return EXIT_OK;
+	}
+	if (op == op_remove) {
+		json_print(removed_json("pool", name, name));
+		return EXIT_OK;
+	}
+	r = dms_pool_status(ctx->lib, name, &st);
+	if (r < 0)
+		return lib_error(ctx, r);
+	json_print(status_json(&st));
 	return EXIT_OK;
-}
-
-static int op_activate(struct cmd_ctx *ctx, const char *name, bool force)
-{
-	int r = dms_pool_activate(ctx->lib, name);
-
-	if (r == 0)
-		printf("pool '%s' is active\n", name);
-	return r;
-}
-
-static int op_deactivate(struct cmd_ctx *ctx, const char *name, bool force)
-{
-	int r = dms_pool_deactivate(ctx->lib, name);
-
-	if (r == 0)
-		printf("pool '%s' is inactive\n", name);
-	return r;
-}
-
-static int op_remove(struct cmd_ctx *ctx, const char *name, bool force)
-{
-	int r = dms_pool_remove(ctx->lib, name, force);
-
-	if (r == 0)
-		printf("pool '%s' removed\n", name);
-	return r;
 }
 
 static int pool_activate(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("activate",
-			   "usage: dmstore pool activate NAME\n\n"
+			   "usage: dmstore pool activate NAME [--json]\n\n"
 			   "Bring a configured pool back (after a reboot): reattach its loop files, check its\n"
-			   "metadata with thin_check, load its table. Does nothing if it is active.\n",
-			   false, op_activate, argc, argv, ctx);
+			   "metadata with thin_check, load its table. Does nothing if it is active.\n\n"
+			   "  --json         print the pool's status as JSON (as 'pool status --json')\n"
+			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
+			   false, op_activate, "is active", argc, argv, ctx);
 }
 
 static int pool_deactivate(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("deactivate",
-			   "usage: dmstore pool deactivate NAME\n\n"
+			   "usage: dmstore pool deactivate NAME [--json]\n\n"
 			   "Remove the pool's kernel device, keeping its data and configuration.\n"
-			   "Refused while thin devices on it are active.\n",
-			   false, op_deactivate, argc, argv, ctx);
+			   "Refused while thin devices on it are active.\n\n"
+			   "  --json         print the pool's status as JSON (as 'pool status --json')\n"
+			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
+			   false, op_deactivate, "is inactive", argc, argv, ctx);
 }
 
 static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("rm",
-			   "usage: dmstore pool rm NAME [--force]\n\n"
+			   "usage: dmstore pool rm NAME [--force] [--json]\n\n"
 			   "Remove the pool: its kernel device, its configuration, and the loop files dmstore made\n"
 			   "(dedicated devices are left in place with their metadata superblock cleared).\n"
-			   "Refused while the pool holds thin devices, unless --force.\n",
-			   true, op_remove, argc, argv, ctx);
+			   "Refused while the pool holds thin devices, unless --force.\n\n"
+			   "  --force        remove it although it holds thin devices\n"
+			   "  --json         print {\"type\": \"pool\", \"name\", \"pool\", \"removed\": true}\n"
+			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
+			   true, op_remove, "removed", argc, argv, ctx);
+}
+
+static json_object *recover_json(const char *name, const struct dms_recover_report *rep)
+{
+	json_object *o = json_object_new_object(), *resumed = json_object_new_array(),
+		    *orphans = json_object_new_array();
+
+	for (size_t i = 0; i < rep->n_resumed; i++)
+		json_object_array_add(resumed, json_object_new_string(rep->resumed[i]));
+	for (size_t i = 0; i < rep->n_orphans; i++)
+		json_object_array_add(orphans, json_object_new_int64(rep->orphans[i]));
+	json_object_object_add(o, "pool", json_object_new_string(name));
+	json_object_object_add(o, "rolled_forward", json_object_new_int64(rep->rolled_forward));
+	json_object_object_add(o, "rolled_back", json_object_new_int64(rep->rolled_back));
+	json_object_object_add(o, "resumed", resumed);
+	json_object_object_add(o, "released_metadata_snap", json_object_new_boolean(rep->released_metadata_snap));
+	json_object_object_add(o, "orphans", orphans);
+	json_object_object_add(o, "orphans_deleted", json_object_new_boolean(rep->orphans_deleted));
+	return o;
 }
 
 static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
-		"usage: dmstore pool recover NAME [--orphans]\n\n"
+		"usage: dmstore pool recover NAME [--orphans] [--json]\n\n"
 		"Finish or undo what an interrupted dmstore left half done, by comparing the kernel's\n"
 		"transaction id with the catalogue's, resume any volume it left suspended (its I/O\n"
 		"blocked), and release a metadata snapshot it held. Every change runs this first; this\n"
 		"command runs it alone, and then looks for thin ids that no catalogue row owns.\n\n"
-		"  --orphans   delete those thin ids (their data is lost), one line each\n";
+		"  --orphans      delete those thin ids (their data is lost), one line each\n"
+		"  --json         print what was done and found as JSON (schema: dmstore(8))\n"
+		"  --wait SECONDS give up (exit 4) if another change holds the pool that long\n";
 	static const struct option opts[] = {
 		{ "orphans", no_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -495,6 +527,7 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	const char *name;
 	long wait_ms = DMS_LOCK_WAIT_FOREVER;
 	unsigned flags = 0;
+	bool json = false;
 	int opt, r;
 
 	if (wants_help(argc, argv)) {
@@ -504,6 +537,8 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'o')
 			flags |= DMS_RECOVER_DELETE_ORPHANS;
+		else if (opt == 'j')
+			json = true;
 		else if (opt != 'w')
 			return usage_error("pool recover: see 'dmstore pool recover --help'");
 		else if (parse_wait_arg("pool recover", optarg, &wait_ms))
@@ -520,6 +555,11 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	dms_pool_close(pool);
 	if (r < 0)
 		return lib_error(ctx, r);
+	if (json) {
+		json_print(recover_json(name, &rep));
+		dms_recover_report_free(&rep);
+		return EXIT_OK;
+	}
 	if (rep.released_metadata_snap)
 		printf("pool '%s': a metadata snapshot held by a dmstore that died was released\n", name);
 	for (size_t i = 0; i < rep.n_resumed; i++)

@@ -1,0 +1,54 @@
+# Operability: --json on every command that prints or changes an object, metrics, pool growth.
+
+# json_is FILTER: $OUT is one JSON document, and jq's FILTER is true of it.
+json_is() {
+	[ "$(jq -s length <<<"$OUT")" = 1 ] || fail "not one JSON document: $OUT"
+	jq -e "$1" <<<"$OUT" >/dev/null || fail "json: '$1' is not true of: $OUT"
+}
+
+test_json_everywhere() {
+	local root=$T/rootfs mnt=$T/mnt
+	mkdir -p "$root/etc" "$mnt"
+	echo hello > "$root/etc/motd"
+	ds pool create j --loop --data-size 256M --metadata-size 16M --json
+	json_is '.name == "j" and .active and .mode == "rw" and .backing == "loop"'
+	ds image create e --size 16M --json
+	json_is '.name == "e" and .state == "ready" and .size == 16777216 and .containers == 0'
+	ds image import i "$root" --size 16M --json
+	json_is '.name == "i" and .state == "ready" and .entries >= 2 and .source != ""'
+	ds snap create c --image i --json
+	json_is '.name == "c" and .image == "i" and .active and .mountpoint == null'
+	ds snap mount c --json
+	json_is '.name == "c" and (.mountpoint | type) == "string"'
+	ds vol create v --size 16M --json
+	json_is '.name == "v" and .filesystem == "ext4" and .attachments == []'
+	ds vol attach v --container c --at /data --json
+	json_is '.attachments == [{"container": "c", "path": "/data", "read_only": false}]'
+	ds vol detach v --container c --json
+	json_is '.name == "v" and .attachments == []'
+	ds vol mount v "$mnt" --json
+	json_is ".mountpoint == \"$mnt\""
+	ds vol umount v --json
+	json_is '.name == "v" and .mountpoint == null'
+	ds vol grow v 32M --json
+	json_is '.name == "v" and .size == 33554432'
+	ds vol snapshot v s --json
+	json_is '.name == "s" and .origin == "v"'
+	ds snap umount c --json
+	json_is '.name == "c" and .mountpoint == null'
+	ds pool recover j --json
+	json_is '. == {"pool": "j", "rolled_forward": 0, "rolled_back": 0, "resumed": [],
+		"released_metadata_snap": false, "orphans": [], "orphans_deleted": false}'
+	ds snap rm c --json
+	json_is '. == {"type": "container", "name": "c", "pool": "j", "removed": true}'
+	ds vol rm s --json
+	json_is '. == {"type": "volume", "name": "s", "pool": "j", "removed": true}'
+	ds image rm i --json
+	json_is '. == {"type": "image", "name": "i", "pool": "j", "removed": true}'
+	ds pool deactivate j --json
+	json_is '.name == "j" and .active == false and .mode == "inactive"'
+	ds pool activate j --json
+	json_is '.name == "j" and .active and .mode == "rw" and .device_count == 2'
+	ds pool rm j --force --json
+	json_is '. == {"type": "pool", "name": "j", "pool": "j", "removed": true}'
+}
