@@ -95,6 +95,9 @@ void progress_init(struct progress *p);
 void progress_show(const struct dms_import_progress *ip, void *arg);
 void progress_done(struct progress *p);
 
+/* The pools' statuses ST[N] in Prometheus' text format on stdout: EXIT_OK, or the exit code of a failure (reported). */
+int pool_metrics_print(struct cmd_ctx *ctx, const struct dms_pool_status *st, size_t n);
+
 int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_image(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_snap(int argc, char **argv, struct cmd_ctx *ctx);

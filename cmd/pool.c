@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* dmstore pool create|status|ls|activate|deactivate|recover|check|rm */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -11,7 +13,7 @@ static const char pool_help[] =
 	"usage: dmstore pool <command> [<args>]\n\n"
 	"  create NAME --data DEV --metadata DEV [--block-size 64K] [--no-zero] [--force]\n"
 	"  create NAME --loop [--data-size 100G] [--metadata-size SIZE] [--block-size 64K] [--no-zero]\n"
-	"  status [NAME] [--json]\n"
+	"  status [NAME] [--json | --format table|json|prometheus]\n"
 	"  ls [--json]\n"
 	"  activate NAME [--json]\n"
 	"  deactivate NAME [--json]\n"
@@ -293,58 +295,98 @@ static int simple_args(const char *cmd, const char *help, int argc, char **argv,
 	return 0;
 }
 
+enum status_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_PROMETHEUS };
+
 static int pool_status(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore pool status [NAME] [--json]\n\n"
-				   "Space, mode and backing of one pool, or of every pool.\n";
-	struct dms_pool_status st;
+	static const char help[] =
+		"usage: dmstore pool status [NAME] [--json | --format table|json|prometheus]\n\n"
+		"Space, mode and backing of one pool, or of every pool.\n\n"
+		"  --json                 the same as --format json\n"
+		"  --format prometheus    Prometheus' text exposition format, for node_exporter's textfile\n"
+		"                         collector (metrics: dmstore(8))\n";
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dms_pool_status *sts = NULL;
+	enum status_format format = FORMAT_TABLE;
 	const char *name;
 	char **names = NULL;
-	size_t n = 0;
-	bool json = false, force = false;
+	size_t n = 0, n_st = 0;
 	json_object *arr;
-	int r, code = EXIT_OK;
+	int opt, r, code = EXIT_OK;
 
-	r = simple_args("status", help, argc, argv, true, false, &json, &force, NULL);
-	if (r)
-		return r < 0 ? EXIT_OK : r;
+	if (wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'j')
+			format = FORMAT_JSON;
+		else if (opt == 'f' && strcmp(optarg, "table") == 0)
+			format = FORMAT_TABLE;
+		else if (opt == 'f' && strcmp(optarg, "json") == 0)
+			format = FORMAT_JSON;
+		else if (opt == 'f' && strcmp(optarg, "prometheus") == 0)
+			format = FORMAT_PROMETHEUS;
+		else if (opt == 'f')
+			return usage_error("pool status: --format '%s': use table, json or prometheus", optarg);
+		else
+			return usage_error("pool status: see 'dmstore pool status --help'");
+	}
 	if (pool_name_arg("status", argc, argv, true, &name))
 		return EXIT_USAGE;
 	if (require_root("pool status"))
 		return EXIT_PERM;
 	if (name) {
-		r = dms_pool_status(ctx->lib, name, &st);
+		names = calloc(1, sizeof(*names));
+		if (!names || !(names[0] = strdup(name))) {
+			free(names);
+			fprintf(stderr, "dmstore: pool status: %s\n", strerror(ENOMEM));
+			return EXIT_FAILURE_;
+		}
+		n = 1;
+	} else {
+		r = dms_pool_list(ctx->lib, &names, &n);
 		if (r < 0)
 			return lib_error(ctx, r);
-		if (json)
-			json_print(status_json(&st));
-		else
-			status_print(&st);
-		return EXIT_OK;
 	}
-	r = dms_pool_list(ctx->lib, &names, &n);
-	if (r < 0)
-		return lib_error(ctx, r);
-	arr = json_object_new_array();
+	sts = calloc(n ? n : 1, sizeof(*sts));
+	if (!sts) {
+		dms_strv_free(names, n);
+		fprintf(stderr, "dmstore: pool status: %s\n", strerror(ENOMEM));
+		return EXIT_FAILURE_;
+	}
+	/* A pool that cannot be read is reported; the others are still shown. */
 	for (size_t i = 0; i < n; i++) {
-		r = dms_pool_status(ctx->lib, names[i], &st);
-		if (r < 0) {
+		r = dms_pool_status(ctx->lib, names[i], &sts[n_st]);
+		if (r < 0)
 			code = lib_error(ctx, r);
-			continue;
-		}
-		if (json) {
-			json_object_array_add(arr, status_json(&st));
-		} else {
+		else
+			n_st++;
+	}
+	dms_strv_free(names, n);
+	if (format == FORMAT_PROMETHEUS) {
+		r = pool_metrics_print(ctx, sts, n_st);
+		code = code ? code : r;
+	} else if (format == FORMAT_JSON && name) {
+		if (n_st)
+			json_print(status_json(&sts[0]));
+	} else if (format == FORMAT_JSON) {
+		arr = json_object_new_array();
+		for (size_t i = 0; i < n_st; i++)
+			json_object_array_add(arr, status_json(&sts[i]));
+		json_print(arr);
+	} else {
+		for (size_t i = 0; i < n_st; i++) {
 			if (i)
 				putchar('\n');
-			status_print(&st);
+			status_print(&sts[i]);
 		}
 	}
-	if (json)
-		json_print(arr);
-	else
-		json_object_put(arr);
-	dms_strv_free(names, n);
+	free(sts);
 	return code;
 }
 

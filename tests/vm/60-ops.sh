@@ -52,3 +52,40 @@ test_json_everywhere() {
 	ds pool rm j --force --json
 	json_is '. == {"type": "pool", "name": "j", "pool": "j", "removed": true}'
 }
+
+# metric NAME{LABELS}: its value in $T/metrics.
+metric() {
+	awk -v m="$1" '$1 == m { print $2 }' "$T/metrics"
+}
+
+test_pool_status_prometheus() {
+	ds pool create m --loop --data-size 256M --metadata-size 16M
+	ds image create i --size 16M
+	ds snap create c --image i
+	ds vol create v --size 16M
+	ds vol snapshot v s
+	ds pool create n --loop --data-size 128M --metadata-size 16M
+	ds pool deactivate n
+	ds pool status --format prometheus
+	printf '%s\n' "$OUT" > "$T/metrics"
+	promtool check metrics < "$T/metrics" > "$T/promtool" 2>&1 || fail "promtool check metrics: $(cat "$T/promtool")"
+	ds pool status m --json
+	assert_eq "$(metric 'dmstore_pool_data_used_bytes{pool="m"}')" "$(jq .data_used <<<"$OUT")" "data used"
+	assert_eq "$(metric 'dmstore_pool_data_size_bytes{pool="m"}')" $((256 << 20)) "data size"
+	assert_eq "$(metric 'dmstore_pool_metadata_used_bytes{pool="m"}')" "$(jq .metadata_used <<<"$OUT")" "metadata used"
+	assert_eq "$(metric 'dmstore_pool_transaction_id{pool="m"}')" "$(jq .transaction_id <<<"$OUT")" "transaction id"
+	assert_eq "$(metric 'dmstore_pool_needs_check{pool="m"}')" 0 "needs_check"
+	assert_eq "$(metric 'dmstore_pool_mode{pool="m",mode="rw"}')" 1 "mode rw"
+	assert_eq "$(metric 'dmstore_pool_mode{pool="m",mode="ro"}')" 0 "mode ro"
+	assert_eq "$(metric 'dmstore_pool_thin_devices{pool="m"}')" 4 "thin devices"
+	for k in image:1 container:1 volume:1 volume_snapshot:1; do
+		assert_eq "$(metric "dmstore_pool_devices{pool=\"m\",kind=\"${k%:*}\"}")" "${k#*:}" "devices of kind ${k%:*}"
+	done
+	# An inactive pool: what it was configured with, and no numbers only the kernel knows.
+	assert_eq "$(metric 'dmstore_pool_active{pool="n"}')" 0 "inactive pool"
+	assert_eq "$(metric 'dmstore_pool_mode{pool="n",mode="inactive"}')" 1 "mode inactive"
+	assert_eq "$(metric 'dmstore_pool_data_size_bytes{pool="n"}')" $((128 << 20)) "inactive data size"
+	assert_eq "$(metric 'dmstore_pool_data_used_bytes{pool="n"}')" "" "inactive data used"
+	expect 2 "$DMSTORE" pool status m --format yaml
+	assert_contains "$ERR" "use table, json or prometheus"
+}
