@@ -6,8 +6,6 @@
 
 #include "cmd/cmd.h"
 
-#define DMSTORE_VERSION "0.1.0"
-
 static const struct cmd groups[] = {
 	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, recover, check, rm" },
 	{ "image", cmd_image, "images: one base device each; create, import, ls, inspect, rm" },
@@ -53,7 +51,7 @@ int main(int argc, char **argv)
 		return flush_stdout(EXIT_OK);
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		puts("dmstore " DMSTORE_VERSION);
+		printf("dmstore %s\n", dms_version());
 		return flush_stdout(EXIT_OK);
 	}
 	for (const struct cmd *g = groups; g->name; g++) {

@@ -35,6 +35,14 @@
 
 #define DMS_EXPORT __attribute__((visibility("default")))
 
+/*
+ * The version this header came with (the Makefile reads it from here); the
+ * library's own, which may be newer, is dms_version()'s. The soname,
+ * libdmstore.so.0, changes only when the ABI breaks.
+ */
+#define DMS_VERSION "0.1.0"
+DMS_EXPORT const char *dms_version(void);
+
 struct dms_ctx;
 
 /*
