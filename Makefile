@@ -194,7 +194,7 @@ check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
 INSTALLED := $(SBINDIR)/dmstore $(SBINDIR)/dmstore-docker-plugin \
 	$(LIBDIR)/libdmstore.a $(LIBDIR)/libdmstore.so.$(VERSION) $(LIBDIR)/$(SONAME) $(LIBDIR)/libdmstore.so \
 	$(INCLUDEDIR)/dmstore.h $(LIBDIR)/pkgconfig/dmstore.pc \
-	$(MANDIR)/man8/dmstore.8 $(MANDIR)/man8/dmstore-docker-plugin.8 \
+	$(MANDIR)/man8/dmstore.8 $(MANDIR)/man8/dmstore-docker-plugin.8 $(DOCDIR)/dmstore.conf.example \
 	$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service $(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.socket
 
 install: all
@@ -208,6 +208,7 @@ install: all
 	install -D -m 0644 $(B)/dmstore.pc $(DESTDIR)$(LIBDIR)/pkgconfig/dmstore.pc
 	install -D -m 0644 doc/dmstore.8 $(DESTDIR)$(MANDIR)/man8/dmstore.8
 	install -D -m 0644 doc/dmstore-docker-plugin.8 $(DESTDIR)$(MANDIR)/man8/dmstore-docker-plugin.8
+	install -D -m 0644 doc/dmstore.conf.example $(DESTDIR)$(DOCDIR)/dmstore.conf.example
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' docker/dmstore-docker-plugin.service.in \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "cmd/config.h"
 #include "dmstore.h"
 
 /*
@@ -24,6 +25,7 @@ enum {
 struct cmd_ctx {
 	struct dms_ctx *lib;
 	const char *group; /* "pool", for messages */
+	struct cmd_config config;
 };
 
 struct cmd {
@@ -63,7 +65,7 @@ struct cmd_args {
 
 	const char *operands[4];
 	int n_operands;
-	const char *pool_name; /* --pool, else $DMSTORE_POOL, else NULL: the only pool */
+	const char *pool_name; /* --pool, else cmd_default_pool(), else NULL: the only pool */
 	bool json, force;
 	uint64_t size;
 	const char *image;
@@ -73,7 +75,9 @@ struct cmd_args {
 };
 
 /* 0 parsed; -1 help was printed; else the exit code of a usage error (already reported). */
-int cmd_parse(struct cmd_args *a, int argc, char **argv);
+int cmd_parse(struct cmd_ctx *ctx, struct cmd_args *a, int argc, char **argv);
+/* The pool an object command uses without --pool: $DMSTORE_POOL, else the config file's; NULL: the only one. */
+const char *cmd_default_pool(const struct cmd_ctx *ctx);
 /* Root check and dms_pool_open, with --wait set for its changes: 0, or the exit code (reported). */
 int cmd_open_pool(struct cmd_ctx *ctx, struct cmd_args *a);
 /* Whether NAME is a valid name for a WHAT (volume, container...); if not, says so for CMD. */
@@ -106,5 +110,6 @@ int cmd_bench(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_start(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_config(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -54,13 +54,14 @@ static int print_image_json(struct cmd_ctx *ctx, struct cmd_args *a, const char 
 static int image_create(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] = "usage: dmstore image create NAME [--size SIZE] [--json] [--pool POOL]\n\n"
-				   "An empty image: a thin device of SIZE (default 10G, virtual) with ext4.\n"
+				   "An empty image: a thin device of SIZE (default: image_size in dmstore.conf, else 10G;\n"
+				   "virtual) with ext4.\n"
 				   "--json prints the new image as 'image inspect --json' does.\n";
 	struct cmd_args a = { .cmd = "image create", .help = help, .min_operands = 1, .max_operands = 1,
 			      .allow_size = true, .allow_json = true, .allow_wait = true };
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!dms_name_valid(a.operands[0]))
@@ -68,7 +69,7 @@ static int image_create(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_open_pool(ctx, &a);
 	if (r)
 		return r;
-	r = dms_image_create(a.pool, a.operands[0], a.size);
+	r = dms_image_create(a.pool, a.operands[0], a.size ? a.size : ctx->config.image_size);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	if (!a.json) {
@@ -82,7 +83,8 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
 		"usage: dmstore image import NAME SOURCE [--size SIZE] [--platform OS/ARCH] [--json] [--pool POOL]\n\n"
-		"Unpack SOURCE into a new image of SIZE (default 10G, virtual). SOURCE is one of:\n"
+		"Unpack SOURCE into a new image of SIZE (default: image_size in dmstore.conf, else 10G;\n"
+		"virtual). SOURCE is one of:\n"
 		"  FILE | DIR                   a rootfs tarball (plain, gzip, zstd, xz, ...) or a directory\n"
 		"  oci:DIR[:REF]                an OCI image layout; REF its org.opencontainers.image.ref.name\n"
 		"  oci-archive:FILE[:REF]       a tar of an OCI image layout\n"
@@ -102,7 +104,7 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	char b[32];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!dms_name_valid(a.operands[0]))
@@ -114,7 +116,7 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	progress_init(&prog);
 	if (prog.tty)
 		fprintf(stderr, "importing '%s' into image '%s'...\n", a.operands[1], a.operands[0]);
-	opts.size = a.size;
+	opts.size = a.size ? a.size : ctx->config.image_size;
 	opts.platform = a.platform;
 	r = dms_image_import_from(a.pool, a.operands[0], a.operands[1], &opts);
 	progress_done(&prog);
@@ -140,7 +142,7 @@ static int image_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	size_t n = 0;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);
@@ -217,7 +219,7 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	char s[32], d[32];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);
@@ -262,7 +264,7 @@ static int image_rm(int argc, char **argv, struct cmd_ctx *ctx)
 			      .allow_force = true, .allow_json = true, .allow_wait = true };
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);

@@ -59,7 +59,7 @@ static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 	struct dms_snap_info s;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name("snap create", "container", a.operands[0]))
@@ -94,7 +94,7 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	char dir[4096];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name("snap mount", "container", a.operands[0]))
@@ -118,7 +118,7 @@ static int snap_one(int argc, char **argv, struct cmd_ctx *ctx, const char *cmd,
 			      .allow_wait = true };
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(cmd, "container", a.operands[0]))
@@ -156,7 +156,7 @@ static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	char err[1024] = "";
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "container", a.operands[0]))
@@ -198,7 +198,7 @@ static int snap_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	struct dms_snap_info s;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name("snap inspect", "container", a.operands[0]))
@@ -224,7 +224,7 @@ static int snap_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	size_t n = 0;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);

@@ -98,12 +98,12 @@ static int take_vol_opts(const char *cmd, struct vol_opts *o, int argc, char **a
 }
 
 /* cmd_parse after the vol-only options are taken out: 0, -1 (help printed) or an exit code. */
-static int vol_parse(struct cmd_args *a, struct vol_opts *o, int argc, char **argv, char **buf)
+static int vol_parse(struct cmd_ctx *ctx, struct cmd_args *a, struct vol_opts *o, int argc, char **argv, char **buf)
 {
 	int n, r;
 
 	r = take_vol_opts(a->cmd, o, argc, argv, buf, &n);
-	return r ? r : cmd_parse(a, n, buf);
+	return r ? r : cmd_parse(ctx, a, n, buf);
 }
 
 static json_object *vol_json(const struct dms_vol_info *v)
@@ -184,7 +184,7 @@ static int vol_create(int argc, char **argv, struct cmd_ctx *ctx)
 	char *buf[argc + 1], line[256], z[32];
 	int r;
 
-	r = vol_parse(&a, &o, argc, argv, buf);
+	r = vol_parse(ctx, &a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -216,7 +216,7 @@ static int vol_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	struct dms_vol_info v;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -242,7 +242,7 @@ static int vol_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	size_t n = 0;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);
@@ -288,7 +288,7 @@ static int vol_attach(int argc, char **argv, struct cmd_ctx *ctx)
 	char *buf[argc + 1], line[4352];
 	int r;
 
-	r = vol_parse(&a, &o, argc, argv, buf);
+	r = vol_parse(ctx, &a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -321,7 +321,7 @@ static int vol_detach(int argc, char **argv, struct cmd_ctx *ctx)
 	char *buf[argc + 1];
 	int r;
 
-	r = vol_parse(&a, &o, argc, argv, buf);
+	r = vol_parse(ctx, &a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -349,7 +349,7 @@ static int vol_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	char line[4352];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -371,7 +371,7 @@ static int vol_umount(int argc, char **argv, struct cmd_ctx *ctx)
 	char line[256];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -396,7 +396,7 @@ static int vol_rm(int argc, char **argv, struct cmd_ctx *ctx)
 			      .allow_force = true, .allow_json = true, .allow_wait = true };
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -425,7 +425,7 @@ static int vol_snapshot(int argc, char **argv, struct cmd_ctx *ctx)
 	char line[256];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]) || !cmd_check_name(a.cmd, "snapshot", a.operands[1]))
@@ -451,7 +451,7 @@ static int vol_grow(int argc, char **argv, struct cmd_ctx *ctx)
 	char z[32], line[256];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))

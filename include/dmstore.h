@@ -113,6 +113,26 @@ DMS_EXPORT void dms_ctx_set_lock_wait(struct dms_ctx *ctx, long timeout_ms);
 typedef void dms_lock_wait_fn(const char *pool, const struct dms_lock_holder *holder, void *userdata);
 DMS_EXPORT void dms_ctx_set_lock_wait_notify(struct dms_ctx *ctx, dms_lock_wait_fn *fn, void *userdata);
 
+/*
+ * Settings a program takes from its configuration (the dmstore command reads
+ * /etc/dmstore/dmstore.conf; the library reads no file of its own). Set them
+ * before the context is shared between threads.
+ *
+ * The free-space floor: a create is refused while less than PERCENT (0-99;
+ * default DMS_MIN_FREE_DEFAULT) of the pool's data or metadata is free.
+ */
+#define DMS_MIN_FREE_DEFAULT 10U
+DMS_EXPORT int dms_ctx_set_min_free(struct dms_ctx *ctx, unsigned percent);
+/*
+ * ext4 options for every mount of a container's layer or a volume (snap mount,
+ * vol mount, vol attach, holders): comma-separated, as ext4(5) spells them
+ * ("discard,commit=30"). Not the mount flags (ro, rw, suid, nosuid, dev, nodev,
+ * exec, noexec, atime, noatime, ...): those are dmstore's to set, and are
+ * refused (-EINVAL). NULL or "": none. The kernel judges the rest when a mount is made.
+ */
+#define DMS_MOUNT_OPTIONS_MAX 256
+DMS_EXPORT int dms_ctx_set_mount_options(struct dms_ctx *ctx, const char *options);
+
 /* Object names: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; pool names at most 32 characters, so dm names fit. */
 #define DMS_NAME_MAX 64
 #define DMS_POOL_NAME_MAX 32

@@ -14,6 +14,8 @@ struct dms_ctx {
 	long lock_wait_ms; /* how long a change waits for the pool lock; DMS_LOCK_WAIT_FOREVER */
 	dms_lock_wait_fn *lock_wait_notify;
 	void *lock_wait_userdata;
+	unsigned min_free_percent;	/* the space floor; DMS_MIN_FREE_DEFAULT */
+	char *mount_options;		/* ext4 options for host mounts; NULL: none */
 };
 
 /*

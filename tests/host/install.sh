@@ -20,6 +20,7 @@ make -s --no-print-directory install DESTDIR="$dest" PREFIX="$prefix" > "$dest/i
 rm "$dest/install.log"
 for f in sbin/dmstore sbin/dmstore-docker-plugin lib/libdmstore.a "lib/libdmstore.so.$version" \
 	include/dmstore.h lib/pkgconfig/dmstore.pc share/man/man8/dmstore.8 share/man/man8/dmstore-docker-plugin.8 \
+	share/doc/dmstore/dmstore.conf.example \
 	lib/systemd/system/dmstore-docker-plugin.service lib/systemd/system/dmstore-docker-plugin.socket; do
 	[ -f "$root/$f" ] || fail "not installed: $prefix/$f"
 done

@@ -89,3 +89,32 @@ test_pool_status_prometheus() {
 	expect 2 "$DMSTORE" pool status m --format yaml
 	assert_contains "$ERR" "use table, json or prometheus"
 }
+
+# dmstore.conf reaches the library: the default pool, the image size, the space floor, mount options.
+test_config_file() {
+	mkdir -p "$T/mnt"
+	printf '[dmstore]\npool = k\nimage_size = 24M\nmin_free = 99\nmount_options = discard,commit=7\n' > "$T/dmstore.conf"
+	export DMSTORE_CONFIG=$T/dmstore.conf
+	ds pool create k --loop --data-size 256M --metadata-size 16M
+	ds pool create other --loop --data-size 128M --metadata-size 16M
+	# 99% free is asked for: a new pool's metadata already has more than 1% in use.
+	expect 1 "$DMSTORE" image create i
+	assert_contains "$ERR" "pool 'k': cannot create an image"
+	assert_contains "$ERR" "below the 99% floor"
+	sed -i 's/min_free = 99/min_free = 0/' "$T/dmstore.conf"
+	# Two pools, no --pool: the file's.
+	ds image create i --json
+	json_is '.size == 25165824'
+	ds config --json
+	json_is '.values.pool == {"value": "k", "source": "file:2"} and .values.min_free == {"value": 0, "source": "file:4"}'
+	ds vol create v --size 16M
+	ds vol mount v "$T/mnt"
+	findmnt -n -o OPTIONS "$T/mnt" | grep -q 'discard' || fail "mount options: $(findmnt -n -o OPTIONS "$T/mnt")"
+	findmnt -n -o OPTIONS "$T/mnt" | grep -q 'commit=7' || fail "mount options: $(findmnt -n -o OPTIONS "$T/mnt")"
+	ds vol umount v
+	# The kernel judges ext4's own options; a flag is refused before anything, naming the line.
+	sed -i 's/mount_options = .*/mount_options = nodev/' "$T/dmstore.conf"
+	expect 2 "$DMSTORE" vol ls
+	assert_eq "$ERR" "dmstore: $T/dmstore.conf, line 5: mount options 'nodev': 'nodev' is a mount flag, which dmstore sets itself"
+	unset DMSTORE_CONFIG
+}
