@@ -195,6 +195,7 @@ INSTALLED := $(SBINDIR)/dmstore $(SBINDIR)/dmstore-docker-plugin \
 	$(LIBDIR)/libdmstore.a $(LIBDIR)/libdmstore.so.$(VERSION) $(LIBDIR)/$(SONAME) $(LIBDIR)/libdmstore.so \
 	$(INCLUDEDIR)/dmstore.h $(LIBDIR)/pkgconfig/dmstore.pc \
 	$(MANDIR)/man8/dmstore.8 $(MANDIR)/man8/dmstore-docker-plugin.8 $(DOCDIR)/dmstore.conf.example \
+	$(BASH_COMPLETION_DIR)/dmstore \
 	$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service $(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.socket
 
 install: all
@@ -209,6 +210,7 @@ install: all
 	install -D -m 0644 doc/dmstore.8 $(DESTDIR)$(MANDIR)/man8/dmstore.8
 	install -D -m 0644 doc/dmstore-docker-plugin.8 $(DESTDIR)$(MANDIR)/man8/dmstore-docker-plugin.8
 	install -D -m 0644 doc/dmstore.conf.example $(DESTDIR)$(DOCDIR)/dmstore.conf.example
+	install -D -m 0644 completion/dmstore $(DESTDIR)$(BASH_COMPLETION_DIR)/dmstore
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' docker/dmstore-docker-plugin.service.in \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service
