@@ -19,8 +19,9 @@ static const char pool_help[] =
 	"  deactivate NAME [--json]\n"
 	"  recover NAME [--orphans] [--json]\n"
 	"  check NAME [--json]\n"
+	"  grow NAME [--data-size SIZE] [--metadata-size SIZE] [--json]\n"
 	"  rm NAME [--force] [--json]\n\n"
-	"create, activate, deactivate, recover and rm take --wait SECONDS: give up (exit 4) if another\n"
+	"create, activate, deactivate, recover, grow and rm take --wait SECONDS: give up (exit 4) if another\n"
 	"change holds the pool that long.\n";
 
 static const char create_help[] =
@@ -618,6 +619,66 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
+static int pool_grow(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] =
+		"usage: dmstore pool grow NAME [--data-size SIZE] [--metadata-size SIZE] [--json]\n\n"
+		"Grow a pool, online: containers and volumes keep running. A loop-file pool's data or\n"
+		"metadata file grows to SIZE (sparse). A pool on dedicated devices takes what they hold\n"
+		"after they grew (lvextend, a bigger LUN): give no size. Shrinking is refused.\n\n"
+		"  --data-size SIZE      the loop data file's new size\n"
+		"  --metadata-size SIZE  the loop metadata file's new size (the kernel uses at most 16G)\n"
+		"  --json                print the pool's status as JSON (as 'pool status --json')\n"
+		"  --wait SECONDS        give up (exit 4) if another change holds the pool that long\n";
+	static const struct option opts[] = {
+		{ "data-size", required_argument, NULL, 'd' },
+		{ "metadata-size", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dms_pool_status st;
+	uint64_t data_size = 0, metadata_size = 0;
+	long wait_ms = DMS_LOCK_WAIT_FOREVER;
+	const char *name;
+	bool json = false;
+	char a[32], b[32];
+	int opt, r;
+
+	if (wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'd' && parse_size_arg("--data-size", optarg, &data_size))
+			return EXIT_USAGE;
+		else if (opt == 'm' && parse_size_arg("--metadata-size", optarg, &metadata_size))
+			return EXIT_USAGE;
+		else if (opt == 'w' && parse_wait_arg("pool grow", optarg, &wait_ms))
+			return EXIT_USAGE;
+		else if (opt == 'j')
+			json = true;
+		else if (opt != 'd' && opt != 'm' && opt != 'w')
+			return usage_error("pool grow: see 'dmstore pool grow --help'");
+	}
+	if (pool_name_arg("grow", argc, argv, false, &name))
+		return EXIT_USAGE;
+	if (require_root("pool grow"))
+		return EXIT_PERM;
+	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
+	r = dms_pool_grow(ctx->lib, name, data_size, metadata_size);
+	if (r == 0)
+		r = dms_pool_status(ctx->lib, name, &st);
+	if (r < 0)
+		return lib_error(ctx, r);
+	if (json)
+		json_print(status_json(&st));
+	else
+		printf("pool '%s': data %s, metadata %s\n", name, dms_size_format(st.data_total, a, sizeof(a)),
+		       dms_size_format(st.metadata_total, b, sizeof(b)));
+	return EXIT_OK;
+}
+
 static json_object *check_json(const char *name, const struct dms_check_report *rep)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -699,6 +760,7 @@ static const struct cmd pool_cmds[] = {
 	{ "deactivate", pool_deactivate, "take a pool down" },
 	{ "recover", pool_recover, "finish or undo interrupted changes" },
 	{ "check", pool_check, "compare the kernel's state with the catalogue's" },
+	{ "grow", pool_grow, "grow a pool's data or metadata, online" },
 	{ "rm", pool_rm, "remove a pool" },
 	{ NULL, NULL, NULL },
 };

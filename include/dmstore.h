@@ -191,6 +191,15 @@ DMS_EXPORT int dms_pool_activate(struct dms_ctx *ctx, const char *name);
 DMS_EXPORT int dms_pool_deactivate(struct dms_ctx *ctx, const char *name);
 DMS_EXPORT int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force);
 DMS_EXPORT int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status *ret_status);
+/*
+ * Grow a pool, online, under its lock. A loop-file pool: its data file to
+ * DATA_SIZE and its metadata file to METADATA_SIZE (0: unchanged; shrinking
+ * is refused). A pool on dedicated devices, after they grew (lvextend, a
+ * bigger LUN): both sizes 0, and the pool takes what the devices hold now,
+ * once they show they are its own; its data label moves to the new last MiB.
+ * An inactive pool takes the new size when next activated.
+ */
+DMS_EXPORT int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t data_size, uint64_t metadata_size);
 /* Names of the pools with a configuration under the state dir, sorted; free with dms_strv_free. */
 DMS_EXPORT int dms_pool_list(struct dms_ctx *ctx, char ***ret_names, size_t *ret_n);
 DMS_EXPORT void dms_strv_free(char **strv, size_t n);

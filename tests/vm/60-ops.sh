@@ -118,3 +118,62 @@ test_config_file() {
 	assert_eq "$ERR" "dmstore: $T/dmstore.conf, line 5: mount options 'nodev': 'nodev' is a mount flag, which dmstore sets itself"
 	unset DMSTORE_CONFIG
 }
+
+# A loop pool grows while a volume on it is mounted and written, past what it held before.
+test_pool_grow_loop_online() {
+	mkdir -p "$T/mnt"
+	ds pool create g --loop --data-size 64M --metadata-size 8M
+	ds vol create v --size 256M
+	ds vol mount v "$T/mnt"
+	dd if=/dev/urandom of="$T/mnt/a" bs=1M count=8 conv=fsync status=none
+	sum=$(md5sum < "$T/mnt/a")
+	bad_input 2 "data is 64 MiB; cannot shrink it to 32 MiB" "$DMSTORE" pool grow g --data-size 32M
+	expect 2 "$DMSTORE" pool grow g
+	assert_contains "$ERR" "give the new data size, metadata size, or both"
+	# Cut short after pool.json says the new size: the kernel still has the old one, and the next grow finishes.
+	expect 137 env DMSTORE_CRASH_AT=pool-grow:after-config "$DMSTORE" pool grow g --data-size 128M --metadata-size 16M
+	ds pool status g --json
+	json_is '.data_total == 67108864'
+	ds pool grow g --data-size 128M --metadata-size 16M --json
+	json_is '.data_total == 134217728 and .metadata_total == 16777216 and .mode == "rw"'
+	read -r _ _ tm _ td <<<"$(dmsetup_pool_numbers "$(pool_dm g)")"
+	assert_eq "$td" $((128 * 16)) "kernel's data blocks"
+	assert_eq "$tm" $((16 * 256)) "kernel's metadata blocks"
+	# More than the pool held before: these writes would have failed at 64M.
+	dd if=/dev/zero of="$T/mnt/b" bs=1M count=72 conv=fsync status=none
+	assert_eq "$(md5sum < "$T/mnt/a")" "$sum" "data written before the grow"
+	ds vol umount v
+	ds pool deactivate g
+	ds pool activate g
+	ds pool status g --json
+	json_is '.data_total == 134217728 and .metadata_total == 16777216'
+	assert_consistent g
+}
+
+# A pool on a dedicated data device that grew (here a linear dm device, reloaded longer) takes the new room.
+test_pool_grow_dedicated() {
+	local d1 d2
+	d1=$(disk 1)
+	d2=$(disk 2)
+	dmsetup create t-data --table "0 $((128 * 2048)) linear $d1 0"
+	ds pool create b --data /dev/mapper/t-data --metadata "$d2"
+	ds pool status b --json
+	before=$(jq .data_total <<<"$OUT")
+	bad_input 2 "its devices are dedicated" "$DMSTORE" pool grow b --data-size 1G
+	ds vol create v --size 64M
+	dmsetup suspend t-data
+	dmsetup reload t-data --table "0 $((256 * 2048)) linear $d1 0"
+	dmsetup resume t-data
+	ds pool grow b --json
+	# The new last MiB holds the label, the table stops before it.
+	json_is ".data_total == $((255 << 20)) and .data_total > $before"
+	ds pool grow b
+	ds vol rm v
+	ds pool deactivate b
+	ds pool activate b
+	ds pool status b --json
+	json_is ".data_total == $((255 << 20))"
+	assert_consistent b
+	ds pool rm b
+	dmsetup remove t-data
+}
