@@ -11,8 +11,8 @@
  * Crash ordering: each step leaves a pool that activates. A bigger file or
  * device under an unchanged pool.json is only unused room. A pool.json that
  * says more than the kernel's table is what the next activate (or grow) loads;
- * its metadata may still count the old number of data blocks, which
- * dms_pool_devices_verify takes for a labelled pool (a pool only grows).
+ * its metadata may still count a size the pool had before, from data_size_min
+ * (its size before its first grow) up, which dms_pool_devices_verify takes.
  * A dedicated data device gets its label at its new last MiB before pool.json
  * names that place; the old label, inside the data the pool maps from then
  * on, is the pool's to overwrite.
@@ -32,25 +32,6 @@
  *   <start> <length> thin-pool <metadata dev> <data dev> <block size> <low water mark> <#features> <feature>*
  * The parameters are the kernel's own, so nothing else of the table changes.
  */
-static int load_and_resume(const char *dm_name, uint64_t data_size, const char *params)
-{
-	struct dms_dm_target target = {
-		.start = 0,
-		.length = data_size / DMS_SECTOR_SIZE,
-		.type = "thin-pool",
-		.params = params,
-	};
-	int r;
-
-	r = dms_dm_reload(dm_name, &target, 1);
-	if (r < 0)
-		return r;
-	dms_crash_point("pool-grow", "after-reload");
-	/* Flushed: the thin devices' I/O in flight completes; new I/O waits for the resume. */
-	r = dms_dm_suspend(dm_name, true);
-	return r < 0 ? r : dms_dm_resume(dm_name);
-}
-
 static int reload(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint64_t old_data_size, const char *dm_name)
 {
 	_cleanup_free_ char *type = NULL, *params = NULL;
@@ -61,10 +42,10 @@ static int reload(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint64
 		r = -EMEDIUMTYPE;
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': reading its table failed: %s", cfg->name, strerror(-r));
-	r = load_and_resume(dm_name, cfg->data_size, params);
+	r = dms_pool_table_reload(dm_name, cfg->data_size, params);
 	if (r < 0) {
 		/* Never leave the pool suspended on a table the kernel refused: the old length goes back. */
-		if (load_and_resume(dm_name, old_data_size, params) < 0)
+		if (dms_pool_table_reload(dm_name, old_data_size, params) < 0)
 			(void)dms_dm_resume(dm_name);
 		return dms_fail(ctx, r, "pool '%s': the kernel did not take the grown table: %s", cfg->name,
 				strerror(-r));
@@ -185,6 +166,8 @@ int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t data_size, uin
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 	old_data_size = cfg.data_size;
+	if (!cfg.data_size_min)
+		cfg.data_size_min = cfg.data_size;
 	r = cfg.loop ? grow_loop(ctx, &cfg, data_size, metadata_size) : grow_dedicated(ctx, &cfg);
 	if (r < 0)
 		return r;
