@@ -196,7 +196,8 @@ INSTALLED := $(SBINDIR)/dmstore $(SBINDIR)/dmstore-docker-plugin \
 	$(INCLUDEDIR)/dmstore.h $(LIBDIR)/pkgconfig/dmstore.pc \
 	$(MANDIR)/man8/dmstore.8 $(MANDIR)/man8/dmstore-docker-plugin.8 $(DOCDIR)/dmstore.conf.example \
 	$(BASH_COMPLETION_DIR)/dmstore \
-	$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service $(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.socket
+	$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service $(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.socket \
+	$(SYSTEMD_UNIT_DIR)/dmstore-pools.service $(SYSTEMD_UNIT_DIR)/dmstore-monitor@.service
 
 install: all
 	install -D -m 0755 dmstore $(DESTDIR)$(SBINDIR)/dmstore
@@ -215,6 +216,9 @@ install: all
 	sed 's|@SBINDIR@|$(SBINDIR)|g' docker/dmstore-docker-plugin.service.in \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service
 	install -m 0644 docker/dmstore-docker-plugin.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
+	for u in dmstore-pools.service dmstore-monitor@.service; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u.in > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
 
 # Directories only dmstore puts files in go too, when empty; shared ones (lib/, share/man/) stay.
 uninstall:

@@ -111,5 +111,6 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_start(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_config(int argc, char **argv, struct cmd_ctx *ctx);
+int pool_monitor(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -7,7 +7,7 @@
 #include "cmd/cmd.h"
 
 static const struct cmd groups[] = {
-	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, recover, check, grow, rm" },
+	{ "pool", cmd_pool, "thin pools: create, status, ls, activate, deactivate, recover, check, grow, monitor, rm" },
 	{ "image", cmd_image, "images: one base device each; create, import, ls, inspect, rm" },
 	{ "snap", cmd_snap, "containers: a thin snapshot each; create, mount, umount, rm, ls, inspect" },
 	{ "vol", cmd_vol, "volumes: create, ls, inspect, attach, detach, mount, umount, rm, snapshot, grow" },

@@ -15,11 +15,12 @@ static const char pool_help[] =
 	"  create NAME --loop [--data-size 100G] [--metadata-size SIZE] [--block-size 64K] [--no-zero]\n"
 	"  status [NAME] [--json | --format table|json|prometheus]\n"
 	"  ls [--json]\n"
-	"  activate NAME [--json]\n"
-	"  deactivate NAME [--json]\n"
+	"  activate NAME|--all [--json]\n"
+	"  deactivate NAME|--all [--json]\n"
 	"  recover NAME [--orphans] [--json]\n"
 	"  check NAME [--json]\n"
 	"  grow NAME [--data-size SIZE] [--metadata-size SIZE] [--json]\n"
+	"  monitor NAME [--threshold PERCENT] [--percent PERCENT] [--limit SIZE]\n"
 	"  rm NAME [--force] [--json]\n\n"
 	"create, activate, deactivate, recover, grow and rm take --wait SECONDS: give up (exit 4) if another\n"
 	"change holds the pool that long.\n";
@@ -263,14 +264,18 @@ static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
-/* Parses [--json] [--force] [--wait SECONDS] for status/ls/activate/deactivate/recover/rm; WAIT_MS NULL: no --wait. */
+/*
+ * Parses [--json] [--force] [--wait SECONDS] [--all] for status/ls/activate/deactivate/recover/rm;
+ * WAIT_MS NULL: no --wait; ALL NULL: no --all.
+ */
 static int simple_args(const char *cmd, const char *help, int argc, char **argv, bool allow_json, bool allow_force,
-		       bool *json, bool *force, long *wait_ms)
+		       bool *json, bool *force, long *wait_ms, bool *all)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "all", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char what[32];
@@ -289,6 +294,8 @@ static int simple_args(const char *cmd, const char *help, int argc, char **argv,
 		} else if (opt == 'w' && wait_ms) {
 			if (parse_wait_arg(what, optarg, wait_ms))
 				return EXIT_USAGE;
+		} else if (opt == 'a' && all) {
+			*all = true;
 		} else {
 			return usage_error("pool %s: see 'dmstore pool %s --help'", cmd, cmd);
 		}
@@ -401,7 +408,7 @@ static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	json_object *arr = NULL;
 	int r, code = EXIT_OK;
 
-	r = simple_args("ls", help, argc, argv, true, false, &json, &force, NULL);
+	r = simple_args("ls", help, argc, argv, true, false, &json, &force, NULL, NULL);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (optind != argc)
@@ -455,27 +462,13 @@ static int op_remove(struct cmd_ctx *ctx, const char *name, bool force)
 	return dms_pool_remove(ctx->lib, name, force);
 }
 
-/* activate, deactivate, rm: one NAME, maybe --force; with --json, the pool's status after (rm: what is gone). */
-static int pool_simple(const char *cmd, const char *help, bool allow_force,
-		       int (*op)(struct cmd_ctx *, const char *, bool), const char *done, int argc, char **argv,
-		       struct cmd_ctx *ctx)
+/* One pool's change, and what it prints; with --json, the pool's status after (rm: what is gone). */
+static int pool_simple_one(int (*op)(struct cmd_ctx *, const char *, bool), const char *done, struct cmd_ctx *ctx,
+			   const char *name, bool force, bool json, json_object *all)
 {
 	struct dms_pool_status st;
-	char what[32];
-	const char *name;
-	bool json = false, force = false;
-	long wait_ms = DMS_LOCK_WAIT_FOREVER;
 	int r;
 
-	r = simple_args(cmd, help, argc, argv, true, allow_force, &json, &force, &wait_ms);
-	if (r)
-		return r < 0 ? EXIT_OK : r;
-	if (pool_name_arg(cmd, argc, argv, false, &name))
-		return EXIT_USAGE;
-	snprintf(what, sizeof(what), "pool %s", cmd);
-	if (require_root(what))
-		return EXIT_PERM;
-	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
 	r = op(ctx, name, force);
 	if (r < 0)
 		return lib_error(ctx, r);
@@ -490,30 +483,81 @@ static int pool_simple(const char *cmd, const char *help, bool allow_force,
 	r = dms_pool_status(ctx->lib, name, &st);
 	if (r < 0)
 		return lib_error(ctx, r);
-	json_print(status_json(&st));
+	if (all)
+		json_object_array_add(all, status_json(&st));
+	else
+		json_print(status_json(&st));
 	return EXIT_OK;
+}
+
+/*
+ * activate, deactivate, rm: one NAME, maybe --force. activate and deactivate take --all
+ * instead (boot and shutdown): every configured pool, each tried whatever the others did,
+ * the exit code the last failure's; with --json, an array.
+ */
+static int pool_simple(const char *cmd, const char *help, bool allow_force, bool allow_all,
+		       int (*op)(struct cmd_ctx *, const char *, bool), const char *done, int argc, char **argv,
+		       struct cmd_ctx *ctx)
+{
+	char what[32];
+	const char *name;
+	char **names = NULL;
+	size_t n = 0;
+	bool json = false, force = false, all = false;
+	long wait_ms = DMS_LOCK_WAIT_FOREVER;
+	json_object *arr;
+	int r, code = EXIT_OK;
+
+	r = simple_args(cmd, help, argc, argv, true, allow_force, &json, &force, &wait_ms, allow_all ? &all : NULL);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (all && optind < argc)
+		return usage_error("pool %s: --all or a pool NAME, not both", cmd);
+	if (!all && pool_name_arg(cmd, argc, argv, false, &name))
+		return EXIT_USAGE;
+	snprintf(what, sizeof(what), "pool %s", cmd);
+	if (require_root(what))
+		return EXIT_PERM;
+	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
+	if (!all)
+		return pool_simple_one(op, done, ctx, name, force, json, NULL);
+	r = dms_pool_list(ctx->lib, &names, &n);
+	if (r < 0)
+		return lib_error(ctx, r);
+	arr = json ? json_object_new_array() : NULL;
+	for (size_t i = 0; i < n; i++) {
+		r = pool_simple_one(op, done, ctx, names[i], force, json, arr);
+		if (r != EXIT_OK)
+			code = r;
+	}
+	if (arr)
+		json_print(arr);
+	dms_strv_free(names, n);
+	return code;
 }
 
 static int pool_activate(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("activate",
-			   "usage: dmstore pool activate NAME [--json]\n\n"
+			   "usage: dmstore pool activate NAME|--all [--json]\n\n"
 			   "Bring a configured pool back (after a reboot): reattach its loop files, check its\n"
 			   "metadata with thin_check, load its table. Does nothing if it is active.\n\n"
+			   "  --all          every configured pool (dmstore-pools.service, at boot)\n"
 			   "  --json         print the pool's status as JSON (as 'pool status --json')\n"
 			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
-			   false, op_activate, "is active", argc, argv, ctx);
+			   false, true, op_activate, "is active", argc, argv, ctx);
 }
 
 static int pool_deactivate(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("deactivate",
-			   "usage: dmstore pool deactivate NAME [--json]\n\n"
+			   "usage: dmstore pool deactivate NAME|--all [--json]\n\n"
 			   "Remove the pool's kernel device, keeping its data and configuration.\n"
 			   "Refused while thin devices on it are active.\n\n"
+			   "  --all          every configured pool (dmstore-pools.service, at shutdown)\n"
 			   "  --json         print the pool's status as JSON (as 'pool status --json')\n"
 			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
-			   false, op_deactivate, "is inactive", argc, argv, ctx);
+			   false, true, op_deactivate, "is inactive", argc, argv, ctx);
 }
 
 static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
@@ -526,7 +570,7 @@ static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
 			   "  --force        remove it although it holds thin devices\n"
 			   "  --json         print {\"type\": \"pool\", \"name\", \"pool\", \"removed\": true}\n"
 			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
-			   true, op_remove, "removed", argc, argv, ctx);
+			   true, false, op_remove, "removed", argc, argv, ctx);
 }
 
 static json_object *recover_json(const char *name, const struct dms_recover_report *rep)
@@ -721,7 +765,7 @@ static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
 	bool json = false, force = false;
 	int r;
 
-	r = simple_args("check", help, argc, argv, true, false, &json, &force, NULL);
+	r = simple_args("check", help, argc, argv, true, false, &json, &force, NULL, NULL);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (pool_name_arg("check", argc, argv, false, &name))
@@ -761,6 +805,7 @@ static const struct cmd pool_cmds[] = {
 	{ "recover", pool_recover, "finish or undo interrupted changes" },
 	{ "check", pool_check, "compare the kernel's state with the catalogue's" },
 	{ "grow", pool_grow, "grow a pool's data or metadata, online" },
+	{ "monitor", pool_monitor, "watch a pool's events: thresholds, autoextend" },
 	{ "rm", pool_rm, "remove a pool" },
 	{ NULL, NULL, NULL },
 };

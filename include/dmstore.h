@@ -200,6 +200,20 @@ DMS_EXPORT int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms
  * An inactive pool takes the new size when next activated.
  */
 DMS_EXPORT int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t data_size, uint64_t metadata_size);
+
+/*
+ * Watching a pool without polling. The kernel raises an event on the pool
+ * when its data use crosses the threshold set here (the table's low water
+ * mark: the pool is suspended and resumed for the instant it takes; every
+ * resume, a grow's too, arms it again), when its metadata is nearly full, and
+ * when its mode changes. Read the counter (dms_pool_event_nr), then the
+ * pool's status, then wait from that number: no event between goes unseen.
+ * dms_pool_wait_event blocks until an event after EVENT_NR; -EINTR, with no
+ * error recorded, when a signal interrupts it.
+ */
+DMS_EXPORT int dms_pool_set_low_water(struct dms_ctx *ctx, const char *name, unsigned percent_used);
+DMS_EXPORT int dms_pool_event_nr(struct dms_ctx *ctx, const char *name, uint32_t *ret_event_nr);
+DMS_EXPORT int dms_pool_wait_event(struct dms_ctx *ctx, const char *name, uint32_t event_nr);
 /* Names of the pools with a configuration under the state dir, sorted; free with dms_strv_free. */
 DMS_EXPORT int dms_pool_list(struct dms_ctx *ctx, char ***ret_names, size_t *ret_n);
 DMS_EXPORT void dms_strv_free(char **strv, size_t n);

@@ -21,7 +21,8 @@ rm "$dest/install.log"
 for f in sbin/dmstore sbin/dmstore-docker-plugin lib/libdmstore.a "lib/libdmstore.so.$version" \
 	include/dmstore.h lib/pkgconfig/dmstore.pc share/man/man8/dmstore.8 share/man/man8/dmstore-docker-plugin.8 \
 	share/doc/dmstore/dmstore.conf.example share/bash-completion/completions/dmstore \
-	lib/systemd/system/dmstore-docker-plugin.service lib/systemd/system/dmstore-docker-plugin.socket; do
+	lib/systemd/system/dmstore-docker-plugin.service lib/systemd/system/dmstore-docker-plugin.socket \
+	lib/systemd/system/dmstore-pools.service lib/systemd/system/dmstore-monitor@.service; do
 	[ -f "$root/$f" ] || fail "not installed: $prefix/$f"
 done
 [ "$(readlink "$root/lib/libdmstore.so.0")" = "libdmstore.so.$version" ] || fail "libdmstore.so.0 link"
@@ -31,6 +32,20 @@ grep -q 'SONAME.*\[libdmstore\.so\.0\]' <<<"$(readelf -d "$root/lib/libdmstore.s
 grep -qx "ExecStart=$prefix/sbin/dmstore-docker-plugin" "$root/lib/systemd/system/dmstore-docker-plugin.service" ||
 	fail "the plugin's unit does not run $prefix/sbin/dmstore-docker-plugin"
 [ "$("$root/sbin/dmstore" --version)" = "dmstore $version" ] || fail "installed dmstore --version"
+grep -qx "ExecStart=$prefix/sbin/dmstore pool monitor %i" "$root/lib/systemd/system/dmstore-monitor@.service" ||
+	fail "the monitor's unit does not run $prefix/sbin/dmstore"
+
+# systemd-analyze verify runs the units' commands by their paths: an install without DESTDIR, into a scratch PREFIX.
+if command -v systemd-analyze > /dev/null; then
+	make -s --no-print-directory install PREFIX="$dest/verify" > "$dest/install.log" 2>&1 ||
+		fail "make install PREFIX=$dest/verify: $(tail -n 5 "$dest/install.log")"
+	units=$dest/verify/lib/systemd/system
+	MANPATH=$dest/verify/share/man: systemd-analyze verify "$units/dmstore-pools.service" "$units/dmstore-monitor@p0.service" \
+		"$units/dmstore-docker-plugin.socket" > "$dest/verify.log" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$dest/verify.log")"
+	make -s --no-print-directory uninstall PREFIX="$dest/verify" > /dev/null 2>&1 || fail "make uninstall (verify)"
+	rm -rf "$dest/verify" "$dest/install.log" "$dest/verify.log"
+fi
 
 # The example, as a user of the installed library builds it: only the .pc says where things are.
 flags=$(PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$root/lib/pkgconfig pkg-config --cflags --libs dmstore)
