@@ -215,3 +215,19 @@ test_pool_monitor_autoextend() {
 	ds snap umount c
 	assert_consistent m
 }
+
+# The installed program and library, run from a DESTDIR against a real pool.
+test_installed_into_destdir() {
+	local dest=$T/dest root
+	root=$dest/usr/local
+	make -s --no-print-directory install DESTDIR="$dest" > "$T/install.log" 2>&1 || fail "make install: $(tail -n 5 "$T/install.log")"
+	expect 0 "$root/sbin/dmstore" pool create i --loop --data-size 128M --metadata-size 8M
+	expect 0 "$root/sbin/dmstore" vol create v --size 16M --pool i --json
+	json_is '.name == "v" and .active'
+	# shellcheck disable=SC2046
+	cc -o "$T/example" doc/example.c $(PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$root/lib/pkgconfig pkg-config --cflags --libs dmstore)
+	expect 0 env LD_LIBRARY_PATH="$root/lib" "$T/example" 1G i
+	assert_contains "$OUT" "pool 'i': rw, "
+	assert_contains "$OUT" "of 134217728 data bytes used"
+	expect 0 "$root/sbin/dmstore" pool rm i --force
+}
