@@ -25,7 +25,7 @@ static void print_help(void)
 	       "Block-level container storage on device-mapper thin provisioning.\n\n");
 	for (const struct cmd *g = groups; g->name; g++)
 		printf("  %-8s %s\n", g->name, g->summary);
-	printf("\nSee 'dmstore <group> --help' and dmstore(8).\n"
+	printf("\nSee 'dmstore help <group> [<command>]' and dmstore(8).\n"
 	       "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 exists or in use, 5 not root.\n"
 	       "Environment: DMSTORE_STATE_DIR (default /var/lib/dmstore), DMSTORE_RUN_DIR (default /run/dmstore),\n"
 	       "DMSTORE_CONFIG (default " DMSTORE_CONFIG_PATH "), DMSTORE_POOL.\n");
@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 {
 	struct cmd_ctx ctx = { 0 };
 	const char *config = NULL;
+	char *help_argv[5];
 	int r, code;
 
 	/* dmstore --config FILE <group> ...: the one option before the group. */
@@ -86,6 +87,15 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		return usage_error("missing command; see 'dmstore --help'");
+	/* dmstore help GROUP [CMD] is dmstore GROUP [CMD] --help. */
+	if (strcmp(argv[1], "help") == 0 && (argc == 3 || argc == 4)) {
+		help_argv[0] = argv[0];
+		for (int i = 2; i < argc; i++)
+			help_argv[i - 1] = argv[i];
+		help_argv[argc - 1] = (char *)"--help";
+		help_argv[argc] = NULL;
+		argv = help_argv;
+	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		print_help();
 		return flush_stdout(EXIT_OK);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every command's --help, dmstore(8) and the bash completion agree: the groups and
+# Every command's --help (and dmstore help CMD, the same), dmstore(8) and the bash completion agree: the groups and
 # subcommands the helps list are the completion's, and every option a help names
 # (long ones, and the short ones of its usage lines) is in the man page and in the
 # completion's list for that command. Host only: --help needs no pool.
@@ -23,6 +23,8 @@ options_of() { # the long options a help names, and the short ones of its usage 
 
 check() { # check KEY HELP: its options are in the man page and in the completion's list for KEY
 	local key=$1 help=$2 opt
+	# shellcheck disable=SC2086
+	[ "$("$dmstore" help $key)" = "$help" ] || failures+=("'dmstore help $key' is not 'dmstore $key --help'")
 	for opt in $(options_of "$help" | sort -u); do
 		has_option "$man" "$opt" || failures+=("dmstore $key: $opt is not in dmstore(8)")
 		has_option "$(echo ${_dmstore_options[$key]:-})" "$opt" ||
