@@ -47,7 +47,8 @@ int cmd_config(int argc, char **argv, struct cmd_ctx *ctx)
 			if (config_set(c, CONFIG_POOL, optarg, CONFIG_FLAG, 0, err, sizeof(err)) < 0)
 				return usage_error("config: --pool %s", err);
 		} else {
-			return usage_error("config: unknown option '%s'; see 'dmstore config --help'", argv[optind - 1]);
+			return usage_error("config: unknown option '%s'; see 'dmstore config --help'",
+					   argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -62,11 +63,13 @@ int cmd_config(int argc, char **argv, struct cmd_ctx *ctx)
 			json_object *v = json_object_new_object();
 
 			config_value_format(c, k, value, sizeof(value));
-			json_object_object_add(v, "value", is_number(k) ? json_object_new_uint64(strtoull(value, NULL, 10)) :
-							   *value	 ? json_object_new_string(value) :
-									   NULL);
-			json_object_object_add(v, "source",
-					       json_object_new_string(config_source_format(c, k, source, sizeof(source))));
+			json_object_object_add(v, "value",
+					       is_number(k) ? json_object_new_uint64(strtoull(value, NULL, 10)) :
+					       *value	    ? json_object_new_string(value) :
+							      NULL);
+			json_object_object_add(
+				v, "source",
+				json_object_new_string(config_source_format(c, k, source, sizeof(source))));
 			json_object_object_add(values, config_key_name(k), v);
 		}
 		json_object_object_add(o, "values", values);
@@ -75,7 +78,8 @@ int cmd_config(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	printf("# %s (%s%s)\n", c->path, sources[c->path_source], c->read ? "" : ", not there: defaults");
 	for (int k = 0; k < CONFIG_N_KEYS; k++)
-		printf("%-22s %-24s %s\n", config_key_name(k), *config_value_format(c, k, value, sizeof(value)) ? value : "-",
+		printf("%-22s %-24s %s\n", config_key_name(k),
+		       *config_value_format(c, k, value, sizeof(value)) ? value : "-",
 		       config_source_format(c, k, source, sizeof(source)));
 	return EXIT_OK;
 }

@@ -86,7 +86,8 @@ int config_set(struct cmd_config *c, enum config_key key, const char *value, enu
 	switch (key) {
 	case CONFIG_POOL:
 		if (*value && !dms_pool_name_valid(value))
-			return bad(err, len, "%s '%s': not a pool name (1-32 of [A-Za-z0-9_.-], starting with a letter or digit)",
+			return bad(err, len,
+				   "%s '%s': not a pool name (1-32 of [A-Za-z0-9_.-], starting with a letter or digit)",
 				   name, value);
 		snprintf(c->pool, sizeof(c->pool), "%s", value);
 		break;
@@ -122,7 +123,8 @@ int config_set(struct cmd_config *c, enum config_key key, const char *value, enu
 		break;
 	case CONFIG_AUTOEXTEND_LIMIT:
 		if (dms_size_parse(value, &size) < 0)
-			return bad(err, len, "%s '%s': not a size (digits and an optional K, M, G, T, P or E: 1T; 0: never grow)",
+			return bad(err, len,
+				   "%s '%s': not a size (digits and an optional K, M, G, T, P or E: 1T; 0: never grow)",
 				   name, value);
 		c->autoextend_limit = size;
 		break;

@@ -101,7 +101,8 @@ static int autoextend(struct cmd_ctx *ctx, struct watch *w, const struct dms_poo
 		grown = w->limit / st->block_size * st->block_size;
 	if (grown < st->data_total + st->block_size) {
 		if (!w->at_limit)
-			say(w, "data is at its autoextend limit, %s: not grown", dms_size_format(w->limit, a, sizeof(a)));
+			say(w, "data is at its autoextend limit, %s: not grown",
+			    dms_size_format(w->limit, a, sizeof(a)));
 		w->at_limit = true;
 		return 0;
 	}

@@ -62,14 +62,15 @@ static int grow_loop(struct dms_ctx *ctx, struct dms_pool_config *cfg, uint64_t 
 	data_size = data_size / cfg->block_size * cfg->block_size;
 	if (data_size && data_size < cfg->data_size)
 		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': data is %s; cannot shrink it to %s", cfg->name,
-					dms_size_format(cfg->data_size, a, sizeof(a)), dms_size_format(data_size, b, sizeof(b)));
+					dms_size_format(cfg->data_size, a, sizeof(a)),
+					dms_size_format(data_size, b, sizeof(b)));
 	if (metadata_size && metadata_size < cfg->metadata_size)
 		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': metadata is %s; cannot shrink it to %s", cfg->name,
 					dms_size_format(cfg->metadata_size, a, sizeof(a)),
 					dms_size_format(metadata_size, b, sizeof(b)));
 	if (metadata_size > DMS_THIN_METADATA_MAX)
-		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': metadata of %s: the kernel uses at most %s", cfg->name,
-					dms_size_format(metadata_size, a, sizeof(a)),
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': metadata of %s: the kernel uses at most %s",
+					cfg->name, dms_size_format(metadata_size, a, sizeof(a)),
 					dms_size_format(DMS_THIN_METADATA_MAX, b, sizeof(b)));
 	if (data_size > cfg->data_size) {
 		r = dms_loop_file_grow(cfg->data_path, data_size);
@@ -98,7 +99,8 @@ static int grow_dedicated(struct dms_ctx *ctx, struct dms_pool_config *cfg)
 
 	r = dms_blockdev_open(cfg->data_path, false, &data);
 	if (r < 0)
-		return dms_fail_path(ctx, r, "pool '%s': data device '%s': %s", cfg->name, cfg->data_path, strerror(-r));
+		return dms_fail_path(ctx, r, "pool '%s': data device '%s': %s", cfg->name, cfg->data_path,
+				     strerror(-r));
 	r = dms_blockdev_open(cfg->metadata_path, false, &meta);
 	if (r < 0)
 		return dms_fail_path(ctx, r, "pool '%s': metadata device '%s': %s", cfg->name, cfg->metadata_path,
@@ -148,11 +150,13 @@ int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t data_size, uin
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 	if (!cfg.loop && (data_size || metadata_size))
-		return dms_fail_invalid(ctx, -EINVAL,
-					"pool '%s': its devices are dedicated: grow them (lvextend, a bigger LUN), then grow the pool without sizes",
-					name);
+		return dms_fail_invalid(
+			ctx, -EINVAL,
+			"pool '%s': its devices are dedicated: grow them (lvextend, a bigger LUN), then grow the pool without sizes",
+			name);
 	if (cfg.loop && !data_size && !metadata_size)
-		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': give the new data size, metadata size, or both", name);
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': give the new data size, metadata size, or both",
+					name);
 	r = dms_size_check(ctx, "pool", name, data_size);
 	if (r == 0)
 		r = dms_size_check(ctx, "pool", name, metadata_size);

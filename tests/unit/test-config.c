@@ -208,12 +208,9 @@ static void test_library_settings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_file_values_and_lines),
-		cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_bad_lines_named),
-		cmocka_unit_test(test_missing_files),
-		cmocka_unit_test(test_library_settings),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_file_values_and_lines),
+		cmocka_unit_test(test_precedence),    cmocka_unit_test(test_bad_lines_named),
+		cmocka_unit_test(test_missing_files), cmocka_unit_test(test_library_settings),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
