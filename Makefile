@@ -3,6 +3,12 @@
 # against the real kernel dm-thin target (natively, or in scripts/vm).
 
 PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/dmstore
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 # systemd reads units from /usr/local/lib/systemd/system too.
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 PKG_CONFIG ?= pkg-config
@@ -44,7 +50,9 @@ SAN_LIB_OBJ := $(LIB_SRC:%.c=$(B)/san/%.o)
 HOOKS_OBJ := $(LIB_SRC:%.c=$(B)/hooks/%.o) $(CMD_SRC:%.c=$(B)/hooks/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-VERSION := 0.1.0
+# One version, the public header's; the soname changes only when the ABI breaks.
+VERSION := $(shell sed -n 's/^\#define DMS_VERSION "\(.*\)"$$/\1/p' include/dmstore.h)
+SONAME := libdmstore.so.0
 
 # `make V=1` shows the full commands.
 ifeq ($(V),1)
@@ -58,8 +66,8 @@ endif
 # Test builds carry the hooks (DMS_TEST_HOOKS: crash points) that a shipped library must not have.
 TEST_DEFS := -DDMS_TEST_HOOKS
 
-.PHONY: all check check-installed deps unit vmcheck torture bench clean install
-all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore dmstore-docker-plugin $(B)/libdmstore.pc
+.PHONY: all check check-installed deps unit hostcheck vmcheck torture bench clean install uninstall FORCE
+all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore dmstore-docker-plugin $(B)/dmstore.pc
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,7 +106,7 @@ $(B)/libdmstore.a: $(LIB_OBJ)
 
 $(B)/libdmstore.so: $(LIB_OBJ)
 	$(say) LD $@
-	$(Q)$(CC) -shared -Wl,-soname,libdmstore.so.0 -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(PKG_LIBS)
 
 $(B)/libdmstore-san.a: $(SAN_LIB_OBJ)
 	@rm -f $@
@@ -119,12 +127,16 @@ $(B)/dmstore-test: $(HOOKS_OBJ)
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $(HOOKS_OBJ) $(PKG_LIBS) $(BENCH_LIBS)
 
-$(B)/libdmstore.pc: Makefile
+# Remade whenever PREFIX, LIBDIR or INCLUDEDIR differ from the last build's, so that
+# `make install PREFIX=/opt/dmstore` installs a .pc that points there.
+$(B)/dmstore.pc: FORCE
 	@mkdir -p $(B)
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))' \
+		'includedir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))' '' \
 		'Name: libdmstore' 'Description: block-level container storage on dm-thin' \
 		'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
-		'Libs: -L$${libdir} -ldmstore' 'Cflags: -I$${includedir}' > $@
+		'Libs: -L$${libdir} -ldmstore' 'Cflags: -I$${includedir}' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # Unit tests link the sanitizer build of the library: a test may reach any internal symbol.
 $(B)/tests/%: tests/unit/%.c $(B)/libdmstore-san.a
@@ -155,6 +167,10 @@ deps:
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
+# Host tests (tests/host/*.sh): install and uninstall, the library example, help/man/completion agreement.
+hostcheck: all
+	@tests/run-host
+
 vmcheck: all $(B)/dmstore-test
 	@tests/run-vm
 
@@ -174,20 +190,40 @@ check: deps
 check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
 	@tests/run-check $(UNIT_BIN)
 
+# What `make install` puts where (under DESTDIR), and so what `make uninstall` removes.
+INSTALLED := $(SBINDIR)/dmstore $(SBINDIR)/dmstore-docker-plugin \
+	$(LIBDIR)/libdmstore.a $(LIBDIR)/libdmstore.so.$(VERSION) $(LIBDIR)/$(SONAME) $(LIBDIR)/libdmstore.so \
+	$(INCLUDEDIR)/dmstore.h $(LIBDIR)/pkgconfig/dmstore.pc \
+	$(MANDIR)/man8/dmstore.8 $(MANDIR)/man8/dmstore-docker-plugin.8 $(DOCDIR)/dmstore.conf.example \
+	$(BASH_COMPLETION_DIR)/dmstore \
+	$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service $(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.socket \
+	$(SYSTEMD_UNIT_DIR)/dmstore-pools.service $(SYSTEMD_UNIT_DIR)/dmstore-monitor@.service
+
 install: all
-	install -D -m 0755 dmstore $(DESTDIR)$(PREFIX)/sbin/dmstore
-	install -D -m 0644 $(B)/libdmstore.a $(DESTDIR)$(PREFIX)/lib/libdmstore.a
-	install -D -m 0755 $(B)/libdmstore.so $(DESTDIR)$(PREFIX)/lib/libdmstore.so.0
-	ln -sf libdmstore.so.0 $(DESTDIR)$(PREFIX)/lib/libdmstore.so
-	install -D -m 0644 include/dmstore.h $(DESTDIR)$(PREFIX)/include/dmstore.h
-	install -D -m 0644 $(B)/libdmstore.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdmstore.pc
-	install -D -m 0644 doc/dmstore.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmstore.8
-	install -D -m 0755 dmstore-docker-plugin $(DESTDIR)$(PREFIX)/sbin/dmstore-docker-plugin
-	install -D -m 0644 doc/dmstore-docker-plugin.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmstore-docker-plugin.8
+	install -D -m 0755 dmstore $(DESTDIR)$(SBINDIR)/dmstore
+	install -D -m 0755 dmstore-docker-plugin $(DESTDIR)$(SBINDIR)/dmstore-docker-plugin
+	install -D -m 0644 $(B)/libdmstore.a $(DESTDIR)$(LIBDIR)/libdmstore.a
+	install -D -m 0755 $(B)/libdmstore.so $(DESTDIR)$(LIBDIR)/libdmstore.so.$(VERSION)
+	ln -sfn libdmstore.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libdmstore.so
+	install -D -m 0644 include/dmstore.h $(DESTDIR)$(INCLUDEDIR)/dmstore.h
+	install -D -m 0644 $(B)/dmstore.pc $(DESTDIR)$(LIBDIR)/pkgconfig/dmstore.pc
+	install -D -m 0644 doc/dmstore.8 $(DESTDIR)$(MANDIR)/man8/dmstore.8
+	install -D -m 0644 doc/dmstore-docker-plugin.8 $(DESTDIR)$(MANDIR)/man8/dmstore-docker-plugin.8
+	install -D -m 0644 doc/dmstore.conf.example $(DESTDIR)$(DOCDIR)/dmstore.conf.example
+	install -D -m 0644 completion/dmstore $(DESTDIR)$(BASH_COMPLETION_DIR)/dmstore
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' docker/dmstore-docker-plugin.service.in \
+	sed 's|@SBINDIR@|$(SBINDIR)|g' docker/dmstore-docker-plugin.service.in \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service
 	install -m 0644 docker/dmstore-docker-plugin.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
+	for u in dmstore-pools.service dmstore-monitor@.service; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u.in > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
+
+# Directories only dmstore puts files in go too, when empty; shared ones (lib/, share/man/) stay.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B) dmstore dmstore-docker-plugin

@@ -34,7 +34,7 @@ static bool allowed(const struct cmd_args *a, int opt)
 	return false;
 }
 
-int cmd_parse(struct cmd_args *a, int argc, char **argv)
+int cmd_parse(struct cmd_ctx *ctx, struct cmd_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pool", required_argument, NULL, OPT_POOL },	 { "json", no_argument, NULL, OPT_JSON },
@@ -46,7 +46,7 @@ int cmd_parse(struct cmd_args *a, int argc, char **argv)
 	};
 	int opt, idx;
 
-	a->pool_name = getenv("DMSTORE_POOL");
+	a->pool_name = cmd_default_pool(ctx);
 	a->wait_ms = DMS_LOCK_WAIT_FOREVER;
 	optind = 0;
 	opterr = 0;
@@ -103,6 +103,11 @@ int cmd_parse(struct cmd_args *a, int argc, char **argv)
 	if (a->pool_name && !*a->pool_name)
 		a->pool_name = NULL;
 	return 0;
+}
+
+const char *cmd_default_pool(const struct cmd_ctx *ctx)
+{
+	return *ctx->config.pool ? ctx->config.pool : NULL;
 }
 
 int cmd_open_pool(struct cmd_ctx *ctx, struct cmd_args *a)

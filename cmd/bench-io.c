@@ -216,7 +216,7 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 	int opt, r;
 
 	o = (struct bench_io_opts){
-		.pool = getenv("DMSTORE_POOL"),
+		.pool = cmd_default_pool(ctx),
 		.size = 4 * DMS_GIB,
 		.runtime_ns = 30 * 1000000000ULL,
 		.rounds = 1,

@@ -162,7 +162,7 @@ int cmd_bench_ops(int argc, char **argv, struct cmd_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_ops_opts o = {
-		.pool = getenv("DMSTORE_POOL"),
+		.pool = cmd_default_pool(ctx),
 		.image_size = DMS_IMAGE_SIZE_DEFAULT,
 		.populations = { 10, 100, 1000 },
 		.n_populations = 3,

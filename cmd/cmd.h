@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "cmd/config.h"
 #include "dmstore.h"
 
 /*
@@ -24,6 +25,7 @@ enum {
 struct cmd_ctx {
 	struct dms_ctx *lib;
 	const char *group; /* "pool", for messages */
+	struct cmd_config config;
 };
 
 struct cmd {
@@ -50,6 +52,8 @@ int parse_size_arg(const char *opt, const char *text, uint64_t *ret);
 int parse_wait_arg(const char *cmd, const char *text, long *ret_ms);
 /* Print O as pretty JSON on stdout, and release it. */
 void json_print(json_object *o);
+/* What a removal prints with --json: {"type", "name", "pool", "removed": true}; schema in dmstore(8). */
+json_object *removed_json(const char *type, const char *name, const char *pool);
 
 /* What an object command (image, snap) accepts, and what it was given. */
 struct cmd_args {
@@ -61,7 +65,7 @@ struct cmd_args {
 
 	const char *operands[4];
 	int n_operands;
-	const char *pool_name; /* --pool, else $DMSTORE_POOL, else NULL: the only pool */
+	const char *pool_name; /* --pool, else cmd_default_pool(), else NULL: the only pool */
 	bool json, force;
 	uint64_t size;
 	const char *image;
@@ -71,7 +75,9 @@ struct cmd_args {
 };
 
 /* 0 parsed; -1 help was printed; else the exit code of a usage error (already reported). */
-int cmd_parse(struct cmd_args *a, int argc, char **argv);
+int cmd_parse(struct cmd_ctx *ctx, struct cmd_args *a, int argc, char **argv);
+/* The pool an object command uses without --pool: $DMSTORE_POOL, else the config file's; NULL: the only one. */
+const char *cmd_default_pool(const struct cmd_ctx *ctx);
 /* Root check and dms_pool_open, with --wait set for its changes: 0, or the exit code (reported). */
 int cmd_open_pool(struct cmd_ctx *ctx, struct cmd_args *a);
 /* Whether NAME is a valid name for a WHAT (volume, container...); if not, says so for CMD. */
@@ -93,6 +99,9 @@ void progress_init(struct progress *p);
 void progress_show(const struct dms_import_progress *ip, void *arg);
 void progress_done(struct progress *p);
 
+/* The pools' statuses ST[N] in Prometheus' text format on stdout: EXIT_OK, or the exit code of a failure (reported). */
+int pool_metrics_print(struct cmd_ctx *ctx, const struct dms_pool_status *st, size_t n);
+
 int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_image(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_snap(int argc, char **argv, struct cmd_ctx *ctx);
@@ -101,5 +110,7 @@ int cmd_bench(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_start(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_config(int argc, char **argv, struct cmd_ctx *ctx);
+int pool_monitor(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

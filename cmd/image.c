@@ -12,12 +12,13 @@
 
 static const char image_help[] =
 	"usage: dmstore image <command> [--pool POOL] [<args>]\n\n"
-	"  create NAME [--size 10G]            an empty image (ext4)\n"
-	"  import NAME SOURCE [--size 10G]     an image from a rootfs tarball (plain, gzip, zstd, xz) or directory,\n"
+	"  create NAME [--size 10G] [--json]   an empty image (ext4)\n"
+	"  import NAME SOURCE [--size 10G] [--platform OS/ARCH] [--json]\n"
+	"                                      an image from a rootfs tarball (plain, gzip, zstd, xz) or directory,\n"
 	"                                      or oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]\n"
 	"  ls [--json]\n"
 	"  inspect NAME [--json]\n"
-	"  rm NAME [--force]                   --force removes its containers first\n\n"
+	"  rm NAME [--force] [--json]          --force removes its containers first\n\n"
 	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
 	"Commands that change the pool take --wait SECONDS: give up (exit 4) if another change holds it that long.\n";
 
@@ -37,15 +38,30 @@ static json_object *image_json(const struct dms_image_info *im)
 	return o;
 }
 
-static int image_create(int argc, char **argv, struct cmd_ctx *ctx)
+/* The image as 'image inspect --json' shows it, after a change; closes the pool. */
+static int print_image_json(struct cmd_ctx *ctx, struct cmd_args *a, const char *name)
 {
-	static const char help[] = "usage: dmstore image create NAME [--size SIZE] [--pool POOL]\n\n"
-				   "An empty image: a thin device of SIZE (default 10G, virtual) with ext4.\n";
-	struct cmd_args a = { .cmd = "image create", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_size = true, .allow_wait = true };
+	struct dms_image_info im;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = dms_image_inspect(a->pool, name, &im);
+	if (r < 0)
+		return cmd_done(ctx, a, lib_error(ctx, r));
+	json_print(image_json(&im));
+	return cmd_done(ctx, a, EXIT_OK);
+}
+
+static int image_create(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] = "usage: dmstore image create NAME [--size SIZE] [--json] [--pool POOL]\n\n"
+				   "An empty image: a thin device of SIZE (default: image_size in dmstore.conf, else 10G;\n"
+				   "virtual) with ext4.\n"
+				   "--json prints the new image as 'image inspect --json' does.\n";
+	struct cmd_args a = { .cmd = "image create", .help = help, .min_operands = 1, .max_operands = 1,
+			      .allow_size = true, .allow_json = true, .allow_wait = true };
+	int r;
+
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!dms_name_valid(a.operands[0]))
@@ -53,18 +69,22 @@ static int image_create(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_open_pool(ctx, &a);
 	if (r)
 		return r;
-	r = dms_image_create(a.pool, a.operands[0], a.size);
+	r = dms_image_create(a.pool, a.operands[0], a.size ? a.size : ctx->config.image_size);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("image '%s' created\n", a.operands[0]);
-	return cmd_done(ctx, &a, EXIT_OK);
+	if (!a.json) {
+		printf("image '%s' created\n", a.operands[0]);
+		return cmd_done(ctx, &a, EXIT_OK);
+	}
+	return print_image_json(ctx, &a, a.operands[0]);
 }
 
 static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
-		"usage: dmstore image import NAME SOURCE [--size SIZE] [--platform OS/ARCH] [--pool POOL]\n\n"
-		"Unpack SOURCE into a new image of SIZE (default 10G, virtual). SOURCE is one of:\n"
+		"usage: dmstore image import NAME SOURCE [--size SIZE] [--platform OS/ARCH] [--json] [--pool POOL]\n\n"
+		"Unpack SOURCE into a new image of SIZE (default: image_size in dmstore.conf, else 10G;\n"
+		"virtual). SOURCE is one of:\n"
 		"  FILE | DIR                   a rootfs tarball (plain, gzip, zstd, xz, ...) or a directory\n"
 		"  oci:DIR[:REF]                an OCI image layout; REF its org.opencontainers.image.ref.name\n"
 		"  oci-archive:FILE[:REF]       a tar of an OCI image layout\n"
@@ -74,16 +94,17 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 		"every blob is checked against its digest. Owners, modes, links, device nodes, user.* xattrs,\n"
 		"file capabilities and ACLs are kept (no other xattr: dmstore(8)); an entry that would land\n"
 		"outside the rootfs fails the import, naming it. Other changes of the pool run while it\n"
-		"unpacks; one killed leaves nothing the next change does not remove.\n";
+		"unpacks; one killed leaves nothing the next change does not remove. --json prints the new\n"
+		"image as 'image inspect --json' does, without the config.\n";
 	struct cmd_args a = { .cmd = "image import", .help = help, .min_operands = 2, .max_operands = 2,
-			      .allow_size = true, .allow_platform = true, .allow_wait = true };
+			      .allow_size = true, .allow_platform = true, .allow_json = true, .allow_wait = true };
 	struct dms_image_info im;
 	struct progress prog;
 	struct dms_import_opts opts = { .progress = progress_show, .progress_arg = &prog };
 	char b[32];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!dms_name_valid(a.operands[0]))
@@ -95,7 +116,7 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	progress_init(&prog);
 	if (prog.tty)
 		fprintf(stderr, "importing '%s' into image '%s'...\n", a.operands[1], a.operands[0]);
-	opts.size = a.size;
+	opts.size = a.size ? a.size : ctx->config.image_size;
 	opts.platform = a.platform;
 	r = dms_image_import_from(a.pool, a.operands[0], a.operands[1], &opts);
 	progress_done(&prog);
@@ -104,6 +125,10 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_image_inspect(a.pool, a.operands[0], &im);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
+	if (a.json) {
+		json_print(image_json(&im));
+		return cmd_done(ctx, &a, EXIT_OK);
+	}
 	printf("image '%s' imported: %" PRIu64 " entries, %s of file data\n", im.name, im.entries,
 	       dms_size_format(im.bytes, b, sizeof(b)));
 	return cmd_done(ctx, &a, EXIT_OK);
@@ -117,7 +142,7 @@ static int image_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	size_t n = 0;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);
@@ -194,7 +219,7 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	char s[32], d[32];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);
@@ -232,13 +257,14 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 
 static int image_rm(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore image rm NAME [--force] [--pool POOL]\n\n"
-				   "Refused while containers use the image, unless --force, which removes them first.\n";
+	static const char help[] = "usage: dmstore image rm NAME [--force] [--json] [--pool POOL]\n\n"
+				   "Refused while containers use the image, unless --force, which removes them first.\n"
+				   "--json prints {\"type\": \"image\", \"name\", \"pool\", \"removed\": true}.\n";
 	struct cmd_args a = { .cmd = "image rm", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_force = true, .allow_wait = true };
+			      .allow_force = true, .allow_json = true, .allow_wait = true };
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);
@@ -247,7 +273,10 @@ static int image_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_image_remove(a.pool, a.operands[0], a.force);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("image '%s' removed\n", a.operands[0]);
+	if (a.json)
+		json_print(removed_json("image", a.operands[0], dms_pool_name(a.pool)));
+	else
+		printf("image '%s' removed\n", a.operands[0]);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 

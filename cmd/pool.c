@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* dmstore pool create|status|ls|activate|deactivate|recover|check|rm */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -11,14 +13,16 @@ static const char pool_help[] =
 	"usage: dmstore pool <command> [<args>]\n\n"
 	"  create NAME --data DEV --metadata DEV [--block-size 64K] [--no-zero] [--force]\n"
 	"  create NAME --loop [--data-size 100G] [--metadata-size SIZE] [--block-size 64K] [--no-zero]\n"
-	"  status [NAME] [--json]\n"
+	"  status [NAME] [--json | --format table|json|prometheus]\n"
 	"  ls [--json]\n"
-	"  activate NAME\n"
-	"  deactivate NAME\n"
-	"  recover NAME [--orphans]\n"
+	"  activate NAME|--all [--json]\n"
+	"  deactivate NAME|--all [--json]\n"
+	"  recover NAME [--orphans] [--json]\n"
 	"  check NAME [--json]\n"
-	"  rm NAME [--force]\n\n"
-	"create, activate, deactivate, recover and rm take --wait SECONDS: give up (exit 4) if another\n"
+	"  grow NAME [--data-size SIZE] [--metadata-size SIZE] [--json]\n"
+	"  monitor NAME [--threshold PERCENT] [--percent PERCENT] [--limit SIZE]\n"
+	"  rm NAME [--force] [--json]\n\n"
+	"create, activate, deactivate, recover, grow and rm take --wait SECONDS: give up (exit 4) if another\n"
 	"change holds the pool that long.\n";
 
 static const char create_help[] =
@@ -260,14 +264,18 @@ static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
-/* Parses [--json] [--force] [--wait SECONDS] for status/ls/activate/deactivate/recover/rm; WAIT_MS NULL: no --wait. */
+/*
+ * Parses [--json] [--force] [--wait SECONDS] [--all] for status/ls/activate/deactivate/recover/rm;
+ * WAIT_MS NULL: no --wait; ALL NULL: no --all.
+ */
 static int simple_args(const char *cmd, const char *help, int argc, char **argv, bool allow_json, bool allow_force,
-		       bool *json, bool *force, long *wait_ms)
+		       bool *json, bool *force, long *wait_ms, bool *all)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "all", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char what[32];
@@ -286,6 +294,8 @@ static int simple_args(const char *cmd, const char *help, int argc, char **argv,
 		} else if (opt == 'w' && wait_ms) {
 			if (parse_wait_arg(what, optarg, wait_ms))
 				return EXIT_USAGE;
+		} else if (opt == 'a' && all) {
+			*all = true;
 		} else {
 			return usage_error("pool %s: see 'dmstore pool %s --help'", cmd, cmd);
 		}
@@ -293,58 +303,98 @@ static int simple_args(const char *cmd, const char *help, int argc, char **argv,
 	return 0;
 }
 
+enum status_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_PROMETHEUS };
+
 static int pool_status(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore pool status [NAME] [--json]\n\n"
-				   "Space, mode and backing of one pool, or of every pool.\n";
-	struct dms_pool_status st;
+	static const char help[] =
+		"usage: dmstore pool status [NAME] [--json | --format table|json|prometheus]\n\n"
+		"Space, mode and backing of one pool, or of every pool.\n\n"
+		"  --json                 the same as --format json\n"
+		"  --format prometheus    Prometheus' text exposition format, for node_exporter's textfile\n"
+		"                         collector (metrics: dmstore(8))\n";
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dms_pool_status *sts = NULL;
+	enum status_format format = FORMAT_TABLE;
 	const char *name;
 	char **names = NULL;
-	size_t n = 0;
-	bool json = false, force = false;
+	size_t n = 0, n_st = 0;
 	json_object *arr;
-	int r, code = EXIT_OK;
+	int opt, r, code = EXIT_OK;
 
-	r = simple_args("status", help, argc, argv, true, false, &json, &force, NULL);
-	if (r)
-		return r < 0 ? EXIT_OK : r;
+	if (wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'j')
+			format = FORMAT_JSON;
+		else if (opt == 'f' && strcmp(optarg, "table") == 0)
+			format = FORMAT_TABLE;
+		else if (opt == 'f' && strcmp(optarg, "json") == 0)
+			format = FORMAT_JSON;
+		else if (opt == 'f' && strcmp(optarg, "prometheus") == 0)
+			format = FORMAT_PROMETHEUS;
+		else if (opt == 'f')
+			return usage_error("pool status: --format '%s': use table, json or prometheus", optarg);
+		else
+			return usage_error("pool status: see 'dmstore pool status --help'");
+	}
 	if (pool_name_arg("status", argc, argv, true, &name))
 		return EXIT_USAGE;
 	if (require_root("pool status"))
 		return EXIT_PERM;
 	if (name) {
-		r = dms_pool_status(ctx->lib, name, &st);
+		names = calloc(1, sizeof(*names));
+		if (!names || !(names[0] = strdup(name))) {
+			free(names);
+			fprintf(stderr, "dmstore: pool status: %s\n", strerror(ENOMEM));
+			return EXIT_FAILURE_;
+		}
+		n = 1;
+	} else {
+		r = dms_pool_list(ctx->lib, &names, &n);
 		if (r < 0)
 			return lib_error(ctx, r);
-		if (json)
-			json_print(status_json(&st));
-		else
-			status_print(&st);
-		return EXIT_OK;
 	}
-	r = dms_pool_list(ctx->lib, &names, &n);
-	if (r < 0)
-		return lib_error(ctx, r);
-	arr = json_object_new_array();
+	sts = calloc(n ? n : 1, sizeof(*sts));
+	if (!sts) {
+		dms_strv_free(names, n);
+		fprintf(stderr, "dmstore: pool status: %s\n", strerror(ENOMEM));
+		return EXIT_FAILURE_;
+	}
+	/* A pool that cannot be read is reported; the others are still shown. */
 	for (size_t i = 0; i < n; i++) {
-		r = dms_pool_status(ctx->lib, names[i], &st);
-		if (r < 0) {
+		r = dms_pool_status(ctx->lib, names[i], &sts[n_st]);
+		if (r < 0)
 			code = lib_error(ctx, r);
-			continue;
-		}
-		if (json) {
-			json_object_array_add(arr, status_json(&st));
-		} else {
+		else
+			n_st++;
+	}
+	dms_strv_free(names, n);
+	if (format == FORMAT_PROMETHEUS) {
+		r = pool_metrics_print(ctx, sts, n_st);
+		code = code ? code : r;
+	} else if (format == FORMAT_JSON && name) {
+		if (n_st)
+			json_print(status_json(&sts[0]));
+	} else if (format == FORMAT_JSON) {
+		arr = json_object_new_array();
+		for (size_t i = 0; i < n_st; i++)
+			json_object_array_add(arr, status_json(&sts[i]));
+		json_print(arr);
+	} else {
+		for (size_t i = 0; i < n_st; i++) {
 			if (i)
 				putchar('\n');
-			status_print(&st);
+			status_print(&sts[i]);
 		}
 	}
-	if (json)
-		json_print(arr);
-	else
-		json_object_put(arr);
-	dms_strv_free(names, n);
+	free(sts);
 	return code;
 }
 
@@ -358,7 +408,7 @@ static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	json_object *arr = NULL;
 	int r, code = EXIT_OK;
 
-	r = simple_args("ls", help, argc, argv, true, false, &json, &force, NULL);
+	r = simple_args("ls", help, argc, argv, true, false, &json, &force, NULL, NULL);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (optind != argc)
@@ -397,96 +447,165 @@ static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	return code;
 }
 
-static int pool_simple(const char *cmd, const char *help, bool allow_force, int (*op)(struct cmd_ctx *, const char *, bool),
-		       int argc, char **argv, struct cmd_ctx *ctx)
+static int op_activate(struct cmd_ctx *ctx, const char *name, bool force)
+{
+	return dms_pool_activate(ctx->lib, name);
+}
+
+static int op_deactivate(struct cmd_ctx *ctx, const char *name, bool force)
+{
+	return dms_pool_deactivate(ctx->lib, name);
+}
+
+static int op_remove(struct cmd_ctx *ctx, const char *name, bool force)
+{
+	return dms_pool_remove(ctx->lib, name, force);
+}
+
+/* One pool's change, and what it prints; with --json, the pool's status after (rm: what is gone). */
+static int pool_simple_one(int (*op)(struct cmd_ctx *, const char *, bool), const char *done, struct cmd_ctx *ctx,
+			   const char *name, bool force, bool json, json_object *all)
+{
+	struct dms_pool_status st;
+	int r;
+
+	r = op(ctx, name, force);
+	if (r < 0)
+		return lib_error(ctx, r);
+	if (!json) {
+		printf("pool '%s' %s\n", name, done);
+		return EXIT_OK;
+	}
+	if (op == op_remove) {
+		json_print(removed_json("pool", name, name));
+		return EXIT_OK;
+	}
+	r = dms_pool_status(ctx->lib, name, &st);
+	if (r < 0)
+		return lib_error(ctx, r);
+	if (all)
+		json_object_array_add(all, status_json(&st));
+	else
+		json_print(status_json(&st));
+	return EXIT_OK;
+}
+
+/*
+ * activate, deactivate, rm: one NAME, maybe --force. activate and deactivate take --all
+ * instead (boot and shutdown): every configured pool, each tried whatever the others did,
+ * the exit code the last failure's; with --json, an array.
+ */
+static int pool_simple(const char *cmd, const char *help, bool allow_force, bool allow_all,
+		       int (*op)(struct cmd_ctx *, const char *, bool), const char *done, int argc, char **argv,
+		       struct cmd_ctx *ctx)
 {
 	char what[32];
 	const char *name;
-	bool json = false, force = false;
+	char **names = NULL;
+	size_t n = 0;
+	bool json = false, force = false, all = false;
 	long wait_ms = DMS_LOCK_WAIT_FOREVER;
-	int r;
+	json_object *arr;
+	int r, code = EXIT_OK;
 
-	r = simple_args(cmd, help, argc, argv, false, allow_force, &json, &force, &wait_ms);
+	r = simple_args(cmd, help, argc, argv, true, allow_force, &json, &force, &wait_ms, allow_all ? &all : NULL);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (pool_name_arg(cmd, argc, argv, false, &name))
+	if (all && optind < argc)
+		return usage_error("pool %s: --all or a pool NAME, not both", cmd);
+	if (!all && pool_name_arg(cmd, argc, argv, false, &name))
 		return EXIT_USAGE;
 	snprintf(what, sizeof(what), "pool %s", cmd);
 	if (require_root(what))
 		return EXIT_PERM;
 	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
-	r = op(ctx, name, force);
+	if (!all)
+		return pool_simple_one(op, done, ctx, name, force, json, NULL);
+	r = dms_pool_list(ctx->lib, &names, &n);
 	if (r < 0)
 		return lib_error(ctx, r);
-	return EXIT_OK;
-}
-
-static int op_activate(struct cmd_ctx *ctx, const char *name, bool force)
-{
-	int r = dms_pool_activate(ctx->lib, name);
-
-	if (r == 0)
-		printf("pool '%s' is active\n", name);
-	return r;
-}
-
-static int op_deactivate(struct cmd_ctx *ctx, const char *name, bool force)
-{
-	int r = dms_pool_deactivate(ctx->lib, name);
-
-	if (r == 0)
-		printf("pool '%s' is inactive\n", name);
-	return r;
-}
-
-static int op_remove(struct cmd_ctx *ctx, const char *name, bool force)
-{
-	int r = dms_pool_remove(ctx->lib, name, force);
-
-	if (r == 0)
-		printf("pool '%s' removed\n", name);
-	return r;
+	arr = json ? json_object_new_array() : NULL;
+	for (size_t i = 0; i < n; i++) {
+		r = pool_simple_one(op, done, ctx, names[i], force, json, arr);
+		if (r != EXIT_OK)
+			code = r;
+	}
+	if (arr)
+		json_print(arr);
+	dms_strv_free(names, n);
+	return code;
 }
 
 static int pool_activate(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("activate",
-			   "usage: dmstore pool activate NAME\n\n"
+			   "usage: dmstore pool activate NAME|--all [--json]\n\n"
 			   "Bring a configured pool back (after a reboot): reattach its loop files, check its\n"
-			   "metadata with thin_check, load its table. Does nothing if it is active.\n",
-			   false, op_activate, argc, argv, ctx);
+			   "metadata with thin_check, load its table. Does nothing if it is active.\n\n"
+			   "  --all          every configured pool (dmstore-pools.service, at boot)\n"
+			   "  --json         print the pool's status as JSON (as 'pool status --json')\n"
+			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
+			   false, true, op_activate, "is active", argc, argv, ctx);
 }
 
 static int pool_deactivate(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("deactivate",
-			   "usage: dmstore pool deactivate NAME\n\n"
+			   "usage: dmstore pool deactivate NAME|--all [--json]\n\n"
 			   "Remove the pool's kernel device, keeping its data and configuration.\n"
-			   "Refused while thin devices on it are active.\n",
-			   false, op_deactivate, argc, argv, ctx);
+			   "Refused while thin devices on it are active.\n\n"
+			   "  --all          every configured pool (dmstore-pools.service, at shutdown)\n"
+			   "  --json         print the pool's status as JSON (as 'pool status --json')\n"
+			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
+			   false, true, op_deactivate, "is inactive", argc, argv, ctx);
 }
 
 static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("rm",
-			   "usage: dmstore pool rm NAME [--force]\n\n"
+			   "usage: dmstore pool rm NAME [--force] [--json]\n\n"
 			   "Remove the pool: its kernel device, its configuration, and the loop files dmstore made\n"
 			   "(dedicated devices are left in place with their metadata superblock cleared).\n"
-			   "Refused while the pool holds thin devices, unless --force.\n",
-			   true, op_remove, argc, argv, ctx);
+			   "Refused while the pool holds thin devices, unless --force.\n\n"
+			   "  --force        remove it although it holds thin devices\n"
+			   "  --json         print {\"type\": \"pool\", \"name\", \"pool\", \"removed\": true}\n"
+			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
+			   true, false, op_remove, "removed", argc, argv, ctx);
+}
+
+static json_object *recover_json(const char *name, const struct dms_recover_report *rep)
+{
+	json_object *o = json_object_new_object(), *resumed = json_object_new_array(),
+		    *orphans = json_object_new_array();
+
+	for (size_t i = 0; i < rep->n_resumed; i++)
+		json_object_array_add(resumed, json_object_new_string(rep->resumed[i]));
+	for (size_t i = 0; i < rep->n_orphans; i++)
+		json_object_array_add(orphans, json_object_new_int64(rep->orphans[i]));
+	json_object_object_add(o, "pool", json_object_new_string(name));
+	json_object_object_add(o, "rolled_forward", json_object_new_int64(rep->rolled_forward));
+	json_object_object_add(o, "rolled_back", json_object_new_int64(rep->rolled_back));
+	json_object_object_add(o, "resumed", resumed);
+	json_object_object_add(o, "released_metadata_snap", json_object_new_boolean(rep->released_metadata_snap));
+	json_object_object_add(o, "orphans", orphans);
+	json_object_object_add(o, "orphans_deleted", json_object_new_boolean(rep->orphans_deleted));
+	return o;
 }
 
 static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
-		"usage: dmstore pool recover NAME [--orphans]\n\n"
+		"usage: dmstore pool recover NAME [--orphans] [--json]\n\n"
 		"Finish or undo what an interrupted dmstore left half done, by comparing the kernel's\n"
 		"transaction id with the catalogue's, resume any volume it left suspended (its I/O\n"
 		"blocked), and release a metadata snapshot it held. Every change runs this first; this\n"
 		"command runs it alone, and then looks for thin ids that no catalogue row owns.\n\n"
-		"  --orphans   delete those thin ids (their data is lost), one line each\n";
+		"  --orphans      delete those thin ids (their data is lost), one line each\n"
+		"  --json         print what was done and found as JSON (schema: dmstore(8))\n"
+		"  --wait SECONDS give up (exit 4) if another change holds the pool that long\n";
 	static const struct option opts[] = {
 		{ "orphans", no_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -495,6 +614,7 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	const char *name;
 	long wait_ms = DMS_LOCK_WAIT_FOREVER;
 	unsigned flags = 0;
+	bool json = false;
 	int opt, r;
 
 	if (wants_help(argc, argv)) {
@@ -504,6 +624,8 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'o')
 			flags |= DMS_RECOVER_DELETE_ORPHANS;
+		else if (opt == 'j')
+			json = true;
 		else if (opt != 'w')
 			return usage_error("pool recover: see 'dmstore pool recover --help'");
 		else if (parse_wait_arg("pool recover", optarg, &wait_ms))
@@ -520,6 +642,11 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	dms_pool_close(pool);
 	if (r < 0)
 		return lib_error(ctx, r);
+	if (json) {
+		json_print(recover_json(name, &rep));
+		dms_recover_report_free(&rep);
+		return EXIT_OK;
+	}
 	if (rep.released_metadata_snap)
 		printf("pool '%s': a metadata snapshot held by a dmstore that died was released\n", name);
 	for (size_t i = 0; i < rep.n_resumed; i++)
@@ -533,6 +660,66 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 		printf("pool '%s': %zu thin id(s) no catalogue row owns: delete them with 'dmstore pool recover %s --orphans'\n",
 		       name, rep.n_orphans, name);
 	dms_recover_report_free(&rep);
+	return EXIT_OK;
+}
+
+static int pool_grow(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	static const char help[] =
+		"usage: dmstore pool grow NAME [--data-size SIZE] [--metadata-size SIZE] [--json]\n\n"
+		"Grow a pool, online: containers and volumes keep running. A loop-file pool's data or\n"
+		"metadata file grows to SIZE (sparse). A pool on dedicated devices takes what they hold\n"
+		"after they grew (lvextend, a bigger LUN): give no size. Shrinking is refused.\n\n"
+		"  --data-size SIZE      the loop data file's new size\n"
+		"  --metadata-size SIZE  the loop metadata file's new size (the kernel uses at most 16G)\n"
+		"  --json                print the pool's status as JSON (as 'pool status --json')\n"
+		"  --wait SECONDS        give up (exit 4) if another change holds the pool that long\n";
+	static const struct option opts[] = {
+		{ "data-size", required_argument, NULL, 'd' },
+		{ "metadata-size", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dms_pool_status st;
+	uint64_t data_size = 0, metadata_size = 0;
+	long wait_ms = DMS_LOCK_WAIT_FOREVER;
+	const char *name;
+	bool json = false;
+	char a[32], b[32];
+	int opt, r;
+
+	if (wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return EXIT_OK;
+	}
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'd' && parse_size_arg("--data-size", optarg, &data_size))
+			return EXIT_USAGE;
+		else if (opt == 'm' && parse_size_arg("--metadata-size", optarg, &metadata_size))
+			return EXIT_USAGE;
+		else if (opt == 'w' && parse_wait_arg("pool grow", optarg, &wait_ms))
+			return EXIT_USAGE;
+		else if (opt == 'j')
+			json = true;
+		else if (opt != 'd' && opt != 'm' && opt != 'w')
+			return usage_error("pool grow: see 'dmstore pool grow --help'");
+	}
+	if (pool_name_arg("grow", argc, argv, false, &name))
+		return EXIT_USAGE;
+	if (require_root("pool grow"))
+		return EXIT_PERM;
+	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
+	r = dms_pool_grow(ctx->lib, name, data_size, metadata_size);
+	if (r == 0)
+		r = dms_pool_status(ctx->lib, name, &st);
+	if (r < 0)
+		return lib_error(ctx, r);
+	if (json)
+		json_print(status_json(&st));
+	else
+		printf("pool '%s': data %s, metadata %s\n", name, dms_size_format(st.data_total, a, sizeof(a)),
+		       dms_size_format(st.metadata_total, b, sizeof(b)));
 	return EXIT_OK;
 }
 
@@ -578,7 +765,7 @@ static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
 	bool json = false, force = false;
 	int r;
 
-	r = simple_args("check", help, argc, argv, true, false, &json, &force, NULL);
+	r = simple_args("check", help, argc, argv, true, false, &json, &force, NULL, NULL);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (pool_name_arg("check", argc, argv, false, &name))
@@ -617,6 +804,8 @@ static const struct cmd pool_cmds[] = {
 	{ "deactivate", pool_deactivate, "take a pool down" },
 	{ "recover", pool_recover, "finish or undo interrupted changes" },
 	{ "check", pool_check, "compare the kernel's state with the catalogue's" },
+	{ "grow", pool_grow, "grow a pool's data or metadata, online" },
+	{ "monitor", pool_monitor, "watch a pool's events: thresholds, autoextend" },
 	{ "rm", pool_rm, "remove a pool" },
 	{ NULL, NULL, NULL },
 };

@@ -159,14 +159,14 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "help", no_argument, NULL, OPT_HELP },	   { NULL, 0, NULL, 0 },
 	};
 	struct dms_run_volume vols[MAX_VOLUMES];
-	struct dms_run_opts o = { .volumes = vols };
+	struct dms_run_opts o = { .volumes = vols, .runtime = *ctx->config.runtime ? ctx->config.runtime : NULL };
 	struct cmd_args a = { .cmd = "run" };
 	char **env = NULL;
 	char name[DMS_NAME_MAX + 1], err[1024] = "";
 	bool remove = false;
 	int opt, r, code;
 
-	a.pool_name = getenv("DMSTORE_POOL");
+	a.pool_name = cmd_default_pool(ctx);
 	env = calloc((size_t)argc, sizeof(*env));
 	if (!env)
 		return EXIT_FAILURE_;
@@ -362,7 +362,7 @@ int cmd_start(int argc, char **argv, struct cmd_ctx *ctx)
 			argc--;
 			i--;
 		}
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name("start", "container", a.operands[0]))
@@ -402,7 +402,7 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 	size_t n = 0;
 	int r, code = EXIT_OK;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);

@@ -9,10 +9,11 @@
 
 static const char snap_help[] =
 	"usage: dmstore snap <command> [--pool POOL] [<args>]\n\n"
-	"  create NAME --image IMG [--size S]   a container's writable layer: a thin snapshot of IMG, activated\n"
-	"  mount NAME [DIR]                     mount it (default DIR: $DMSTORE_STATE_DIR/POOL/mnt/NAME)\n"
-	"  umount NAME\n"
-	"  rm NAME                              unmount, deactivate and delete it: its data is gone\n"
+	"  create NAME --image IMG [--size S] [--json]\n"
+	"                                       a container's writable layer: a thin snapshot of IMG, activated\n"
+	"  mount NAME [DIR] [--json]            mount it (default DIR: $DMSTORE_STATE_DIR/POOL/mnt/NAME)\n"
+	"  umount NAME [--json]\n"
+	"  rm NAME [--json]                     unmount, deactivate and delete it: its data is gone\n"
 	"  ls [--json]\n"
 	"  inspect NAME [--json]\n\n"
 	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
@@ -34,10 +35,23 @@ static json_object *snap_json(const struct dms_snap_info *s)
 	return o;
 }
 
+/* The container as 'snap inspect --json' shows it, after a change; closes the pool. */
+static int print_snap_json(struct cmd_ctx *ctx, struct cmd_args *a, const char *name)
+{
+	struct dms_snap_info s;
+	int r;
+
+	r = dms_snap_inspect(a->pool, name, &s);
+	if (r < 0)
+		return cmd_done(ctx, a, lib_error(ctx, r));
+	json_print(snap_json(&s));
+	return cmd_done(ctx, a, EXIT_OK);
+}
+
 static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
-		"usage: dmstore snap create NAME --image IMG [--size SIZE] [--pool POOL]\n\n"
+		"usage: dmstore snap create NAME --image IMG [--size SIZE] [--json] [--pool POOL]\n\n"
 		"A thin snapshot of IMG's base device, activated: the container's writable layer. It costs no\n"
 		"space until written. SIZE (default: the image's) may be larger; the filesystem grows to it.\n";
 	struct cmd_args a = { .cmd = "snap create", .help = help, .min_operands = 1, .max_operands = 1,
@@ -45,7 +59,7 @@ static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 	struct dms_snap_info s;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name("snap create", "container", a.operands[0]))
@@ -71,14 +85,16 @@ static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 
 static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore snap mount NAME [DIR] [--pool POOL]\n\n"
+	static const char help[] = "usage: dmstore snap mount NAME [DIR] [--json] [--pool POOL]\n\n"
 				   "Mount the container's layer at DIR (an existing directory), or at\n"
-				   "$DMSTORE_STATE_DIR/POOL/mnt/NAME. Prints the mount point.\n";
-	struct cmd_args a = { .cmd = "snap mount", .help = help, .min_operands = 1, .max_operands = 2, .allow_wait = true };
+				   "$DMSTORE_STATE_DIR/POOL/mnt/NAME. Prints the mount point; --json prints the\n"
+				   "container as 'snap inspect --json' does.\n";
+	struct cmd_args a = { .cmd = "snap mount", .help = help, .min_operands = 1, .max_operands = 2,
+			      .allow_json = true, .allow_wait = true };
 	char dir[4096];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name("snap mount", "container", a.operands[0]))
@@ -89,6 +105,8 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_snap_mount(a.pool, a.operands[0], a.n_operands > 1 ? a.operands[1] : NULL, 0, dir, sizeof(dir));
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
+	if (a.json)
+		return print_snap_json(ctx, &a, a.operands[0]);
 	puts(dir);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
@@ -96,10 +114,11 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 static int snap_one(int argc, char **argv, struct cmd_ctx *ctx, const char *cmd, const char *help,
 		    int (*op)(struct dms_pool *, const char *), const char *done)
 {
-	struct cmd_args a = { .cmd = cmd, .help = help, .min_operands = 1, .max_operands = 1, .allow_wait = true };
+	struct cmd_args a = { .cmd = cmd, .help = help, .min_operands = 1, .max_operands = 1, .allow_json = true,
+			      .allow_wait = true };
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(cmd, "container", a.operands[0]))
@@ -110,30 +129,34 @@ static int snap_one(int argc, char **argv, struct cmd_ctx *ctx, const char *cmd,
 	r = op(a.pool, a.operands[0]);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
+	if (a.json)
+		return print_snap_json(ctx, &a, a.operands[0]);
 	printf("container '%s' %s\n", a.operands[0], done);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
 static int snap_umount(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	return snap_one(argc, argv, ctx, "snap umount", "usage: dmstore snap umount NAME [--pool POOL]\n",
+	return snap_one(argc, argv, ctx, "snap umount", "usage: dmstore snap umount NAME [--json] [--pool POOL]\n\n"
+			"--json prints the container as 'snap inspect --json' does.\n",
 			dms_snap_umount, "unmounted");
 }
 
 static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore snap rm NAME [--pool POOL]\n\n"
+	static const char help[] = "usage: dmstore snap rm NAME [--json] [--pool POOL]\n\n"
 				   "Unmount, deactivate and delete the container's layer: what it wrote is gone and its\n"
 				   "blocks return to the pool. Volumes attached to it are detached, never deleted.\n"
-				   "Refused while the container runs.\n";
-	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1,
+				   "Refused while the container runs. --json prints\n"
+				   "{\"type\": \"container\", \"name\", \"pool\", \"removed\": true}.\n";
+	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1, .allow_json = true,
 			      .allow_wait = true };
 	struct dms_run_info info = { 0 };
 	enum dms_run_state st;
 	char err[1024] = "";
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "container", a.operands[0]))
@@ -151,7 +174,10 @@ static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_snap_remove(a.pool, a.operands[0]);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("container '%s' removed\n", a.operands[0]);
+	if (a.json)
+		json_print(removed_json("container", a.operands[0], dms_pool_name(a.pool)));
+	else
+		printf("container '%s' removed\n", a.operands[0]);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
@@ -172,7 +198,7 @@ static int snap_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	struct dms_snap_info s;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name("snap inspect", "container", a.operands[0]))
@@ -198,7 +224,7 @@ static int snap_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	size_t n = 0;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);

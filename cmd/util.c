@@ -108,3 +108,14 @@ void json_print(json_object *o)
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
+
+json_object *removed_json(const char *type, const char *name, const char *pool)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "pool", json_object_new_string(pool));
+	json_object_object_add(o, "removed", json_object_new_boolean(true));
+	return o;
+}

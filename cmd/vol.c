@@ -18,6 +18,8 @@ static const char vol_help[] =
 	"  rm NAME [--force]                           refused while attached or mounted; --force detaches first\n"
 	"  snapshot NAME SNAP                          a point-in-time copy, itself a volume\n"
 	"  grow NAME SIZE                              a bigger device, and the filesystem grown (online too)\n\n"
+	"Every command takes --json: the volume as 'vol inspect --json' shows it after the change\n"
+	"(rm: {\"type\": \"volume\", \"name\", \"pool\", \"removed\": true}).\n"
 	"Volumes outlive containers: removing a container detaches its volumes, never deletes them.\n"
 	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
 	"Commands that change the pool take --wait SECONDS: give up (exit 4) if another change holds it that long.\n";
@@ -96,12 +98,12 @@ static int take_vol_opts(const char *cmd, struct vol_opts *o, int argc, char **a
 }
 
 /* cmd_parse after the vol-only options are taken out: 0, -1 (help printed) or an exit code. */
-static int vol_parse(struct cmd_args *a, struct vol_opts *o, int argc, char **argv, char **buf)
+static int vol_parse(struct cmd_ctx *ctx, struct cmd_args *a, struct vol_opts *o, int argc, char **argv, char **buf)
 {
 	int n, r;
 
 	r = take_vol_opts(a->cmd, o, argc, argv, buf, &n);
-	return r ? r : cmd_parse(a, n, buf);
+	return r ? r : cmd_parse(ctx, a, n, buf);
 }
 
 static json_object *vol_json(const struct dms_vol_info *v)
@@ -182,7 +184,7 @@ static int vol_create(int argc, char **argv, struct cmd_ctx *ctx)
 	char *buf[argc + 1], line[256], z[32];
 	int r;
 
-	r = vol_parse(&a, &o, argc, argv, buf);
+	r = vol_parse(ctx, &a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -214,7 +216,7 @@ static int vol_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	struct dms_vol_info v;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -240,7 +242,7 @@ static int vol_ls(int argc, char **argv, struct cmd_ctx *ctx)
 	size_t n = 0;
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	r = cmd_open_pool(ctx, &a);
@@ -286,7 +288,7 @@ static int vol_attach(int argc, char **argv, struct cmd_ctx *ctx)
 	char *buf[argc + 1], line[4352];
 	int r;
 
-	r = vol_parse(&a, &o, argc, argv, buf);
+	r = vol_parse(ctx, &a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -310,14 +312,16 @@ static int vol_attach(int argc, char **argv, struct cmd_ctx *ctx)
 
 static int vol_detach(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore vol detach NAME --container C [--pool POOL]\n\n"
+	static const char help[] = "usage: dmstore vol detach NAME --container C [--json] [--pool POOL]\n\n"
 				   "Unmount the volume from inside container C; the volume and its data stay.\n";
-	struct cmd_args a = { .cmd = "vol detach", .help = help, .min_operands = 1, .max_operands = 1, .allow_wait = true };
+	struct cmd_args a = { .cmd = "vol detach", .help = help, .min_operands = 1, .max_operands = 1,
+			      .allow_json = true, .allow_wait = true };
+	char line[256];
 	struct vol_opts o = { .allow_container = true };
 	char *buf[argc + 1];
 	int r;
 
-	r = vol_parse(&a, &o, argc, argv, buf);
+	r = vol_parse(ctx, &a, &o, argc, argv, buf);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -332,18 +336,20 @@ static int vol_detach(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_vol_detach(a.pool, a.operands[0], o.container);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("volume '%s' detached from container '%s'\n", a.operands[0], o.container);
-	return cmd_done(ctx, &a, EXIT_OK);
+	snprintf(line, sizeof(line), "volume '%s' detached from container '%s'", a.operands[0], o.container);
+	return report(ctx, &a, a.operands[0], line);
 }
 
 static int vol_mount(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore vol mount NAME DIR [--pool POOL]\n\n"
+	static const char help[] = "usage: dmstore vol mount NAME DIR [--json] [--pool POOL]\n\n"
 				   "Mount the volume on the host at DIR, an existing directory (backups, inspection).\n";
-	struct cmd_args a = { .cmd = "vol mount", .help = help, .min_operands = 2, .max_operands = 2, .allow_wait = true };
+	struct cmd_args a = { .cmd = "vol mount", .help = help, .min_operands = 2, .max_operands = 2,
+			      .allow_json = true, .allow_wait = true };
+	char line[4352];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -354,17 +360,18 @@ static int vol_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_vol_mount(a.pool, a.operands[0], a.operands[1]);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("volume '%s' mounted at %s\n", a.operands[0], a.operands[1]);
-	return cmd_done(ctx, &a, EXIT_OK);
+	snprintf(line, sizeof(line), "volume '%s' mounted at %s", a.operands[0], a.operands[1]);
+	return report(ctx, &a, a.operands[0], line);
 }
 
 static int vol_umount(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	struct cmd_args a = { .cmd = "vol umount", .help = "usage: dmstore vol umount NAME [--pool POOL]\n",
-			      .min_operands = 1, .max_operands = 1, .allow_wait = true };
+	struct cmd_args a = { .cmd = "vol umount", .help = "usage: dmstore vol umount NAME [--json] [--pool POOL]\n",
+			      .min_operands = 1, .max_operands = 1, .allow_json = true, .allow_wait = true };
+	char line[256];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -375,21 +382,21 @@ static int vol_umount(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_vol_umount(a.pool, a.operands[0]);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("volume '%s' unmounted\n", a.operands[0]);
-	return cmd_done(ctx, &a, EXIT_OK);
+	snprintf(line, sizeof(line), "volume '%s' unmounted", a.operands[0]);
+	return report(ctx, &a, a.operands[0], line);
 }
 
 static int vol_rm(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] =
-		"usage: dmstore vol rm NAME [--force] [--pool POOL]\n\n"
+		"usage: dmstore vol rm NAME [--force] [--json] [--pool POOL]\n\n"
 		"Delete the volume and its data. Refused while it is attached to a container or mounted,\n"
 		"naming who holds it; --force detaches and unmounts it first. Its snapshots stay.\n";
 	struct cmd_args a = { .cmd = "vol rm", .help = help, .min_operands = 1, .max_operands = 1,
-			      .allow_force = true, .allow_wait = true };
+			      .allow_force = true, .allow_json = true, .allow_wait = true };
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -400,7 +407,10 @@ static int vol_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_vol_remove(a.pool, a.operands[0], a.force);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("volume '%s' removed\n", a.operands[0]);
+	if (a.json)
+		json_print(removed_json("volume", a.operands[0], dms_pool_name(a.pool)));
+	else
+		printf("volume '%s' removed\n", a.operands[0]);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
@@ -415,7 +425,7 @@ static int vol_snapshot(int argc, char **argv, struct cmd_ctx *ctx)
 	char line[256];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]) || !cmd_check_name(a.cmd, "snapshot", a.operands[1]))
@@ -432,15 +442,16 @@ static int vol_snapshot(int argc, char **argv, struct cmd_ctx *ctx)
 
 static int vol_grow(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore vol grow NAME SIZE [--pool POOL]\n\n"
+	static const char help[] = "usage: dmstore vol grow NAME SIZE [--json] [--pool POOL]\n\n"
 				   "Grow the volume's device to SIZE, then its filesystem, mounted or not.\n"
 				   "Shrinking is refused.\n";
-	struct cmd_args a = { .cmd = "vol grow", .help = help, .min_operands = 2, .max_operands = 2, .allow_wait = true };
+	struct cmd_args a = { .cmd = "vol grow", .help = help, .min_operands = 2, .max_operands = 2,
+			      .allow_json = true, .allow_wait = true };
 	uint64_t size;
-	char z[32];
+	char z[32], line[256];
 	int r;
 
-	r = cmd_parse(&a, argc, argv);
+	r = cmd_parse(ctx, &a, argc, argv);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (!cmd_check_name(a.cmd, "volume", a.operands[0]))
@@ -453,8 +464,8 @@ static int vol_grow(int argc, char **argv, struct cmd_ctx *ctx)
 	r = dms_vol_grow(a.pool, a.operands[0], size);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("volume '%s' is %s\n", a.operands[0], dms_size_format(size, z, sizeof(z)));
-	return cmd_done(ctx, &a, EXIT_OK);
+	snprintf(line, sizeof(line), "volume '%s' is %s", a.operands[0], dms_size_format(size, z, sizeof(z)));
+	return report(ctx, &a, a.operands[0], line);
 }
 
 static const struct cmd vol_cmds[] = {

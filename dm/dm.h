@@ -36,6 +36,7 @@ struct dms_dm_info {
 	int open_count;
 	unsigned major;
 	unsigned minor;
+	uint32_t event_nr; /* how many events the device has raised (a target's dm_table_event) */
 };
 
 struct dms_dm_device {
@@ -63,6 +64,12 @@ int dms_dm_info(const char *name, struct dms_dm_info *ret_info);
 /* The device that carries UUID, whatever its name; .exists false when none does. */
 int dms_dm_info_by_uuid(const char *uuid, struct dms_dm_info *ret_info);
 int dms_dm_message(const char *name, const char *message);
+/*
+ * Block until NAME raises an event after the EVENT_NR-th (DM_DEV_WAIT: the
+ * kernel wakes the waiter; no polling). -EINTR when a signal came first,
+ * -ENXIO when the device went away.
+ */
+int dms_dm_wait_event(const char *name, uint32_t event_nr);
 int dms_dm_status(const char *name, char **ret_type, char **ret_params);
 int dms_dm_table(const char *name, char **ret_type, char **ret_params);
 int dms_dm_list(const char *uuid_prefix, struct dms_dm_device **ret_devices, size_t *ret_n);

@@ -205,6 +205,7 @@ static int info_run(struct dm_task *t, struct dms_dm_info *ret_info)
 		.open_count = info.exists ? info.open_count : 0,
 		.major = info.exists ? info.major : 0,
 		.minor = info.exists ? info.minor : 0,
+		.event_nr = info.exists ? info.event_nr : 0,
 	};
 	if (!info.exists)
 		return 0;
@@ -249,6 +250,19 @@ int dms_dm_message(const char *name, const char *message)
 	if (r < 0)
 		return r;
 	if (!dm_task_set_sector(t, 0) || !dm_task_set_message(t, message))
+		return -ENOMEM;
+	return task_run(t);
+}
+
+int dms_dm_wait_event(const char *name, uint32_t event_nr)
+{
+	_cleanup_task_ struct dm_task *t = NULL;
+	int r;
+
+	r = task_new(DM_DEVICE_WAITEVENT, name, &t);
+	if (r < 0)
+		return r;
+	if (!dm_task_set_event_nr(t, event_nr))
 		return -ENOMEM;
 	return task_run(t);
 }

@@ -140,3 +140,32 @@ int dms_loop_backing_file(unsigned major, unsigned minor, char *ret_file, size_t
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file", major, minor);
 	return read_sysfs_line(path, ret_file, file_len);
 }
+
+int dms_loop_file_grow(const char *file, uint64_t size)
+{
+	_cleanup_close_ int fd = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW), loop = -1;
+	char dev[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size > size)
+		return -EINVAL;
+	/* Sparse: the pool's new blocks cost the filesystem nothing until written. */
+	if (ftruncate(fd, (off_t)size) < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		return -errno;
+	r = dms_loop_find(file, dev, sizeof(dev));
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	loop = open(dev, O_RDONLY | O_CLOEXEC);
+	if (loop < 0)
+		return -errno;
+	return ioctl(loop, LOOP_SET_CAPACITY, 0) < 0 ? -errno : 0;
+}

@@ -18,6 +18,11 @@ int dms_loop_file_create(const char *file, uint64_t size);
 int dms_loop_attach(const char *file, char *ret_dev, size_t dev_len, int *ret_fd);
 /* The loop device already backed by FILE: 0 and its path, or -ENOENT. */
 int dms_loop_find(const char *file, char *ret_dev, size_t dev_len);
+/*
+ * Grow FILE to SIZE bytes (sparse; -EINVAL if it is larger already), then make
+ * the loop device over it, if any, see the new size (LOOP_SET_CAPACITY).
+ */
+int dms_loop_file_grow(const char *file, uint64_t size);
 /* The backing file of a loop device given by major:minor, -ENOENT if none. */
 int dms_loop_backing_file(unsigned major, unsigned minor, char *ret_file, size_t file_len);
 

@@ -9,17 +9,40 @@
 #include "dms-util.h"
 #include "fs/mount-at.h"
 
-int dms_mount_ext4_at(const char *device, int dirfd, unsigned flags)
+/* "a,b=c": fsconfig takes one option a call, a flag or a key with its value. */
+static int set_options(int fsfd, const char *options)
+{
+	_cleanup_free_ char *copy = options ? strdup(options) : NULL;
+	char *save = NULL, *eq;
+
+	if (options && !copy)
+		return -ENOMEM;
+	for (char *o = copy ? strtok_r(copy, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
+		eq = strchr(o, '=');
+		if (eq)
+			*eq = '\0';
+		if (fsconfig(fsfd, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int dms_mount_ext4_at(const char *device, int dirfd, unsigned flags, const char *options)
 {
 	_cleanup_close_ int fsfd = -1, mfd = -1;
+	int r;
 	unsigned int attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME |
 			    (flags & DMS_MOUNT_RDONLY ? MOUNT_ATTR_RDONLY : 0);
 
 	fsfd = fsopen("ext4", FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return -errno;
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", device, 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", device, 0) < 0)
+		return -errno;
+	r = set_options(fsfd, options);
+	if (r < 0)
+		return r;
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attr);
 	if (mfd < 0)

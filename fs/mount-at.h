@@ -17,9 +17,9 @@
  * fine), nosuid, nodev and noatime as every dmstore mount (fs/mount.h). The
  * superblock is always read-write, so a device mounted elsewhere already is
  * shared (the same superblock), not refused; DMS_MOUNT_RDONLY in FLAGS makes
- * only this mount read-only.
+ * only this mount read-only. OPTIONS as for dms_mount_ext4.
  */
-int dms_mount_ext4_at(const char *device, int dirfd, unsigned flags);
+int dms_mount_ext4_at(const char *device, int dirfd, unsigned flags, const char *options);
 
 /*
  * Unmount the mount whose root FD refers to (an O_PATH fd from a scoped

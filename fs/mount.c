@@ -10,12 +10,12 @@
 #include "dms-util.h"
 #include "fs/mount.h"
 
-int dms_mount_ext4(const char *device, const char *dir, unsigned flags)
+int dms_mount_ext4(const char *device, const char *dir, unsigned flags, const char *options)
 {
 	unsigned long ms = MS_NOATIME | (flags & DMS_MOUNT_RDONLY ? MS_RDONLY : 0) |
 			   (flags & DMS_MOUNT_CONTAINER_ROOT ? 0 : MS_NOSUID | MS_NODEV);
 
-	return mount(device, dir, "ext4", ms, NULL) < 0 ? -errno : 0;
+	return mount(device, dir, "ext4", ms, options && *options ? options : NULL) < 0 ? -errno : 0;
 }
 
 int dms_umount(const char *dir)

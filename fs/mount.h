@@ -19,8 +19,12 @@ enum dms_mount_flags {
 	DMS_MOUNT_CONTAINER_ROOT = 1 << 1, /* without nosuid and nodev: only where root alone can reach it */
 };
 
-/* Mount the ext4 on DEVICE at DIR (an existing directory); FLAGS: DMS_MOUNT_*. */
-int dms_mount_ext4(const char *device, const char *dir, unsigned flags);
+/*
+ * Mount the ext4 on DEVICE at DIR (an existing directory); FLAGS: DMS_MOUNT_*.
+ * OPTIONS: ext4's own, comma-separated ("discard,commit=30"), or NULL; the
+ * caller has refused mount flags among them (dms_ctx_set_mount_options).
+ */
+int dms_mount_ext4(const char *device, const char *dir, unsigned flags, const char *options);
 /* Unmount DIR; -EBUSY while something uses it, -EINVAL if nothing is mounted there. */
 int dms_umount(const char *dir);
 /* Where DEVICE is mounted: 1 and the first mount point in RET_DIR, 0 if nowhere. */

@@ -35,6 +35,14 @@
 
 #define DMS_EXPORT __attribute__((visibility("default")))
 
+/*
+ * The version this header came with (the Makefile reads it from here); the
+ * library's own, which may be newer, is dms_version()'s. The soname,
+ * libdmstore.so.0, changes only when the ABI breaks.
+ */
+#define DMS_VERSION "0.1.0"
+DMS_EXPORT const char *dms_version(void);
+
 struct dms_ctx;
 
 /*
@@ -105,6 +113,26 @@ DMS_EXPORT void dms_ctx_set_lock_wait(struct dms_ctx *ctx, long timeout_ms);
 typedef void dms_lock_wait_fn(const char *pool, const struct dms_lock_holder *holder, void *userdata);
 DMS_EXPORT void dms_ctx_set_lock_wait_notify(struct dms_ctx *ctx, dms_lock_wait_fn *fn, void *userdata);
 
+/*
+ * Settings a program takes from its configuration (the dmstore command reads
+ * /etc/dmstore/dmstore.conf; the library reads no file of its own). Set them
+ * before the context is shared between threads.
+ *
+ * The free-space floor: a create is refused while less than PERCENT (0-99;
+ * default DMS_MIN_FREE_DEFAULT) of the pool's data or metadata is free.
+ */
+#define DMS_MIN_FREE_DEFAULT 10U
+DMS_EXPORT int dms_ctx_set_min_free(struct dms_ctx *ctx, unsigned percent);
+/*
+ * ext4 options for every mount of a container's layer or a volume (snap mount,
+ * vol mount, vol attach, holders): comma-separated, as ext4(5) spells them
+ * ("discard,commit=30"). Not the mount flags (ro, rw, suid, nosuid, dev, nodev,
+ * exec, noexec, atime, noatime, ...): those are dmstore's to set, and are
+ * refused (-EINVAL). NULL or "": none. The kernel judges the rest when a mount is made.
+ */
+#define DMS_MOUNT_OPTIONS_MAX 256
+DMS_EXPORT int dms_ctx_set_mount_options(struct dms_ctx *ctx, const char *options);
+
 /* Object names: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; pool names at most 32 characters, so dm names fit. */
 #define DMS_NAME_MAX 64
 #define DMS_POOL_NAME_MAX 32
@@ -163,6 +191,29 @@ DMS_EXPORT int dms_pool_activate(struct dms_ctx *ctx, const char *name);
 DMS_EXPORT int dms_pool_deactivate(struct dms_ctx *ctx, const char *name);
 DMS_EXPORT int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force);
 DMS_EXPORT int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status *ret_status);
+/*
+ * Grow a pool, online, under its lock. A loop-file pool: its data file to
+ * DATA_SIZE and its metadata file to METADATA_SIZE (0: unchanged; shrinking
+ * is refused). A pool on dedicated devices, after they grew (lvextend, a
+ * bigger LUN): both sizes 0, and the pool takes what the devices hold now,
+ * once they show they are its own; its data label moves to the new last MiB.
+ * An inactive pool takes the new size when next activated.
+ */
+DMS_EXPORT int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t data_size, uint64_t metadata_size);
+
+/*
+ * Watching a pool without polling. The kernel raises an event on the pool
+ * when its data use crosses the threshold set here (the table's low water
+ * mark: the pool is suspended and resumed for the instant it takes; every
+ * resume, a grow's too, arms it again), when its metadata is nearly full, and
+ * when its mode changes. Read the counter (dms_pool_event_nr), then the
+ * pool's status, then wait from that number: no event between goes unseen.
+ * dms_pool_wait_event blocks until an event after EVENT_NR; -EINTR, with no
+ * error recorded, when a signal interrupts it.
+ */
+DMS_EXPORT int dms_pool_set_low_water(struct dms_ctx *ctx, const char *name, unsigned percent_used);
+DMS_EXPORT int dms_pool_event_nr(struct dms_ctx *ctx, const char *name, uint32_t *ret_event_nr);
+DMS_EXPORT int dms_pool_wait_event(struct dms_ctx *ctx, const char *name, uint32_t event_nr);
 /* Names of the pools with a configuration under the state dir, sorted; free with dms_strv_free. */
 DMS_EXPORT int dms_pool_list(struct dms_ctx *ctx, char ***ret_names, size_t *ret_n);
 DMS_EXPORT void dms_strv_free(char **strv, size_t n);

@@ -67,6 +67,8 @@ int dms_pool_config_write(const struct dms_ctx *ctx, const struct dms_pool_confi
 	json_object_object_add(o, "block_size", json_object_new_uint64(cfg->block_size));
 	json_object_object_add(o, "zero", json_object_new_boolean(cfg->zero));
 	json_object_object_add(o, "created", json_object_new_int64(cfg->created));
+	if (cfg->data_size_min)
+		json_object_object_add(o, "data_size_min", json_object_new_uint64(cfg->data_size_min));
 	if (*cfg->uuid) {
 		json_object_object_add(o, "uuid", json_object_new_string(cfg->uuid));
 		json_object_object_add(o, "label_offset", json_object_new_uint64(cfg->label_offset));
@@ -157,6 +159,9 @@ int dms_pool_config_read(const struct dms_ctx *ctx, const char *name, struct dms
 	if (json_object_object_get_ex(o, "uuid", NULL) &&
 	    ((r = get_string(o, "uuid", cfg.uuid, sizeof(cfg.uuid))) < 0 ||
 	     (r = get_u64(o, "label_offset", &cfg.label_offset)) < 0))
+		return r;
+	if (json_object_object_get_ex(o, "data_size_min", NULL) &&
+	    (r = get_u64(o, "data_size_min", &cfg.data_size_min)) < 0)
 		return r;
 	if (strcmp(cfg.name, name) != 0 || block_size == 0 || block_size > UINT32_MAX)
 		return -EBADMSG;

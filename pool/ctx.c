@@ -37,6 +37,7 @@ int dms_ctx_new(struct dms_ctx **ret_ctx)
 	ctx->state_dir = env_or("DMSTORE_STATE_DIR", "/var/lib/dmstore");
 	ctx->run_dir = env_or("DMSTORE_RUN_DIR", "/run/dmstore");
 	ctx->lock_wait_ms = DMS_LOCK_WAIT_FOREVER;
+	ctx->min_free_percent = DMS_MIN_FREE_DEFAULT;
 	if (!ctx->state_dir || !ctx->run_dir) {
 		dms_ctx_free(ctx);
 		return -ENOMEM;
@@ -54,6 +55,7 @@ void dms_ctx_free(struct dms_ctx *ctx)
 		last_error = (struct last_error){ 0 };
 	free(ctx->state_dir);
 	free(ctx->run_dir);
+	free(ctx->mount_options);
 	free(ctx);
 }
 
@@ -81,6 +83,61 @@ void dms_ctx_set_lock_wait_notify(struct dms_ctx *ctx, dms_lock_wait_fn *fn, voi
 {
 	ctx->lock_wait_notify = fn;
 	ctx->lock_wait_userdata = userdata;
+}
+
+int dms_ctx_set_min_free(struct dms_ctx *ctx, unsigned percent)
+{
+	if (percent > 99)
+		return dms_fail_invalid(ctx, -EINVAL, "free-space floor %u%%: give 0 to 99", percent);
+	ctx->min_free_percent = percent;
+	return 0;
+}
+
+/* The mount(8) words that are mount flags, not ext4 options: dmstore sets those itself. */
+static const char *const mount_flags[] = {
+	"ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "atime", "noatime", "relatime",
+	"norelatime", "strictatime", "nostrictatime", "diratime", "nodiratime", "lazytime", "nolazytime",
+	"sync", "async", "dirsync", "mand", "nomand", "remount", "bind", "rbind", "move", "defaults",
+	"silent", "loud", "user", "nouser", "users", "owner", "group", "auto", "noauto",
+};
+
+static bool is_mount_flag(const char *option)
+{
+	for (size_t i = 0; i < sizeof(mount_flags) / sizeof(mount_flags[0]); i++)
+		if (strcmp(option, mount_flags[i]) == 0)
+			return true;
+	return false;
+}
+
+int dms_ctx_set_mount_options(struct dms_ctx *ctx, const char *options)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *save = NULL, *keep = NULL;
+	size_t n = options ? strlen(options) : 0;
+
+	if (n) {
+		if (n >= DMS_MOUNT_OPTIONS_MAX ||
+		    options[strspn(options, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=,.:/-")])
+			return dms_fail_invalid(ctx, -EINVAL,
+						"mount options '%s': use up to %d of [A-Za-z0-9_=,.:/-], comma-separated",
+						options, DMS_MOUNT_OPTIONS_MAX - 1);
+		if (strstr(options, ",,") || options[0] == ',' || options[n - 1] == ',')
+			return dms_fail_invalid(ctx, -EINVAL, "mount options '%s': an empty option", options);
+		copy = strdup(options);
+		if (!copy)
+			return -ENOMEM;
+		for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
+			if (is_mount_flag(o))
+				return dms_fail_invalid(ctx, -EINVAL,
+							"mount options '%s': '%s' is a mount flag, which dmstore sets itself",
+							options, o);
+		keep = strdup(options);
+		if (!keep)
+			return -ENOMEM;
+	}
+	free(ctx->mount_options);
+	ctx->mount_options = keep;
+	return 0;
 }
 
 enum dms_error_kind dms_ctx_error_kind(const struct dms_ctx *ctx)

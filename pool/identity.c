@@ -164,7 +164,10 @@ static int check_metadata(const struct dms_ctx *ctx, const struct dms_pool_confi
 		snprintf(why, len, "%s is not this pool's: its thin-pool metadata is for blocks of %s, this pool's are %s",
 			 dev, dms_size_format((uint64_t)sb.data_block_sectors * DMS_SECTOR_SIZE, a, sizeof(a)),
 			 dms_size_format(cfg->block_size, b, sizeof(b)));
-	else if (sb.data_blocks != cfg->data_size / cfg->block_size)
+	/* A grown pool's metadata counts a size it has had until the kernel commits the new one (pool/grow.c). */
+	else if (sb.data_blocks != cfg->data_size / cfg->block_size &&
+		 !(cfg->data_size_min && sb.data_blocks >= cfg->data_size_min / cfg->block_size &&
+		   sb.data_blocks < cfg->data_size / cfg->block_size))
 		snprintf(why, len, "%s is not this pool's: its thin-pool metadata maps %" PRIu64 " data blocks, this pool has %" PRIu64,
 			 dev, sb.data_blocks, cfg->data_size / cfg->block_size);
 	else if (sb.transaction_id != txn && sb.transaction_id != txn + 1)

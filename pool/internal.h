@@ -14,6 +14,8 @@ struct dms_ctx {
 	long lock_wait_ms; /* how long a change waits for the pool lock; DMS_LOCK_WAIT_FOREVER */
 	dms_lock_wait_fn *lock_wait_notify;
 	void *lock_wait_userdata;
+	unsigned min_free_percent;	/* the space floor; DMS_MIN_FREE_DEFAULT */
+	char *mount_options;		/* ext4 options for host mounts; NULL: none */
 };
 
 /*
@@ -44,6 +46,7 @@ struct dms_pool_config {
 	char data_path[PATH_MAX];	/* as the user gave it (/dev/disk/by-id/...), never resolved */
 	char metadata_path[PATH_MAX];
 	uint64_t data_size;	/* bytes the pool maps, a multiple of block_size */
+	uint64_t data_size_min;	/* before its first grow; 0: never grown (pool/grow.c) */
 	uint64_t metadata_size;
 	uint32_t block_size;
 	bool zero;
@@ -136,6 +139,8 @@ int dms_pool_kernel_refuses(const char *pool, const struct dms_thin_pool_status 
 
 /* Bring up / take down the kernel side of a configured pool. */
 int dms_pool_table_load(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool check);
+/* A live pool's table again, DATA_SIZE bytes long with PARAMS, suspended and resumed; reports nothing. */
+int dms_pool_table_reload(const char *dm_name, uint64_t data_size, const char *params);
 int dms_pool_thin_ids(struct dms_ctx *ctx, const struct dms_pool_config *cfg, uint32_t **ret_ids, size_t *ret_n);
 /* thin_check, changing nothing: LIVE, on the metadata snapshot the caller reserved. -EUCLEAN: damaged. */
 int dms_pool_metadata_check(struct dms_ctx *ctx, const struct dms_pool_config *cfg, bool live);

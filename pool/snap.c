@@ -170,7 +170,8 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, uns
 	if (r == 0 && dms_mount_find(dev, now, sizeof(now)) > 0)
 		r = -EBUSY;
 	if (r == 0)
-		r = dms_mount_ext4(dev, where, flags & DMS_SNAP_MOUNT_CONTAINER_ROOT ? DMS_MOUNT_CONTAINER_ROOT : 0);
+		r = dms_mount_ext4(dev, where, flags & DMS_SNAP_MOUNT_CONTAINER_ROOT ? DMS_MOUNT_CONTAINER_ROOT : 0,
+				   pool->ctx->mount_options);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "container '%s': mounting at '%s' failed: %s", name, where, strerror(-r));
 		goto out;

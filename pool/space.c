@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Space policy (doc/DESIGN.md): no create below MIN_FREE of data or metadata,
+ * Space policy (doc/DESIGN.md): no create below the floor (dms_ctx_set_min_free) of data or metadata,
  * and never in a pool that is out of space or failing. Nothing is ever
  * deleted or shrunk to make room; the refusal names the numbers instead.
  * And no size above DMS_SIZE_MAX, for callers that did not parse it with
@@ -13,11 +13,9 @@
 #include "dms-util.h"
 #include "pool/internal.h"
 
-#define MIN_FREE_PERCENT 10
-
-static bool below_floor(uint64_t used, uint64_t total)
+static bool below_floor(uint64_t used, uint64_t total, unsigned percent)
 {
-	return total == 0 || (total - used) * 100 < total * MIN_FREE_PERCENT;
+	return total == 0 || (total - used) * 100 < total * percent;
 }
 
 int dms_size_check(struct dms_ctx *ctx, const char *what, const char *name, uint64_t size)
@@ -49,17 +47,17 @@ int dms_space_check(struct dms_pool *pool, const char *what)
 							       "failed");
 	used = st.used_data_blocks * pool->cfg.block_size;
 	total = st.total_data_blocks * pool->cfg.block_size;
-	if (below_floor(used, total))
-		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: %s of %s data free (%.1f%%), below the %d%% floor",
+	if (below_floor(used, total, pool->ctx->min_free_percent))
+		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: %s of %s data free (%.1f%%), below the %u%% floor",
 				pool->cfg.name, what, dms_size_format(total - used, f, sizeof(f)),
 				dms_size_format(total, t, sizeof(t)), 100.0 * (double)(total - used) / (double)total,
-				MIN_FREE_PERCENT);
+				pool->ctx->min_free_percent);
 	used = st.used_metadata_blocks * DMS_THIN_METADATA_BLOCK;
 	total = st.total_metadata_blocks * DMS_THIN_METADATA_BLOCK;
-	if (below_floor(used, total))
-		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: %s of %s metadata free (%.1f%%), below the %d%% floor",
+	if (below_floor(used, total, pool->ctx->min_free_percent))
+		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: %s of %s metadata free (%.1f%%), below the %u%% floor",
 				pool->cfg.name, what, dms_size_format(total - used, f, sizeof(f)),
 				dms_size_format(total, t, sizeof(t)), 100.0 * (double)(total - used) / (double)total,
-				MIN_FREE_PERCENT);
+				pool->ctx->min_free_percent);
 	return 0;
 }

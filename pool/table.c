@@ -178,6 +178,30 @@ out_meta:
 	return r;
 }
 
+/*
+ * A live pool's table replaced by one of DATA_SIZE bytes with PARAMS, the
+ * kernel's own (dms_dm_table) or a change of them, then suspended (flushed:
+ * I/O in flight completes, new I/O waits) and resumed, which is when dm-thin
+ * takes a new size and low water mark.
+ */
+int dms_pool_table_reload(const char *dm_name, uint64_t data_size, const char *params)
+{
+	struct dms_dm_target target = {
+		.start = 0,
+		.length = data_size / DMS_SECTOR_SIZE,
+		.type = "thin-pool",
+		.params = params,
+	};
+	int r;
+
+	r = dms_dm_reload(dm_name, &target, 1);
+	if (r < 0)
+		return r;
+	dms_crash_point("pool-reload", "after-load");
+	r = dms_dm_suspend(dm_name, true);
+	return r < 0 ? r : dms_dm_resume(dm_name);
+}
+
 /* The device a live pool's metadata is on, for the tools to read its snapshot. */
 static int live_metadata_dev(struct dms_ctx *ctx, const struct dms_pool_config *cfg, char *dev, size_t len)
 {

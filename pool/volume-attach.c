@@ -115,7 +115,7 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 	dms_crash_point("vol-attach", "after-record");
 	r = dms_thin_dev_path(pool, &vol, dev, sizeof(dev));
 	if (r == 0)
-		r = dms_mount_ext4_at(dev, fd, read_only ? DMS_MOUNT_RDONLY : 0);
+		r = dms_mount_ext4_at(dev, fd, read_only ? DMS_MOUNT_RDONLY : 0, pool->ctx->mount_options);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "volume '%s': mounting it in container '%s' at %s failed: %s", name,
 			     container, path, strerror(-r));

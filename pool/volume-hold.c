@@ -168,7 +168,7 @@ static int hold_locked(struct dms_pool *pool, struct dms_row *row, const char *h
 	/* Held already: a caller asking again after losing the answer (a daemon killed in between). */
 	if (st.st_dev == devnum)
 		return 0;
-	r = dms_mount_ext4_at(dev, fd, 0);
+	r = dms_mount_ext4_at(dev, fd, 0, pool->ctx->mount_options);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "volume '%s': mounting it for holder '%s' at '%s' failed: %s", row->name,
 				holder, dir, strerror(-r));

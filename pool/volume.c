@@ -395,7 +395,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 		goto out;
 	r = dms_thin_dev_path(pool, &row, dev, sizeof(dev));
 	if (r == 0)
-		r = dms_mount_ext4_at(dev, fd, 0);
+		r = dms_mount_ext4_at(dev, fd, 0, pool->ctx->mount_options);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "volume '%s': mounting at '%s' failed: %s", name, where, strerror(-r));
 		goto out;

@@ -144,13 +144,13 @@ static void test_shared_and_read_only(void **state)
 	if (!usable)
 		skip();
 	assert_int_equal(dms_path_mkdir_in_root(rootfd, "/a/b", 0755, &fd), 0);
-	assert_int_equal(dms_mount_ext4_at(loopdev, fd, 0), 0);
+	assert_int_equal(dms_mount_ext4_at(loopdev, fd, 0, NULL), 0);
 	(void)close(fd);
 	assert_true(is_mount_root(in_root("a/b")));
 	write_file(in_root("a/b/hello"), "hello\n");
 
 	assert_int_equal(dms_path_mkdir_in_root(rootfd, "ro", 0755, &fd), 0);
-	assert_int_equal(dms_mount_ext4_at(loopdev, fd, DMS_MOUNT_RDONLY), 0);
+	assert_int_equal(dms_mount_ext4_at(loopdev, fd, DMS_MOUNT_RDONLY, NULL), 0);
 	(void)close(fd);
 	f = fopen(in_root("ro/hello"), "re");
 	assert_non_null(f);
@@ -176,7 +176,7 @@ static void test_stacked(void **state)
 		skip();
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(dms_path_mkdir_in_root(rootfd, "/a", 0755, &fd), 0);
-		assert_int_equal(dms_mount_ext4_at(loopdev, fd, i == 1 ? DMS_MOUNT_RDONLY : 0), 0);
+		assert_int_equal(dms_mount_ext4_at(loopdev, fd, i == 1 ? DMS_MOUNT_RDONLY : 0, NULL), 0);
 		(void)close(fd);
 	}
 	assert_int_equal(open(in_root("a/x"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644), -1);
@@ -223,13 +223,13 @@ static void test_nosuid_nodev(void **state)
 	if (!usable)
 		skip();
 	assert_int_equal(dms_path_mkdir_in_root(rootfd, "/at", 0755, &fd), 0);
-	assert_int_equal(dms_mount_ext4_at(loopdev, fd, 0), 0);
+	assert_int_equal(dms_mount_ext4_at(loopdev, fd, 0, NULL), 0);
 	(void)close(fd);
 	check_host_mount(in_root("at"));
 	assert_int_equal(dms_umount_fd(open_in_root("/at")), 0);
 
 	assert_int_equal(mkdir(in_root("path"), 0755), 0);
-	assert_int_equal(dms_mount_ext4(loopdev, in_root("path"), 0), 0);
+	assert_int_equal(dms_mount_ext4(loopdev, in_root("path"), 0, NULL), 0);
 	check_host_mount(in_root("path"));
 	assert_int_equal(dms_umount(in_root("path")), 0);
 }
