@@ -31,6 +31,23 @@ assert_contains() {
 	esac
 }
 
+# sample N ITEM...: under `make torture` every ITEM; in `make check` N of them, picked at random
+# each run and kept in their order (named on stderr), so every run checks some and runs together all.
+sample() {
+	local n=$1 picked item out=''
+	shift
+	if [ "${DMSTORE_TORTURE:-}" = 1 ] || [ "$#" -le "$n" ]; then
+		echo "$@"
+		return
+	fi
+	picked=$(printf '%s\n' "$@" | shuf -n "$n")
+	for item in "$@"; do
+		grep -qxF -- "$item" <<<"$picked" && out="$out $item"
+	done
+	echo "# sample of $#: $out" >&2
+	echo "$out"
+}
+
 assert_eq() {
 	[ "$1" = "$2" ] || fail "${3:-values differ}: '$1' != '$2'"
 }
