@@ -17,11 +17,16 @@
  * any number of threads. A struct dms_pool (an open catalogue, and the pool
  * lock while a change runs) serves one thread at a time: a daemon opens one
  * per thread or per request (dms_pool_open is cheap) or serialises its use.
- * Changes to a pool, from any number of threads and processes, queue on the
- * pool lock, which each struct dms_pool takes for itself; reads (inspect,
- * list, status) take no lock and see a change whole or not at all. An image
- * import holds the pool lock only for its device's transactions, so other
- * changes run while it unpacks.
+ * Any number of struct dms_pool, on the same pool too, may be used at once
+ * by as many threads, on the same objects too: changes to a pool, from any
+ * number of threads and processes, queue on the pool lock, which each change
+ * takes through a file descriptor of its own (flock: two threads of one
+ * process queue as two processes do); reads (inspect, list, status, stat)
+ * take no lock and see a change whole or not at all. An image import holds
+ * the pool lock only for its device's transactions, so other changes run
+ * while it unpacks. libdevmapper is not thread-safe (process-wide lists and
+ * descriptors): the library runs one device-mapper task at a time per
+ * process, each a single ioctl, so threads wait on each other only for those.
  *
  * Nothing process-wide changes behind the caller's back: not the working
  * directory, the root, the umask, the environment, signal dispositions, nor
