@@ -802,10 +802,12 @@ static int read_layer(sqlite3_stmt *s, struct dms_layer_row *l)
 	return 0;
 }
 
+/* *RET is zeroed on failure too, so dms_layer_row_clear is always safe. */
 static int one_layer(sqlite3_stmt *s, struct dms_layer_row *ret)
 {
 	int rc = sqlite3_step(s);
 
+	*ret = (struct dms_layer_row){ 0 };
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
 	if (rc != SQLITE_ROW)
@@ -818,6 +820,7 @@ int dms_catalog_layer_find(struct dms_catalog *cat, const char *key, struct dms_
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = prepare(cat, "SELECT " LAYER_COLUMNS " WHERE l.key = ?", &s);
 
+	*ret = (struct dms_layer_row){ 0 };
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
@@ -829,6 +832,7 @@ int dms_catalog_layer_get(struct dms_catalog *cat, int64_t id, struct dms_layer_
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = prepare(cat, "SELECT " LAYER_COLUMNS " WHERE l.id = ?", &s);
 
+	*ret = (struct dms_layer_row){ 0 };
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, id);

@@ -157,6 +157,7 @@ void dms_layer_rows_free(struct dms_layer_row *rows, size_t n);
 int dms_catalog_layer_insert(struct dms_catalog *cat, struct dms_layer_row *l);
 /* Writes key, kind, labels, used, created, updated; -EEXIST if the new key is taken. */
 int dms_catalog_layer_update(struct dms_catalog *cat, const struct dms_layer_row *l);
+/* *RET is zeroed when nothing is found (or on failure): dms_layer_row_clear is always safe. */
 int dms_catalog_layer_find(struct dms_catalog *cat, const char *key, struct dms_layer_row *ret);
 int dms_catalog_layer_get(struct dms_catalog *cat, int64_t id, struct dms_layer_row *ret);
 /* Every layer, in key order. */
