@@ -46,6 +46,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 VERSION := 0.1.0
 
+# The containerd snapshotter (snapshotter/, Go), built when go is installed, offline, in GOPATH
+# mode against Debian's packaged sources (golang-github-containerd-containerd-dev), linking
+# libdmstore.a through cgo; and containerd's conformance suite compiled against it (go test -c),
+# which tests/vm/60-snapshotter.sh runs in the VM.
+GO := $(shell command -v go 2>/dev/null)
+GO_SRC := $(wildcard snapshotter/*.go snapshotter/dmstore/*.go)
+GO_PKG := $(B)/go/src/dmstore/snapshotter
+GO_ENV = GO111MODULE=off GOPATH="$(CURDIR)/$(B)/go:/usr/share/gocode" GOCACHE="$(CURDIR)/$(B)/go/cache" \
+	CGO_CFLAGS="-I$(CURDIR)/include" CGO_LDFLAGS="$(CURDIR)/$(B)/libdmstore.a $(PKG_LIBS)"
+
 # `make V=1` shows the full commands.
 ifeq ($(V),1)
 Q :=
@@ -90,6 +100,27 @@ $(B)/hooks/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC-TEST $<
 	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(BENCH_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+ifneq ($(GO),)
+all: dmstore-snapshotter $(B)/snapshotter-suite.test
+endif
+
+# GOPATH mode wants the package under $GOPATH/src: a link to the folder.
+$(GO_PKG):
+	@mkdir -p $(dir $@)
+	$(Q)ln -sfn "$(CURDIR)/snapshotter" $@
+
+# go's cache does not look into the files CGO_LDFLAGS names: the library's hash, set as a
+# (never read) variable, makes a new libdmstore.a a new link.
+GO_STAMP = -ldflags "-X main.libdmstore=$$(sha1sum < "$(CURDIR)/$(B)/libdmstore.a" | cut -c1-16)"
+
+dmstore-snapshotter: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
+	$(say) GO $@
+	$(Q)cd $(GO_PKG) && $(GO_ENV) go build $(GO_STAMP) -o "$(CURDIR)/$@" .
+
+$(B)/snapshotter-suite.test: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
+	$(say) GO $@
+	$(Q)cd $(GO_PKG)/dmstore && $(GO_ENV) go test $(GO_STAMP) -c -o "$(CURDIR)/$@" .
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
@@ -188,8 +219,13 @@ install: all
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' docker/dmstore-docker-plugin.service.in \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service
 	install -m 0644 docker/dmstore-docker-plugin.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
+	if [ -x dmstore-snapshotter ]; then \
+		install -D -m 0755 dmstore-snapshotter $(DESTDIR)$(PREFIX)/sbin/dmstore-snapshotter && \
+		sed 's|@SBINDIR@|$(PREFIX)/sbin|g' snapshotter/dmstore-snapshotter.service.in \
+			> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-snapshotter.service; \
+	fi
 
 clean:
-	rm -rf $(B) dmstore dmstore-docker-plugin
+	rm -rf $(B) dmstore dmstore-docker-plugin dmstore-snapshotter
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
