@@ -1,0 +1,146 @@
+# dmstore-snapshotter: containerd's snapshotter on libdmstore (snapshotter/).
+# The Go programs are built on the host by make (when go is installed): the
+# shim, and containerd's conformance suite compiled against it (go test -c).
+
+SNAP_BIN=$(pwd)/dmstore-snapshotter
+SUITE_BIN=$(pwd)/build/snapshotter-suite.test
+
+need_snapshotter() {
+	[ -x "$SNAP_BIN" ] && [ -x "$SUITE_BIN" ] ||
+		fail "dmstore-snapshotter or build/snapshotter-suite.test missing: install golang-go and golang-github-containerd-containerd-dev, then make"
+}
+
+# containerd's suite (snapshots/testsuite), each case on a loop pool of its own that must hold
+# no thin device once the case's layers are removed; RUN selects the cases (go test -run).
+snapshotter_suite() {
+	need_snapshotter
+	(cd "$T" && DMSTORE=$DMSTORE "$SUITE_BIN" -test.v -test.parallel 2 -test.run "$1") > "$T/suite.log" 2>&1 || {
+		tail -n 60 "$T/suite.log"
+		fail "containerd's snapshotter suite failed"
+	}
+	grep -E -- '--- (PASS|SKIP)' "$T/suite.log"
+}
+
+# A lean sample for make check: the basic workflow, removals, labels and walks.
+test_snapshotter_suite() {
+	snapshotter_suite 'TestSnapshotterSuite/(Basic|Remove$|RemoveIntermediateSnapshot|Update|Walk|ViewReadonly)$'
+}
+
+# The whole suite, 128 layers included.
+torture_snapshotter_suite() {
+	snapshotter_suite 'TestSnapshotterSuite'
+}
+
+# containerd 1.6 with dmstore-snapshotter as its proxy snapshotter "dmstore": its root on an
+# ext4 test disk, the snapshotter on pool p.
+CTRD_TMP=/tmp/ctrd-test
+SNAP_SOCK=/run/dmstore-test/snapshotter.sock
+
+ctrd_cleanup() {
+	local pid
+	for pid in ${CONTAINERD_PID:-} ${SNAP_PID:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	findmnt -rn -o TARGET | awk -v t="$CTRD_TMP/" 'index($1, t) == 1' | sort -r | xargs -r -n 1 umount -l 2>/dev/null || true
+	rm -rf "$CTRD_TMP" /run/containerd /run/dmstore-test
+}
+
+snap_start() {
+	"$SNAP_BIN" --pool p --address "$SNAP_SOCK" --base-size 256M >>"$CTRD_TMP/snapshotter.log" 2>&1 &
+	SNAP_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SNAP_SOCK" ] && return 0
+		kill -0 "$SNAP_PID" 2>/dev/null || fail "the snapshotter died: $(cat "$CTRD_TMP/snapshotter.log")"
+		sleep 0.1
+	done
+	fail "the snapshotter does not listen: $(cat "$CTRD_TMP/snapshotter.log")"
+}
+
+ctr_() {
+	ctr -n t "$@"
+}
+
+ctrd_setup() {
+	local root=$CTRD_TMP/root
+	need_snapshotter
+	trap ctrd_cleanup EXIT
+	rm -rf "$CTRD_TMP"
+	mkdir -p "$CTRD_TMP" "$root"
+	ds pool create p --loop --data-size 2G --metadata-size 32M
+	snap_start
+	mkfs.ext4 -q -F "$(disk 4)"
+	mount "$(disk 4)" "$root"
+	cat >"$CTRD_TMP/containerd.toml" <<-EOT
+		version = 2
+		root = "$root/containerd"
+		state = "/run/containerd"
+		disabled_plugins = ["io.containerd.grpc.v1.cri"]
+		[proxy_plugins.dmstore]
+		  type = "snapshot"
+		  address = "$SNAP_SOCK"
+	EOT
+	containerd --config "$CTRD_TMP/containerd.toml" >"$CTRD_TMP/containerd.log" 2>&1 &
+	CONTAINERD_PID=$!
+	for _ in $(seq 300); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
+	ctr version >/dev/null 2>&1 || fail "containerd did not start: $(tail -n 20 "$CTRD_TMP/containerd.log")"
+	make_layered_images
+}
+
+# Two OCI archives made by umoci, sharing their base layer (busybox): a.tar (base + layer a),
+# b.tar (base + layer b). Built once per VM boot (umoci is slow under TCG).
+make_layered_images() {
+	local cache=/tmp/dmstore-ctrd-images w=$CTRD_TMP/root/build r
+	if [ ! -e $cache/done ]; then
+		rm -rf $cache $w && mkdir -p $w
+		umoci init --layout $w/layout
+		umoci new --image $w/layout:base
+		umoci unpack --image $w/layout:base $w/b
+		r=$w/b/rootfs
+		mkdir -p $r/bin $r/etc $r/tmp && cp /bin/busybox $r/bin/ && ln -s busybox $r/bin/sh
+		echo base > $r/etc/base
+		umoci repack --image $w/layout:base $w/b
+		umoci config --image $w/layout:base --config.env PATH=/bin --config.cmd /bin/sh
+		for x in a b; do
+			mkdir -p $w/$x/etc && echo $x > $w/$x/etc/$x
+			umoci insert --image $w/layout:base --tag $x $w/$x /
+		done
+		umoci gc --layout $w/layout
+		mkdir -p $cache
+		for x in a b; do
+			skopeo copy -q "oci:$w/layout:$x" "oci-archive:$cache/$x.tar:$x"
+		done
+		rm -rf $w && touch $cache/done
+	fi
+	IMAGES=$cache
+}
+
+# Committed layers the snapshotter serves, as containerd lists them.
+ctr_committed() {
+	ctr_ snapshots --snapshotter dmstore ls | awk 'NR > 1 && $NF == "Committed"' | wc -l
+}
+
+layer_rows() {
+	sqlite3 "$DMSTORE_STATE_DIR/p/catalog.db" 'SELECT count(*) FROM layers'
+}
+
+test_snapshotter_containerd() {
+	local code=0
+	ctrd_setup
+	ctr_ images import --snapshotter dmstore --base-name dmstore.test/img "$IMAGES/a.tar" >/dev/null
+	assert_eq "$(ctr_committed)" 2 "committed layers of image a"
+	ctr_ images import --snapshotter dmstore --base-name dmstore.test/img "$IMAGES/b.tar" >/dev/null
+	# b shares a's base layer: only its own is added.
+	assert_eq "$(ctr_committed)" 3 "committed layers of images a and b"
+	ctr_ run --rm --snapshotter dmstore dmstore.test/img:a r1 sh -c 'cat /etc/base /etc/a; exit 7' \
+		>"$CTRD_TMP/run.out" 2>&1 || code=$?
+	assert_eq "$code" 7 "ctr run's exit code ($(cat "$CTRD_TMP/run.out"))"
+	assert_eq "$(tr '\n' ' ' <"$CTRD_TMP/run.out")" "base a " "what the container saw"
+	ctr_ run --rm --snapshotter dmstore dmstore.test/img:b r2 sh -c 'test -e /etc/b && test ! -e /etc/a'
+	assert_consistent p
+	ctr_ images rm --sync dmstore.test/img:a dmstore.test/img:b >/dev/null
+	assert_eq "$(ctr_ snapshots --snapshotter dmstore ls | awk 'NR > 1' | wc -l)" 0 "layers left after GC"
+	assert_eq "$(layer_rows)" 0 "layer rows left after GC"
+	assert_eq "$(kernel_thin_ids p | wc -l)" 0 "thin ids left after GC"
+	assert_consistent p
+}
