@@ -144,3 +144,40 @@ test_snapshotter_containerd() {
 	assert_eq "$(kernel_thin_ids p | wc -l)" 0 "thin ids left after GC"
 	assert_consistent p
 }
+
+# The snapshotter SIGKILLed 10 times at a random moment of an import or a run, restarted each
+# time: containerd goes on with it, and once the images are gone and garbage collected, no
+# layer, no thin id is left, and kernel and catalogue agree.
+torture_snapshotter_kills() {
+	local i x
+	ctrd_setup
+	for i in $(seq 10); do
+		x=$([ $((i % 2)) = 0 ] && echo a || echo b)
+		if [ $((i % 3)) = 0 ] && ctr_ images ls -q | grep -q "img:$x"; then
+			ctr_ run --rm --snapshotter dmstore "dmstore.test/img:$x" "k$i" sh -c 'echo x > /tmp/x; sleep 1' \
+				>/dev/null 2>&1 &
+		else
+			ctr_ images rm --sync "dmstore.test/img:$x" >/dev/null 2>&1 || true
+			ctr_ images import --snapshotter dmstore --base-name dmstore.test/img "$IMAGES/$x.tar" \
+				>/dev/null 2>&1 &
+		fi
+		sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+		kill -KILL "$SNAP_PID"
+		wait "$SNAP_PID" 2>/dev/null || true
+		wait $! 2>/dev/null || true
+		ctr_ tasks rm -f "k$i" >/dev/null 2>&1 || true
+		ctr_ containers rm "k$i" >/dev/null 2>&1 || true
+		snap_start
+	done
+	# Served again: whole imports and a run work.
+	for x in a b; do
+		ctr_ images rm --sync "dmstore.test/img:$x" >/dev/null 2>&1 || true
+		ctr_ images import --snapshotter dmstore --base-name dmstore.test/img "$IMAGES/$x.tar" >/dev/null
+	done
+	ctr_ run --rm --snapshotter dmstore dmstore.test/img:a final sh -c 'test -e /etc/a'
+	ctr_ images rm --sync dmstore.test/img:a dmstore.test/img:b >/dev/null
+	assert_eq "$(ctr_ snapshots --snapshotter dmstore ls | awk 'NR > 1' | wc -l)" 0 "layers left after GC"
+	assert_eq "$(layer_rows)" 0 "layer rows left after GC"
+	assert_eq "$(kernel_thin_ids p | wc -l)" 0 "thin ids left after GC"
+	assert_consistent p
+}
