@@ -22,12 +22,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	snapshotsapi "github.com/containerd/containerd/api/services/snapshots/v1"
 	"github.com/containerd/containerd/contrib/snapshotservice"
+	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/containerd/snapshots"
 	"github.com/containerd/containerd/snapshots/proxy"
 	"github.com/containerd/containerd/snapshots/testsuite"
@@ -137,4 +140,55 @@ func TestSnapshotterSuite(t *testing.T) {
 	}
 	DevmapperQuiet()
 	testsuite.SnapshotterSuite(t, "dmstore", newSnapshotter)
+}
+
+// TestLatency measures Prepare, Commit and Remove through the gRPC API, on a
+// base layer, DMSTORE_LATENCY_N times (skipped when unset): p50 and p99.
+func TestLatency(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("DMSTORE_LATENCY_N"))
+	if n <= 0 || os.Getuid() != 0 {
+		t.Skip("set DMSTORE_LATENCY_N, as root")
+	}
+	ctx := namespaces.WithNamespace(context.Background(), "latency")
+	root := t.TempDir()
+	sn, cleanup, err := newSnapshotter(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := cleanup(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if _, err := sn.Prepare(ctx, "base-a", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := sn.Commit(ctx, "base", "base-a"); err != nil {
+		t.Fatal(err)
+	}
+	var prep, commit, remove []time.Duration
+	for i := 0; i < n; i++ {
+		k, c := fmt.Sprintf("a%d", i), fmt.Sprintf("c%d", i)
+		t0 := time.Now()
+		if _, err := sn.Prepare(ctx, k, "base"); err != nil {
+			t.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := sn.Commit(ctx, c, k); err != nil {
+			t.Fatal(err)
+		}
+		t2 := time.Now()
+		if err := sn.Remove(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		t3 := time.Now()
+		prep, commit, remove = append(prep, t1.Sub(t0)), append(commit, t2.Sub(t1)), append(remove, t3.Sub(t2))
+	}
+	for _, m := range []struct {
+		name string
+		d    []time.Duration
+	}{{"Prepare", prep}, {"Commit", commit}, {"Remove", remove}} {
+		sort.Slice(m.d, func(i, j int) bool { return m.d[i] < m.d[j] })
+		t.Logf("%-8s n=%d p50=%v p99=%v", m.name, len(m.d), m.d[len(m.d)/2], m.d[(len(m.d)*99)/100])
+	}
 }

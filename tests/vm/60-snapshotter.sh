@@ -21,7 +21,7 @@ snapshotter_suite() {
 	grep -E -- '--- (PASS|SKIP)' "$T/suite.log"
 }
 
-# A lean sample for make check: the basic workflow, removals, labels and walks.
+# A lean sample for make check: the basic workflow (views, walks, removals), a parent in use, labels, filters.
 test_snapshotter_suite() {
 	snapshotter_suite 'TestSnapshotterSuite/(Basic|Remove$|RemoveIntermediateSnapshot|Update|Walk|ViewReadonly)$'
 }
