@@ -105,6 +105,18 @@ ifneq ($(GO),)
 all: dmstore-snapshotter $(B)/snapshotter-suite.test
 endif
 
+# The OCI images the snapshotter's VM cases and the benchmark import, made on the host (natively
+# a second; in each TCG boot it was a minute) when umoci and skopeo are installed.
+OCI_TOOLS := $(shell command -v umoci 2>/dev/null && command -v skopeo 2>/dev/null)
+OCI_IMAGES := $(B)/oci/a.tar $(B)/oci/b.tar $(B)/oci/c.tar
+ifneq ($(OCI_TOOLS),)
+all: $(OCI_IMAGES)
+endif
+
+$(OCI_IMAGES) &: tests/make-oci-images
+	$(say) OCI $(B)/oci
+	$(Q)tests/make-oci-images $(B)/oci
+
 # GOPATH mode wants the package under $GOPATH/src: a link to the folder.
 $(GO_PKG):
 	@mkdir -p $(dir $@)
