@@ -192,3 +192,28 @@ func TestLatency(t *testing.T) {
 		t.Logf("%-8s n=%d p50=%v p99=%v", m.name, len(m.d), m.d[len(m.d)/2], m.d[(len(m.d)*99)/100])
 	}
 }
+
+// TestCleanup: containerd calls Cleanup after each garbage collection; through the gRPC API it
+// succeeds (containerd's service answers Unimplemented for a snapshotter without one). It needs no
+// pool: there is nothing for it to do (Snapshotter.Cleanup).
+func TestCleanup(t *testing.T) {
+	ctx := namespaces.WithNamespace(context.Background(), "cleanup")
+	sock := filepath.Join(t.TempDir(), "snapshotter.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	snapshotsapi.RegisterSnapshotsServer(srv, snapshotservice.FromSnapshotter(&Snapshotter{}))
+	go srv.Serve(l)
+	defer srv.Stop()
+	conn, err := grpc.Dial("unix://"+sock, grpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sn := proxy.NewSnapshotter(snapshotsapi.NewSnapshotsClient(conn), "dmstore")
+	if err := sn.(snapshots.Cleaner).Cleanup(ctx); err != nil {
+		t.Fatalf("Cleanup: %v", err)
+	}
+}

@@ -21,9 +21,10 @@ snapshotter_suite() {
 	grep -E -- '--- (PASS|SKIP)' "$T/suite.log"
 }
 
-# A lean sample for make check: the basic workflow (views, walks, removals), a parent in use, labels, filters.
+# A lean sample for make check: the basic workflow (views, walks, removals), a parent in use, labels,
+# filters; and Cleanup answered.
 test_snapshotter_suite() {
-	snapshotter_suite 'TestSnapshotterSuite/(Basic|RemoveIntermediateSnapshot|Update|Walk)$'
+	snapshotter_suite 'TestCleanup|TestSnapshotterSuite/(Basic|RemoveIntermediateSnapshot|Update|Walk)$'
 }
 
 # The whole suite, 128 layers included.
