@@ -102,7 +102,7 @@ $(B)/hooks/%.o: %.c
 	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(BENCH_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 ifneq ($(GO),)
-all: dmstore-snapshotter $(B)/snapshotter-suite.test
+all: dmstore-snapshotter $(B)/snapshotter-suite.test $(B)/snapshotter-bench
 endif
 
 # The OCI images the snapshotter's VM cases and the benchmark import, made on the host (natively
@@ -133,6 +133,11 @@ dmstore-snapshotter: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
 $(B)/snapshotter-suite.test: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
 	$(say) GO $@
 	$(Q)cd $(GO_PKG)/dmstore && $(GO_ENV) go test $(GO_STAMP) -c -o "$(CURDIR)/$@" .
+
+# scripts/bench's client of containerd's snapshots API (no cgo: it only talks gRPC).
+$(B)/snapshotter-bench: $(wildcard snapshotter/bench/*.go) | $(GO_PKG)
+	$(say) GO $@
+	$(Q)cd $(GO_PKG)/bench && $(GO_ENV) CGO_ENABLED=0 go build -o "$(CURDIR)/$@" .
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
