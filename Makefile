@@ -54,6 +54,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 VERSION := $(shell sed -n 's/^\#define DMS_VERSION "\(.*\)"$$/\1/p' include/dmstore.h)
 SONAME := libdmstore.so.0
 
+# The containerd snapshotter (snapshotter/, Go), built when go is installed, offline, in GOPATH
+# mode against Debian's packaged sources (golang-github-containerd-containerd-dev), linking
+# libdmstore.a through cgo; and containerd's conformance suite compiled against it (go test -c),
+# which tests/vm/60-snapshotter.sh runs in the VM.
+GO := $(shell command -v go 2>/dev/null)
+GO_SRC := $(wildcard snapshotter/*.go snapshotter/dmstore/*.go)
+GO_PKG := $(B)/go/src/dmstore/snapshotter
+GO_ENV = GO111MODULE=off GOPATH="$(CURDIR)/$(B)/go:/usr/share/gocode" GOCACHE="$(CURDIR)/$(B)/go/cache" \
+	CGO_CFLAGS="-I$(CURDIR)/include" CGO_LDFLAGS="$(CURDIR)/$(B)/libdmstore.a $(PKG_LIBS)"
+
 # `make V=1` shows the full commands.
 ifeq ($(V),1)
 Q :=
@@ -98,6 +108,44 @@ $(B)/hooks/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC-TEST $<
 	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(BENCH_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+ifneq ($(GO),)
+all: dmstore-snapshotter $(B)/snapshotter-suite.test $(B)/snapshotter-bench
+endif
+
+# The OCI images the snapshotter's VM cases and the benchmark import, made on the host (natively
+# a second; in each TCG boot it was a minute) when umoci and skopeo are installed.
+OCI_TOOLS := $(shell command -v umoci 2>/dev/null && command -v skopeo 2>/dev/null)
+OCI_IMAGES := $(B)/oci/a.tar $(B)/oci/b.tar $(B)/oci/c.tar
+ifneq ($(OCI_TOOLS),)
+all: $(OCI_IMAGES)
+endif
+
+$(OCI_IMAGES) &: tests/make-oci-images
+	$(say) OCI $(B)/oci
+	$(Q)tests/make-oci-images $(B)/oci
+
+# GOPATH mode wants the package under $GOPATH/src: a link to the folder.
+$(GO_PKG):
+	@mkdir -p $(dir $@)
+	$(Q)ln -sfn "$(CURDIR)/snapshotter" $@
+
+# go's cache does not look into the files CGO_LDFLAGS names: the library's hash, set as a
+# (never read) variable, makes a new libdmstore.a a new link.
+GO_STAMP = -ldflags "-X main.libdmstore=$$(sha1sum < "$(CURDIR)/$(B)/libdmstore.a" | cut -c1-16)"
+
+dmstore-snapshotter: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
+	$(say) GO $@
+	$(Q)cd $(GO_PKG) && $(GO_ENV) go build $(GO_STAMP) -o "$(CURDIR)/$@" .
+
+$(B)/snapshotter-suite.test: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
+	$(say) GO $@
+	$(Q)cd $(GO_PKG)/dmstore && $(GO_ENV) go test $(GO_STAMP) -c -o "$(CURDIR)/$@" .
+
+# scripts/bench's client of containerd's snapshots API (no cgo: it only talks gRPC).
+$(B)/snapshotter-bench: $(wildcard snapshotter/bench/*.go) | $(GO_PKG)
+	$(say) GO $@
+	$(Q)cd $(GO_PKG)/bench && $(GO_ENV) CGO_ENABLED=0 go build -o "$(CURDIR)/$@" .
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
@@ -191,13 +239,14 @@ check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
 	@tests/run-check $(UNIT_BIN)
 
 # What `make install` puts where (under DESTDIR), and so what `make uninstall` removes.
-INSTALLED := $(SBINDIR)/dmstore $(SBINDIR)/dmstore-docker-plugin \
+INSTALLED := $(SBINDIR)/dmstore $(SBINDIR)/dmstore-docker-plugin $(SBINDIR)/dmstore-snapshotter \
 	$(LIBDIR)/libdmstore.a $(LIBDIR)/libdmstore.so.$(VERSION) $(LIBDIR)/$(SONAME) $(LIBDIR)/libdmstore.so \
 	$(INCLUDEDIR)/dmstore.h $(LIBDIR)/pkgconfig/dmstore.pc \
 	$(MANDIR)/man8/dmstore.8 $(MANDIR)/man8/dmstore-docker-plugin.8 $(DOCDIR)/dmstore.conf.example \
 	$(BASH_COMPLETION_DIR)/dmstore \
 	$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service $(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.socket \
-	$(SYSTEMD_UNIT_DIR)/dmstore-pools.service $(SYSTEMD_UNIT_DIR)/dmstore-monitor@.service
+	$(SYSTEMD_UNIT_DIR)/dmstore-pools.service $(SYSTEMD_UNIT_DIR)/dmstore-monitor@.service \
+	$(SYSTEMD_UNIT_DIR)/dmstore-snapshotter.service
 
 install: all
 	install -D -m 0755 dmstore $(DESTDIR)$(SBINDIR)/dmstore
@@ -216,6 +265,11 @@ install: all
 	sed 's|@SBINDIR@|$(SBINDIR)|g' docker/dmstore-docker-plugin.service.in \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service
 	install -m 0644 docker/dmstore-docker-plugin.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
+	if [ -x dmstore-snapshotter ]; then \
+		install -D -m 0755 dmstore-snapshotter $(DESTDIR)$(SBINDIR)/dmstore-snapshotter && \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' snapshotter/dmstore-snapshotter.service.in \
+			> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-snapshotter.service; \
+	fi
 	for u in dmstore-pools.service dmstore-monitor@.service; do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u.in > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
 	done
@@ -226,6 +280,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -rf $(B) dmstore dmstore-docker-plugin
+	rm -rf $(B) dmstore dmstore-docker-plugin dmstore-snapshotter
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

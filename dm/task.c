@@ -22,10 +22,24 @@
 #include "dms-util.h"
 #include "dm/dm.h"
 
+/*
+ * libdevmapper is not thread-safe: the /dev/mapper node operations it stacks
+ * when it makes nodes itself (no udev) sit on one process-wide list, and its
+ * control fd, version check and cookie semaphores are process-wide too. Two
+ * threads of a daemon running tasks at once corrupted that list. So a task
+ * holds this lock from its creation to its destruction (recursive: listing
+ * devices asks each one's UUID while the list task lives). Each task is one
+ * ioctl, so the wait is short; a remove that retries (DMS_DM_REMOVE_RETRY)
+ * holds it for those retries.
+ */
+static pthread_mutex_t dm_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
 static void dm_task_destroyp(struct dm_task **t)
 {
-	if (*t)
-		dm_task_destroy(*t);
+	if (!*t)
+		return;
+	dm_task_destroy(*t);
+	(void)pthread_mutex_unlock(&dm_lock);
 }
 #define _cleanup_task_ _cleanup_(dm_task_destroyp)
 
@@ -59,15 +73,19 @@ void dms_dm_quiet(void)
 	pthread_once(&dm_log_once, dm_log_setup);
 }
 
+/* The task holds dm_lock until it is destroyed (_cleanup_task_). */
 static int task_new(int type, const char *name, struct dm_task **ret)
 {
 	struct dm_task *t;
 
+	(void)pthread_mutex_lock(&dm_lock);
 	t = dm_task_create(type);
-	if (!t)
+	if (!t) {
+		(void)pthread_mutex_unlock(&dm_lock);
 		return -ENOMEM;
+	}
 	if (name && !dm_task_set_name(t, name)) {
-		dm_task_destroy(t);
+		dm_task_destroyp(&t);
 		return -EINVAL;
 	}
 	*ret = t;

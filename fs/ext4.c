@@ -454,9 +454,10 @@ static int init_inode_tables(ext2_filsys fs, bool zeroed)
 
 /*
  * Root; lost+found with 16 KiB preallocated, so e2fsck can reconnect orphans without
- * allocating on a damaged filesystem; the reserved inodes; the resize inode.
+ * allocating on a damaged filesystem (unless the caller wants none); the reserved
+ * inodes; the resize inode.
  */
-static int populate(ext2_filsys fs)
+static int populate(ext2_filsys fs, bool lost_found)
 {
 	static const char lpf[] = "lost+found";
 	unsigned int size = 0;
@@ -467,10 +468,10 @@ static int populate(ext2_filsys fs)
 	if (err)
 		return ext2_errno(err);
 	fs->umask = 077;
-	err = ext2fs_mkdir(fs, EXT2_ROOT_INO, 0, lpf);
-	if (!err)
+	err = lost_found ? ext2fs_mkdir(fs, EXT2_ROOT_INO, 0, lpf) : 0;
+	if (!err && lost_found)
 		err = ext2fs_lookup(fs, EXT2_ROOT_INO, lpf, sizeof(lpf) - 1, NULL, &ino);
-	for (int i = 1; !err && i < EXT2_NDIR_BLOCKS; i++) {
+	for (int i = 1; !err && lost_found && i < EXT2_NDIR_BLOCKS; i++) {
 		size += fs->blocksize;
 		if (size >= 16 * 1024 && size >= 2 * fs->blocksize)
 			break;
@@ -543,7 +544,7 @@ int dms_ext4_format(const char *device, const struct dms_ext4_format_opts *opts)
 	r = init_inode_tables(fs, opts->assume_zeroed);
 	if (r < 0)
 		goto out_free;
-	r = populate(fs);
+	r = populate(fs, !opts->no_lost_found);
 	if (r < 0)
 		goto out_free;
 

@@ -23,6 +23,8 @@ struct dms_ext4_format_opts {
 	 * them, and no old signatures are wiped.
 	 */
 	bool assume_zeroed;
+	/* No lost+found: a container layer's root holds only what its layers put there. */
+	bool no_lost_found;
 };
 
 /*

@@ -17,11 +17,16 @@
  * any number of threads. A struct dms_pool (an open catalogue, and the pool
  * lock while a change runs) serves one thread at a time: a daemon opens one
  * per thread or per request (dms_pool_open is cheap) or serialises its use.
- * Changes to a pool, from any number of threads and processes, queue on the
- * pool lock, which each struct dms_pool takes for itself; reads (inspect,
- * list, status) take no lock and see a change whole or not at all. An image
- * import holds the pool lock only for its device's transactions, so other
- * changes run while it unpacks.
+ * Any number of struct dms_pool, on the same pool too, may be used at once
+ * by as many threads, on the same objects too: changes to a pool, from any
+ * number of threads and processes, queue on the pool lock, which each change
+ * takes through a file descriptor of its own (flock: two threads of one
+ * process queue as two processes do); reads (inspect, list, status, stat)
+ * take no lock and see a change whole or not at all. An image import holds
+ * the pool lock only for its device's transactions, so other changes run
+ * while it unpacks. libdevmapper is not thread-safe (process-wide lists and
+ * descriptors): the library runs one device-mapper task at a time per
+ * process, each a single ioctl, so threads wait on each other only for those.
  *
  * Nothing process-wide changes behind the caller's back: not the working
  * directory, the root, the umask, the environment, signal dispositions, nor
@@ -487,6 +492,93 @@ DMS_EXPORT int dms_vol_unhold(struct dms_pool *pool, const char *name, const cha
 DMS_EXPORT int dms_vol_holders(struct dms_pool *pool, const char *name, char ***ret_holders, size_t *ret_n);
 /* Where HOLDER's mount of NAME is, or would be. */
 DMS_EXPORT int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len);
+
+/*
+ * Layers: containerd's snapshots (its snapshots API, served by
+ * dmstore-snapshotter). Each is a thin device with ext4: a layer without a
+ * parent a new device of SIZE with an empty filesystem (root 0755, no
+ * lost+found), one with a parent a thin snapshot of the parent's device, so
+ * an image is a chain of snapshots and images share the layers they have in
+ * common. An active layer is writable, a view read-only; commit makes an
+ * active layer a committed one under a new key, the only kind that can be a
+ * parent. The key/parent graph, kinds and labels live in the catalogue, and
+ * every change to them runs under the pool's transaction protocol: a process
+ * killed at any moment leaves nothing the next change does not finish or undo.
+ *
+ * KEY: 1-DMS_LAYER_KEY_MAX bytes, anything but NUL. LABELS: a JSON object of
+ * strings, or NULL for none. Times are unix nanoseconds. Errors: a key that
+ * does not exist is DMS_ERROR_NOT_FOUND; a key taken, or a layer in use (it
+ * has children, or its device is open), DMS_ERROR_EXISTS; a parent that is not
+ * committed, labels that are not an object of strings, a field that cannot be
+ * updated, DMS_ERROR_INVALID.
+ *
+ * Threads: like every call on a pool, these serve one thread at a time per
+ * struct dms_pool; a daemon opens one per thread (or per request) and any
+ * number of them may run at once, on the same layers too: changes queue on the
+ * pool lock (one open file per change, so two threads of one process queue as
+ * two processes do), reads (stat, list, usage of a committed layer) take no
+ * lock and see a change whole or not at all.
+ */
+#define DMS_LAYER_KEY_MAX 4096
+enum dms_layer_kind {
+	DMS_LAYER_VIEW = 1,	/* containerd's numbers: snapshots.KindView ... */
+	DMS_LAYER_ACTIVE = 2,
+	DMS_LAYER_COMMITTED = 3,
+};
+
+/* A layer as it was when read: an allocated object, read through its getters, freed with dms_layer_free. */
+struct dms_layer;
+DMS_EXPORT void dms_layer_free(struct dms_layer *layer);
+DMS_EXPORT const char *dms_layer_key(const struct dms_layer *layer);
+DMS_EXPORT const char *dms_layer_parent(const struct dms_layer *layer);	/* "" if none */
+DMS_EXPORT enum dms_layer_kind dms_layer_kind(const struct dms_layer *layer);
+DMS_EXPORT const char *dms_layer_labels(const struct dms_layer *layer);	/* a JSON object of strings */
+DMS_EXPORT int64_t dms_layer_created(const struct dms_layer *layer);
+DMS_EXPORT int64_t dms_layer_updated(const struct dms_layer *layer);
+DMS_EXPORT uint32_t dms_layer_thin_id(const struct dms_layer *layer);
+DMS_EXPORT uint64_t dms_layer_size(const struct dms_layer *layer);	/* virtual bytes */
+
+/*
+ * A new active layer KEY on PARENT (NULL or "": none, a new device of SIZE,
+ * 0: DMS_IMAGE_SIZE_DEFAULT), activated; RET_LAYER (may be NULL) is what was made.
+ */
+DMS_EXPORT int dms_layer_prepare(struct dms_pool *pool, const char *key, const char *parent, const char *labels,
+				 uint64_t size, struct dms_layer **ret_layer);
+/* The same, read-only: a view of PARENT. */
+DMS_EXPORT int dms_layer_view(struct dms_pool *pool, const char *key, const char *parent, const char *labels,
+			      uint64_t size, struct dms_layer **ret_layer);
+/*
+ * How to mount KEY (active or view): its device, allocated in *RET_DEVICE (free
+ * it), ext4, read-only if *RET_READ_ONLY. Activates it if it is not (after a reboot).
+ */
+DMS_EXPORT int dms_layer_mounts(struct dms_pool *pool, const char *key, char **ret_device, bool *ret_read_only);
+/*
+ * The active layer KEY becomes the committed layer NAME with LABELS, its times
+ * now. Its device is deactivated when nothing holds it open; a commit of a
+ * layer still mounted is allowed (containerd's callers do it), and a later
+ * snapshot of it suspends it first, as a volume snapshot does.
+ */
+DMS_EXPORT int dms_layer_commit(struct dms_pool *pool, const char *name, const char *key, const char *labels);
+/* Refused (DMS_ERROR_EXISTS) while it has children or its device is open. */
+DMS_EXPORT int dms_layer_remove(struct dms_pool *pool, const char *key);
+DMS_EXPORT int dms_layer_stat(struct dms_pool *pool, const char *key, struct dms_layer **ret_layer);
+/*
+ * Change KEY's labels, under the pool lock (a read-modify-write no other
+ * change interleaves with). FIELDS as containerd's field paths: "labels"
+ * replaces them all with LABELS, "labels.K" sets K to its value in LABELS or
+ * drops it when LABELS has none; no fields replaces them all. Any other field:
+ * DMS_ERROR_INVALID. The layer after the change goes in RET_LAYER (may be NULL).
+ */
+DMS_EXPORT int dms_layer_update(struct dms_pool *pool, const char *key, const char *labels,
+				const char *const *fields, size_t n_fields, struct dms_layer **ret_layer);
+/*
+ * Bytes KEY's device maps in the thin pool (blocks it shares with its parent
+ * included), now for an active device, as of its commit for a committed layer.
+ */
+DMS_EXPORT int dms_layer_usage(struct dms_pool *pool, const char *key, uint64_t *ret_bytes);
+/* Every layer, in key order; free with dms_layer_list_free. */
+DMS_EXPORT int dms_layer_list(struct dms_pool *pool, struct dms_layer ***ret_layers, size_t *ret_n);
+DMS_EXPORT void dms_layer_list_free(struct dms_layer **layers, size_t n);
 
 /*
  * Sizes: digits with an optional binary unit K, M, G, T, P or E (any case),

@@ -56,6 +56,44 @@ static const char *const migrations[] = {
 	"  exit_code INTEGER,"
 	"  started INTEGER NOT NULL DEFAULT 0,"
 	"  finished INTEGER NOT NULL DEFAULT 0);",
+	/*
+	 * 4: layers, containerd's snapshots (pool/layer.c). Each is a device row of
+	 * kind 3, which the CHECK of 1 refused: SQLite cannot alter a CHECK, so the
+	 * table is rebuilt as its documentation says (foreign keys are off while
+	 * migrating; the other tables' references name "devices" and hold again
+	 * once the new table takes the name). A layer's row goes with its device's;
+	 * a layer cannot go while another names it as parent.
+	 */
+	"CREATE TABLE devices_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3),"
+	"  name TEXT NOT NULL,"
+	"  thin_id INTEGER NOT NULL UNIQUE CHECK (thin_id BETWEEN 0 AND 16777215),"
+	"  size INTEGER NOT NULL CHECK (size > 0),"
+	"  origin_id INTEGER REFERENCES devices(id),"
+	"  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),"
+	"  pending_txn INTEGER,"
+	"  active INTEGER NOT NULL DEFAULT 0,"
+	"  mountpoint TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  meta TEXT NOT NULL DEFAULT '{}',"
+	"  UNIQUE (kind, name));"
+	"INSERT INTO devices_new SELECT id, kind, name, thin_id, size, origin_id, state, pending_txn, active,"
+	"  mountpoint, created, meta FROM devices;"
+	"DROP TABLE devices;"
+	"ALTER TABLE devices_new RENAME TO devices;"
+	"CREATE INDEX devices_origin ON devices(origin_id);"
+	"CREATE TABLE layers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  device_id INTEGER NOT NULL UNIQUE REFERENCES devices(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL UNIQUE CHECK (key <> ''),"
+	"  parent_id INTEGER REFERENCES layers(id),"
+	"  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 3),"
+	"  labels TEXT NOT NULL DEFAULT '{}',"
+	"  used INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE INDEX layers_parent ON layers(parent_id);",
 };
 
 struct dms_catalog {
@@ -163,9 +201,12 @@ int dms_catalog_open(const char *path, struct dms_catalog **ret_cat)
 		r = sql_errno(sqlite3_busy_timeout(cat->db, 10000));
 	/* FULL: a commit that returned survives power loss, which the crash protocol relies on. */
 	if (r == 0)
-		r = exec(cat, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+		r = exec(cat, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+	/* Foreign keys only once migrated: a migration may rebuild a table others refer to. */
 	if (r == 0)
 		r = migrate(cat);
+	if (r == 0)
+		r = exec(cat, "PRAGMA foreign_keys=ON;");
 	if (r < 0) {
 		dms_catalog_close(cat);
 		return r;
@@ -456,6 +497,8 @@ const char *dms_kind_name(enum dms_kind kind)
 		return "ctr";
 	case DMS_KIND_VOLUME:
 		return "vol";
+	case DMS_KIND_LAYER:
+		return "layer";
 	}
 	return "?";
 }
@@ -662,4 +705,188 @@ int dms_catalog_run_get(struct dms_catalog *cat, int64_t container_id, struct dm
 		.finished = sqlite3_column_int64(s, 5),
 	};
 	return ret_run->spec ? 0 : -ENOMEM;
+}
+
+void dms_layer_row_clear(struct dms_layer_row *l)
+{
+	if (!l)
+		return;
+	free(l->key);
+	free(l->parent);
+	free(l->labels);
+	*l = (struct dms_layer_row){ 0 };
+}
+
+void dms_layer_rows_free(struct dms_layer_row *rows, size_t n)
+{
+	for (size_t i = 0; rows && i < n; i++)
+		dms_layer_row_clear(&rows[i]);
+	free(rows);
+}
+
+static void bind_layer(sqlite3_stmt *s, const struct dms_layer_row *l)
+{
+	sqlite3_bind_int64(s, 1, l->device_id);
+	sqlite3_bind_text(s, 2, l->key, -1, SQLITE_STATIC);
+	if (l->parent_id > 0)
+		sqlite3_bind_int64(s, 3, l->parent_id);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int(s, 4, l->kind);
+	sqlite3_bind_text(s, 5, l->labels && *l->labels ? l->labels : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)l->used);
+	sqlite3_bind_int64(s, 7, l->created);
+	sqlite3_bind_int64(s, 8, l->updated);
+}
+
+int dms_catalog_layer_insert(struct dms_catalog *cat, struct dms_layer_row *l)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat,
+			"INSERT INTO layers (device_id, key, parent_id, kind, labels, used, created, updated)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			&s);
+
+	if (r < 0)
+		return r;
+	bind_layer(s, l);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	l->id = sqlite3_last_insert_rowid(cat->db);
+	return 0;
+}
+
+int dms_catalog_layer_update(struct dms_catalog *cat, const struct dms_layer_row *l)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat,
+			"UPDATE layers SET device_id = ?, key = ?, parent_id = ?, kind = ?, labels = ?, used = ?,"
+			" created = ?, updated = ? WHERE id = ?",
+			&s);
+
+	if (r < 0)
+		return r;
+	bind_layer(s, l);
+	sqlite3_bind_int64(s, 9, l->id);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+}
+
+#define LAYER_COLUMNS                                                                                       \
+	"l.id, l.device_id, l.key, IFNULL(l.parent_id, 0), IFNULL(p.key, ''), l.kind, l.labels, l.used,"    \
+	" l.created, l.updated, d.state FROM layers l JOIN devices d ON d.id = l.device_id"                 \
+	" LEFT JOIN layers p ON p.id = l.parent_id"
+
+static int read_layer(sqlite3_stmt *s, struct dms_layer_row *l)
+{
+	*l = (struct dms_layer_row){
+		.id = sqlite3_column_int64(s, 0),
+		.device_id = sqlite3_column_int64(s, 1),
+		.key = strdup((const char *)sqlite3_column_text(s, 2)),
+		.parent_id = sqlite3_column_int64(s, 3),
+		.parent = strdup((const char *)sqlite3_column_text(s, 4)),
+		.kind = sqlite3_column_int(s, 5),
+		.labels = strdup((const char *)sqlite3_column_text(s, 6)),
+		.used = (uint64_t)sqlite3_column_int64(s, 7),
+		.created = sqlite3_column_int64(s, 8),
+		.updated = sqlite3_column_int64(s, 9),
+		.device_state = sqlite3_column_int(s, 10),
+	};
+	if (!l->key || !l->parent || !l->labels) {
+		dms_layer_row_clear(l);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* *RET is zeroed on failure too, so dms_layer_row_clear is always safe. */
+static int one_layer(sqlite3_stmt *s, struct dms_layer_row *ret)
+{
+	int rc = sqlite3_step(s);
+
+	*ret = (struct dms_layer_row){ 0 };
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return sql_errno(rc);
+	return read_layer(s, ret);
+}
+
+int dms_catalog_layer_find(struct dms_catalog *cat, const char *key, struct dms_layer_row *ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "SELECT " LAYER_COLUMNS " WHERE l.key = ?", &s);
+
+	*ret = (struct dms_layer_row){ 0 };
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	return one_layer(s, ret);
+}
+
+int dms_catalog_layer_get(struct dms_catalog *cat, int64_t id, struct dms_layer_row *ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "SELECT " LAYER_COLUMNS " WHERE l.id = ?", &s);
+
+	*ret = (struct dms_layer_row){ 0 };
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	return one_layer(s, ret);
+}
+
+int dms_catalog_layer_list(struct dms_catalog *cat, struct dms_layer_row **ret_rows, size_t *ret_n)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	struct dms_layer_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc, r;
+
+	r = prepare(cat, "SELECT " LAYER_COLUMNS " ORDER BY l.key", &s);
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct dms_layer_row *grown;
+
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(rows, cap * sizeof(*rows));
+			if (!grown) {
+				dms_layer_rows_free(rows, n);
+				return -ENOMEM;
+			}
+			rows = grown;
+		}
+		r = read_layer(s, &rows[n]);
+		if (r < 0) {
+			dms_layer_rows_free(rows, n);
+			return r;
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		dms_layer_rows_free(rows, n);
+		return sql_errno(rc);
+	}
+	*ret_rows = rows;
+	*ret_n = n;
+	return 0;
+}
+
+int dms_catalog_layer_count_children(struct dms_catalog *cat, int64_t id, unsigned *ret_n)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "SELECT COUNT(*) FROM layers WHERE parent_id = ?", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return -EIO;
+	*ret_n = (unsigned)sqlite3_column_int(s, 0);
+	return 0;
 }

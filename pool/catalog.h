@@ -15,6 +15,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -23,6 +24,7 @@ enum dms_kind {
 	DMS_KIND_IMAGE,
 	DMS_KIND_CONTAINER,
 	DMS_KIND_VOLUME,
+	DMS_KIND_LAYER, /* schema 4: a containerd snapshot; its layer row says which */
 };
 
 enum dms_state {
@@ -130,6 +132,37 @@ struct dms_run_row {
 	int exit_code;
 	int64_t started, finished;
 };
+
+/*
+ * Layers (schema 4): containerd's snapshots, each on a device row of kind
+ * DMS_KIND_LAYER. KEY is containerd's (any string); PARENT_ID another layer.
+ * Times are unix nanoseconds. Strings are allocated: dms_layer_row_clear.
+ */
+struct dms_layer_row {
+	int64_t id;
+	int64_t device_id;
+	char *key;
+	int64_t parent_id;	/* 0: none */
+	char *parent;		/* the parent's key, joined in by find and list; "" if none */
+	int kind;		/* enum dms_layer_kind */
+	char *labels;		/* a JSON object of strings */
+	uint64_t used;		/* bytes mapped when committed */
+	int64_t created, updated;
+	int device_state;	/* enum dms_state of its device row, joined in */
+};
+
+void dms_layer_row_clear(struct dms_layer_row *l);
+void dms_layer_rows_free(struct dms_layer_row *rows, size_t n);
+/* Its id is assigned; -EEXIST if KEY is taken. */
+int dms_catalog_layer_insert(struct dms_catalog *cat, struct dms_layer_row *l);
+/* Writes key, kind, labels, used, created, updated; -EEXIST if the new key is taken. */
+int dms_catalog_layer_update(struct dms_catalog *cat, const struct dms_layer_row *l);
+/* *RET is zeroed when nothing is found (or on failure): dms_layer_row_clear is always safe. */
+int dms_catalog_layer_find(struct dms_catalog *cat, const char *key, struct dms_layer_row *ret);
+int dms_catalog_layer_get(struct dms_catalog *cat, int64_t id, struct dms_layer_row *ret);
+/* Every layer, in key order. */
+int dms_catalog_layer_list(struct dms_catalog *cat, struct dms_layer_row **ret_rows, size_t *ret_n);
+int dms_catalog_layer_count_children(struct dms_catalog *cat, int64_t id, unsigned *ret_n);
 
 int dms_catalog_run_set(struct dms_catalog *cat, const struct dms_run_row *run);
 int dms_catalog_run_get(struct dms_catalog *cat, int64_t container_id, struct dms_run_row *ret_run);

@@ -55,6 +55,8 @@ static const char *object_word(const struct dms_row *row)
 		return "container";
 	case DMS_KIND_VOLUME:
 		return "volume";
+	case DMS_KIND_LAYER:
+		return "layer";
 	}
 	return "?";
 }

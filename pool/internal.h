@@ -186,6 +186,14 @@ void dms_change_end(struct dms_pool *pool);
 int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn);
 int dms_device_create(struct dms_pool *pool, struct dms_row *row, uint32_t origin_thin_id, uint64_t txn,
 		      const char *op, enum dms_state final_state);
+/*
+ * The same, with WITH_INTENT called inside the intent's catalogue transaction,
+ * ROW's id assigned: rows that belong to the device (a layer's) are then made
+ * and undone with it. Its failure (a negative errno) makes nothing.
+ */
+typedef int dms_intent_fn(struct dms_pool *pool, const struct dms_row *row, void *arg);
+int dms_device_create_with(struct dms_pool *pool, struct dms_row *row, uint32_t origin_thin_id, uint64_t txn,
+			   const char *op, enum dms_state final_state, dms_intent_fn *with_intent, void *arg);
 int dms_device_delete(struct dms_pool *pool, struct dms_row *row, uint64_t txn, const char *op);
 /* For recovery: delete THIN_ID (absent is fine); finish ROW's intent at NEW_TXN; drop ROW's intent. */
 int dms_txn_kernel_delete(struct dms_pool *pool, uint32_t thin_id);
@@ -262,6 +270,15 @@ void dms_oci_close(struct dms_oci_import *imp);
 
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
 int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t *txn);
+
+/*
+ * layer-labels.c: a layer's labels, a JSON object of strings (-EINVAL if not),
+ * in the catalogue's form; and NEW applied to OLD along containerd's field
+ * paths ("labels", "labels.K"; none: all of NEW), -EPROTO for any other.
+ */
+int dms_layer_labels_normalize(const char *text, char **ret);
+int dms_layer_labels_merge(const char *old, const char *new, const char *const *fields, size_t n_fields,
+			   char **ret);
 
 /* space.c: refuse a create below the free-space floor, or a size over DMS_SIZE_MAX (WHAT 'NAME': "volume"). */
 int dms_space_check(struct dms_pool *pool, const char *what);

@@ -17,9 +17,10 @@
 #include "pool/internal.h"
 
 /*
- * Only volumes are ever suspended by dmstore, so only they are looked at: one
- * catalogue query and one info ioctl per volume, not a walk of every dm device
- * on the host, since this runs before every change.
+ * Only volumes and layers (the parent of a snapshot, pool/layer.c) are ever
+ * suspended by dmstore, so only they are looked at: one catalogue query and
+ * one info ioctl each, not a walk of every dm device on the host, since this
+ * runs before every change.
  */
 int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n)
 {
@@ -28,7 +29,7 @@ int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n
 	size_t n = 0, n_names = 0;
 	int r;
 
-	r = dms_catalog_list(pool->cat, DMS_KIND_VOLUME, 0, &rows, &n);
+	r = dms_catalog_list(pool->cat, -1, 0, &rows, &n);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
 	/* Room for every name up front: once a volume is resumed, only its name can still fail to be kept. */
@@ -40,12 +41,15 @@ int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct dms_dm_info info;
 
+		if (rows[i].kind != DMS_KIND_VOLUME && rows[i].kind != DMS_KIND_LAYER)
+			continue;
 		r = dms_thin_dev_find(pool, &rows[i], &info);
 		if (r == 0 && info.exists && info.suspended)
 			r = dms_dm_resume(info.name);
 		if (r < 0) {
-			r = dms_fail(pool->ctx, r, "pool '%s': resuming volume '%s', left suspended by a dmstore that died, failed: %s",
-				     pool->cfg.name, rows[i].name, strerror(-r));
+			r = dms_fail(pool->ctx, r, "pool '%s': resuming %s '%s', left suspended by a dmstore that died, failed: %s",
+				     pool->cfg.name, rows[i].kind == DMS_KIND_LAYER ? "layer device" : "volume",
+				     rows[i].name, strerror(-r));
 			break;
 		}
 		if (names && info.exists && info.suspended) {
@@ -71,8 +75,8 @@ int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n
 static int half_made_busy(struct dms_pool *pool, const struct dms_row *row)
 {
 	char dev[PATH_MAX], where[PATH_MAX];
-	/* Only images and new volumes are ever left half-made. */
-	const char *kind = row->kind == DMS_KIND_IMAGE ? "image" : "volume";
+	/* Only images, new volumes and new layers are ever left half-made. */
+	const char *kind = row->kind == DMS_KIND_IMAGE ? "image" : row->kind == DMS_KIND_LAYER ? "layer device" : "volume";
 
 	if (dms_thin_dev_path(pool, row, dev, sizeof(dev)) < 0)
 		snprintf(dev, sizeof(dev), "its device");
@@ -135,8 +139,9 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 		if (kernel_txn == cat_txn + 1) {
 			/* The kernel committed: finish what the crashed process could not. */
 			bool remove = row->state == DMS_STATE_DELETING;
-			/* An image or a new volume still needs its filesystem: it rolls forward only as far as 'importing'. */
-			bool needs_contents = row->kind == DMS_KIND_IMAGE || (row->kind == DMS_KIND_VOLUME && !row->origin_id);
+			/* An image, a new volume or a new layer still needs its filesystem: it rolls forward only as far as 'importing'. */
+			bool needs_contents = row->kind == DMS_KIND_IMAGE ||
+					      ((row->kind == DMS_KIND_VOLUME || row->kind == DMS_KIND_LAYER) && !row->origin_id);
 			enum dms_state final = needs_contents ? DMS_STATE_IMPORTING : DMS_STATE_READY;
 
 			r = dms_txn_finish(pool, row, kernel_txn, final, remove);

@@ -130,6 +130,12 @@ static int create_with_free_id(struct dms_pool *pool, struct dms_row *row, uint3
 int dms_device_create(struct dms_pool *pool, struct dms_row *row, uint32_t origin_thin_id, uint64_t txn,
 		      const char *op, enum dms_state final_state)
 {
+	return dms_device_create_with(pool, row, origin_thin_id, txn, op, final_state, NULL, NULL);
+}
+
+int dms_device_create_with(struct dms_pool *pool, struct dms_row *row, uint32_t origin_thin_id, uint64_t txn,
+			   const char *op, enum dms_state final_state, dms_intent_fn *with_intent, void *arg)
+{
 	int r;
 
 	row->state = DMS_STATE_CREATING;
@@ -140,6 +146,8 @@ int dms_device_create(struct dms_pool *pool, struct dms_row *row, uint32_t origi
 	r = dms_catalog_free_thin_id(pool->cat, 0, &row->thin_id);
 	if (r == 0)
 		r = dms_catalog_insert(pool->cat, row);
+	if (r == 0 && with_intent)
+		r = with_intent(pool, row, arg);
 	if (r == 0)
 		r = dms_catalog_commit(pool->cat);
 	if (r < 0) {

@@ -168,7 +168,7 @@ static void migrates_from_version_1(void **state)
 	add(cat, DMS_KIND_IMAGE, "base", 0);
 	dms_catalog_close(cat);
 	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(raw, "DROP TABLE attachments; DROP TABLE image_configs; DROP TABLE container_runs;"
+	assert_int_equal(sqlite3_exec(raw, "DROP TABLE layers; DROP TABLE attachments; DROP TABLE image_configs; DROP TABLE container_runs;"
 					  " PRAGMA user_version = 1", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(raw);

@@ -180,8 +180,8 @@ assert_consistent() {
 	assert_eq "$k" "$c" "kernel thin ids vs catalogue"
 	open=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" 'SELECT count(*) FROM devices WHERE pending_txn IS NOT NULL OR state != 2')
 	assert_eq "$open" 0 "unfinished catalogue rows"
-	devs=$(dm_names_uuids | awk -v p="DMSTORE-$pool-" 'index($2, p) == 1 && substr($2, length(p) + 1) ~ /^(img|ctr|vol|vsnap)-[0-9]+$/ { print $2 }' | sort | tr '\n' ' ')
-	rows=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'DMSTORE-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END END || '-' || id FROM devices WHERE active = 1" | sort | tr '\n' ' ')
+	devs=$(dm_names_uuids | awk -v p="DMSTORE-$pool-" 'index($2, p) == 1 && substr($2, length(p) + 1) ~ /^(img|ctr|vol|vsnap|layer)-[0-9]+$/ { print $2 }' | sort | tr '\n' ' ')
+	rows=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'DMSTORE-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END WHEN 3 THEN 'layer' END || '-' || id FROM devices WHERE active = 1" | sort | tr '\n' ' ')
 	for d in $devs; do
 		case " $rows " in
 		*" $d "*) ;;
