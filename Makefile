@@ -58,7 +58,15 @@ endif
 # Test builds carry the hooks (DMS_TEST_HOOKS: crash points) that a shipped library must not have.
 TEST_DEFS := -DDMS_TEST_HOOKS
 
-.PHONY: all check check-installed deps unit vmcheck torture bench clean install
+# libFuzzer targets (tests/fuzz/fuzz-*.c): clang, and the library built again for them with
+# coverage and the sanitizers. Test hooks stay out: a crash point is not a finding.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzz-obj/%.o) $(B)/fuzz-obj/tests/fuzz/fuzz.o
+
+.PHONY: all check check-installed deps unit vmcheck torture bench clean install fuzz
 all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore dmstore-docker-plugin $(B)/libdmstore.pc
 
 $(B)/pic/%.o: %.c
@@ -90,6 +98,21 @@ $(B)/hooks/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC-TEST $<
 	$(Q)$(CC) $(BASE_CFLAGS) $(TEST_DEFS) $(BENCH_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/fuzz-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) CC-FUZZ $<
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/fuzz/%: $(B)/fuzz-obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) LD $@
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+# Pattern-made objects are intermediate to make: kept, or every build compiles the library again.
+.PRECIOUS: $(B)/fuzz-obj/%.o
+
+fuzz: $(FUZZ_BIN)
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
@@ -160,7 +183,7 @@ vmcheck: all $(B)/dmstore-test
 
 # Everything `make check` runs, plus the long families (tests/vm/*.sh: torture_* cases).
 torture: deps
-	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
+	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
 	@DMSTORE_TORTURE=1 DMSTORE_VM_TIMEOUT=$${DMSTORE_VM_TIMEOUT:-21600} tests/run-check $(UNIT_BIN)
 
 # Benchmarks are never timed tests: not part of `make check`. BENCH_ARGS=--quick for a smoke run.
@@ -171,7 +194,7 @@ bench: all
 check: deps
 	@$(MAKE) --no-print-directory check-installed
 
-check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
+check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
 	@tests/run-check $(UNIT_BIN)
 
 install: all
