@@ -122,14 +122,17 @@ static int snap_umount(int argc, char **argv, struct cmd_ctx *ctx)
 
 static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore snap rm NAME [--pool POOL]\n\n"
+	static const char help[] = "usage: dmstore snap rm NAME [--force] [--pool POOL]\n\n"
 				   "Unmount, deactivate and delete the container's layer: what it wrote is gone and its\n"
 				   "blocks return to the pool. Volumes attached to it are detached, never deleted.\n"
-				   "Refused while the container runs.\n";
-	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1 };
+				   "Refused while the container runs, or while a process holds its device (named);\n"
+				   "--force removes it once that process lets go (the next dmstore command finishes it).\n";
+	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1,
+			      .allow_force = true };
 	struct dms_run_info info = { 0 };
 	enum dms_run_state st;
 	char err[1024] = "";
+	bool deferred = false;
 	int r;
 
 	r = cmd_parse(&a, argc, argv);
@@ -147,10 +150,13 @@ static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 		fprintf(stderr, "dmstore: container '%s' is running; stop it first\n", a.operands[0]);
 		return cmd_done(ctx, &a, EXIT_EXISTS);
 	}
-	r = dms_snap_remove(a.pool, a.operands[0]);
+	r = dms_snap_remove_flags(a.pool, a.operands[0], a.force ? DMS_REMOVE_FORCE : 0, &deferred);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
-	printf("container '%s' removed\n", a.operands[0]);
+	if (deferred)
+		printf("container '%s' removed; its device goes when its last user lets go\n", a.operands[0]);
+	else
+		printf("container '%s' removed\n", a.operands[0]);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
