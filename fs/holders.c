@@ -106,8 +106,7 @@ static void proc_comm(int procfd, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static void add(struct dms_holder *ret, size_t max, size_t *n, pid_t pid, const char *what,
-		enum dms_holder_how how)
+static void add(struct dms_holder *ret, size_t max, size_t *n, pid_t pid, const char *what, enum dms_holder_how how)
 {
 	if (*n < max) {
 		ret[*n] = (struct dms_holder){ .pid = pid, .how = how };

@@ -54,13 +54,14 @@ int dms_thin_dev_refuse_held(struct dms_pool *pool, const struct dms_row *row)
 
 	r = holders(pool, row, h, &n);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "%s '%s': finding who holds its device failed: %s",
-				kind_word(row), row->name, strerror(-r));
+		return dms_fail(pool->ctx, r, "%s '%s': finding who holds its device failed: %s", kind_word(row),
+				row->name, strerror(-r));
 	if (n == 0)
 		return 0;
 	if (n > 1)
 		snprintf(more, sizeof(more), " (and %zu more)", n - 1);
-	return dms_fail(pool->ctx, -EBUSY, "%s '%s' is in use: %s%s; stop it, or use --force to remove it once it is let go",
+	return dms_fail(pool->ctx, -EBUSY,
+			"%s '%s' is in use: %s%s; stop it, or use --force to remove it once it is let go",
 			kind_word(row), row->name, dms_holder_format(&h[0], who, sizeof(who)), more);
 }
 
@@ -72,8 +73,8 @@ int dms_thin_dev_held(struct dms_pool *pool, const struct dms_row *row, bool *re
 
 	r = holders(pool, row, h, &n);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "%s '%s': finding who holds its device failed: %s",
-				kind_word(row), row->name, strerror(-r));
+		return dms_fail(pool->ctx, r, "%s '%s': finding who holds its device failed: %s", kind_word(row),
+				row->name, strerror(-r));
 	*ret_held = n > 0;
 	return 0;
 }
@@ -87,8 +88,8 @@ static int unmount_lazily(struct dms_pool *pool, const struct dms_row *row)
 	while (dms_thin_dev_path(pool, row, dev, sizeof(dev)) == 0 && dms_mount_find(dev, where, sizeof(where)) > 0) {
 		r = dms_umount_lazy(where);
 		if (r < 0)
-			return dms_fail(pool->ctx, r, "%s '%s': detaching its mount at '%s' failed: %s",
-					kind_word(row), row->name, where, strerror(-r));
+			return dms_fail(pool->ctx, r, "%s '%s': detaching its mount at '%s' failed: %s", kind_word(row),
+					row->name, where, strerror(-r));
 	}
 	return 0;
 }
@@ -127,8 +128,7 @@ static int ask_deferred_remove(struct dms_pool *pool, const struct dms_row *row,
 	return 0;
 }
 
-int dms_remove_deferred(struct dms_pool *pool, struct dms_row *row, uint64_t *txn, const char *op,
-			bool *ret_deferred)
+int dms_remove_deferred(struct dms_pool *pool, struct dms_row *row, uint64_t *txn, const char *op, bool *ret_deferred)
 {
 	bool gone;
 	int r;
@@ -142,13 +142,12 @@ int dms_remove_deferred(struct dms_pool *pool, struct dms_row *row, uint64_t *tx
 	row->mountpoint[0] = '\0';
 	r = dms_catalog_update(pool->cat, row);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "%s '%s': catalogue: %s", kind_word(row), row->name,
-				strerror(-r));
+		return dms_fail(pool->ctx, r, "%s '%s': catalogue: %s", kind_word(row), row->name, strerror(-r));
 	dms_crash_point(op, "after-removing");
 	r = ask_deferred_remove(pool, row, &gone);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "%s '%s': deferred removal of its device failed: %s",
-				kind_word(row), row->name, strerror(-r));
+		return dms_fail(pool->ctx, r, "%s '%s': deferred removal of its device failed: %s", kind_word(row),
+				row->name, strerror(-r));
 	*ret_deferred = !gone;
 	return gone ? delete_now(pool, row, txn, op) : 0;
 }
