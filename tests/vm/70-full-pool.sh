@@ -56,3 +56,41 @@ test_full_pool_data() {
 	figure bytes_verified $((4 << 20))
 }
 
+# Metadata: a 2 MiB metadata device, and snapshots of a volume that keeps diverging from them:
+# eight blocks written after each, one in each leaf of its mapping tree, cost the metadata a
+# copy of eight leaves, until dmstore's floor refuses. Every tenth snapshot's bytes are summed
+# when it is taken and checked at the end.
+torture_full_pool_metadata() {
+	local i j before
+	ds pool create p --loop --data-size 1G --metadata-size 2M
+	ds vol create v --size 256M --raw
+	head -c 64M /dev/urandom | dd of=/dev/mapper/dmstore-p-vol-v bs=1M oflag=direct status=none
+	for i in $(seq 1 200); do
+		if ! "$DMSTORE" vol snapshot v "s$i" >/dev/null 2>"$T/err"; then
+			break
+		fi
+		[ $((i % 10)) -eq 1 ] && full_sum "/dev/mapper/dmstore-p-vsnap-s$i" > "$T/sum.s$i"
+		for j in 0 1 2 3 4 5 6 7; do
+			dd if=/dev/urandom of=/dev/mapper/dmstore-p-vol-v bs=64K count=1 seek=$((j * 128 + i % 128)) \
+				oflag=direct conv=notrunc status=none
+		done
+	done
+	[ "$i" -lt 200 ] || fail "200 snapshots fit in 2 MiB of metadata"
+	assert_contains "$(cat "$T/err")" "metadata free"
+	assert_contains "$(cat "$T/err")" "below the 10% floor"
+	echo "# refused after $((i - 1)) snapshots: $(cat "$T/err")"
+	FINGERPRINT_DISKS=
+	before=$(fingerprint)
+	expect 1 "$DMSTORE" vol create w --size 16M
+	assert_contains "$ERR" "metadata free"
+	assert_eq "$(fingerprint)" "$before" "a refused create changed something"
+	for j in $(seq 1 10 $((i - 1))); do
+		assert_eq "$(full_sum "/dev/mapper/dmstore-p-vsnap-s$j")" "$(cat "$T/sum.s$j")" "snapshot s$j"
+		figure bytes_verified $((256 << 20))
+	done
+	# Snapshots removed give their metadata back.
+	for j in $(seq 2 2 $((i - 1))); do ds vol rm "s$j"; done
+	ds vol create w --size 16M
+	assert_consistent p
+	ds pool check p
+}
