@@ -181,10 +181,12 @@ unit: $(UNIT_BIN)
 vmcheck: all $(B)/dmstore-test
 	@tests/run-vm
 
-# Everything `make check` runs, plus the long families (tests/vm/*.sh: torture_* cases).
+# Everything `make check` runs, plus the long families (tests/vm/*.sh: torture_* cases, the
+# fuzz targets for a while each), then the power cuts (tests/power-cut).
 torture: deps
 	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
 	@DMSTORE_TORTURE=1 DMSTORE_VM_TIMEOUT=$${DMSTORE_VM_TIMEOUT:-21600} tests/run-check $(UNIT_BIN)
+	@tests/power-cut $${DMSTORE_POWER_CUTS:-20}
 
 # Benchmarks are never timed tests: not part of `make check`. BENCH_ARGS=--quick for a smoke run.
 bench: all
