@@ -76,7 +76,15 @@ endif
 # Test builds carry the hooks (DMS_TEST_HOOKS: crash points) that a shipped library must not have.
 TEST_DEFS := -DDMS_TEST_HOOKS
 
-.PHONY: all check check-installed deps unit hostcheck vmcheck torture bench clean install uninstall FORCE
+# libFuzzer targets (tests/fuzz/fuzz-*.c): clang, and the library built again for them with
+# coverage and the sanitizers. Test hooks stay out: a crash point is not a finding.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzz-obj/%.o) $(B)/fuzz-obj/tests/fuzz/fuzz.o
+
+.PHONY: all check check-installed deps unit hostcheck vmcheck torture bench clean install uninstall fuzz FORCE
 all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore dmstore-docker-plugin $(B)/dmstore.pc
 
 $(B)/pic/%.o: %.c
@@ -146,6 +154,21 @@ $(B)/snapshotter-suite.test: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
 $(B)/snapshotter-bench: $(wildcard snapshotter/bench/*.go) | $(GO_PKG)
 	$(say) GO $@
 	$(Q)cd $(GO_PKG)/bench && $(GO_ENV) CGO_ENABLED=0 go build -o "$(CURDIR)/$@" .
+
+$(B)/fuzz-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) CC-FUZZ $<
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/fuzz/%: $(B)/fuzz-obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) LD $@
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+# Pattern-made objects are intermediate to make: kept, or every build compiles the library again.
+.PRECIOUS: $(B)/fuzz-obj/%.o
+
+fuzz: $(FUZZ_BIN)
 
 $(B)/libdmstore.a: $(LIB_OBJ)
 	@rm -f $@
@@ -222,10 +245,12 @@ hostcheck: all
 vmcheck: all $(B)/dmstore-test
 	@tests/run-vm
 
-# Everything `make check` runs, plus the long families (tests/vm/*.sh: torture_* cases).
+# Everything `make check` runs, plus the long families (tests/vm/*.sh: torture_* cases, the
+# fuzz targets for a while each), then the power cuts (tests/power-cut).
 torture: deps
-	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
+	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
 	@DMSTORE_TORTURE=1 DMSTORE_VM_TIMEOUT=$${DMSTORE_VM_TIMEOUT:-21600} tests/run-check $(UNIT_BIN)
+	@tests/power-cut $${DMSTORE_POWER_CUTS:-20}
 
 # Benchmarks are never timed tests: not part of `make check`. BENCH_ARGS=--quick for a smoke run.
 bench: all
@@ -235,7 +260,7 @@ bench: all
 check: deps
 	@$(MAKE) --no-print-directory check-installed
 
-check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip
+check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
 	@tests/run-check $(UNIT_BIN)
 
 # What `make install` puts where (under DESTDIR), and so what `make uninstall` removes.

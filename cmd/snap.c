@@ -144,16 +144,18 @@ static int snap_umount(int argc, char **argv, struct cmd_ctx *ctx)
 
 static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	static const char help[] = "usage: dmstore snap rm NAME [--json] [--pool POOL]\n\n"
+	static const char help[] = "usage: dmstore snap rm NAME [--force] [--json] [--pool POOL]\n\n"
 				   "Unmount, deactivate and delete the container's layer: what it wrote is gone and its\n"
 				   "blocks return to the pool. Volumes attached to it are detached, never deleted.\n"
-				   "Refused while the container runs. --json prints\n"
-				   "{\"type\": \"container\", \"name\", \"pool\", \"removed\": true}.\n";
+				   "Refused while the container runs, or while a process holds its device (named);\n"
+				   "--force removes it once that process lets go (the next dmstore command finishes it).\n"
+				   "--json prints {\"type\": \"container\", \"name\", \"pool\", \"removed\": true}.\n";
 	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1, .allow_json = true,
-			      .allow_wait = true };
+			      .allow_force = true, .allow_wait = true };
 	struct dms_run_info info = { 0 };
 	enum dms_run_state st;
 	char err[1024] = "";
+	bool deferred = false;
 	int r;
 
 	r = cmd_parse(ctx, &a, argc, argv);
@@ -171,11 +173,13 @@ static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 		fprintf(stderr, "dmstore: container '%s' is running; stop it first\n", a.operands[0]);
 		return cmd_done(ctx, &a, EXIT_EXISTS);
 	}
-	r = dms_snap_remove(a.pool, a.operands[0]);
+	r = dms_snap_remove_flags(a.pool, a.operands[0], a.force ? DMS_REMOVE_FORCE : 0, &deferred);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	if (a.json)
 		json_print(removed_json("container", a.operands[0], dms_pool_name(a.pool)));
+	else if (deferred)
+		printf("container '%s' removed; its device goes when its last user lets go\n", a.operands[0]);
 	else
 		printf("container '%s' removed\n", a.operands[0]);
 	return cmd_done(ctx, &a, EXIT_OK);

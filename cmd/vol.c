@@ -391,9 +391,11 @@ static int vol_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] =
 		"usage: dmstore vol rm NAME [--force] [--json] [--pool POOL]\n\n"
 		"Delete the volume and its data. Refused while it is attached to a container or mounted,\n"
-		"naming who holds it; --force detaches and unmounts it first. Its snapshots stay.\n";
+		"or a process holds its device, naming who holds it; --force detaches and unmounts it\n"
+		"first, and removes a device a process holds once it lets go. Its snapshots stay.\n";
 	struct cmd_args a = { .cmd = "vol rm", .help = help, .min_operands = 1, .max_operands = 1,
 			      .allow_force = true, .allow_json = true, .allow_wait = true };
+	bool deferred = false;
 	int r;
 
 	r = cmd_parse(ctx, &a, argc, argv);
@@ -404,11 +406,13 @@ static int vol_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_open_pool(ctx, &a);
 	if (r)
 		return r;
-	r = dms_vol_remove(a.pool, a.operands[0], a.force);
+	r = dms_vol_remove_flags(a.pool, a.operands[0], a.force ? DMS_REMOVE_FORCE : 0, &deferred);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	if (a.json)
 		json_print(removed_json("volume", a.operands[0], dms_pool_name(a.pool)));
+	else if (deferred)
+		printf("volume '%s' removed; its device goes when its last user lets go\n", a.operands[0]);
 	else
 		printf("volume '%s' removed\n", a.operands[0]);
 	return cmd_done(ctx, &a, EXIT_OK);

@@ -119,6 +119,9 @@ int dms_thin_pool_parse_status(const char *params, struct dms_thin_pool_status *
 		return -ENOMEM;
 	if (!dm_get_status_thin_pool(mem, params, &s))
 		return -EBADMSG;
+	/* libdevmapper takes "2048/204<junk>" too: more used than there is, never the kernel's, taken for room by the floor. */
+	if (s->used_metadata_blocks > s->total_metadata_blocks || s->used_data_blocks > s->total_data_blocks)
+		return -EBADMSG;
 	(void)sscanf(params, "%*u %*u/%*u %*u/%*u %23s", held);
 	*ret_status = (struct dms_thin_pool_status){
 		.transaction_id = s->transaction_id,

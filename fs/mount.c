@@ -23,6 +23,11 @@ int dms_umount(const char *dir)
 	return umount2(dir, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
 }
 
+int dms_umount_lazy(const char *dir)
+{
+	return umount2(dir, UMOUNT_NOFOLLOW | MNT_DETACH) < 0 ? -errno : 0;
+}
+
 static void mnt_unref_tablep(struct libmnt_table **t)
 {
 	mnt_unref_table(*t);

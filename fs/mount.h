@@ -27,6 +27,8 @@ enum dms_mount_flags {
 int dms_mount_ext4(const char *device, const char *dir, unsigned flags, const char *options);
 /* Unmount DIR; -EBUSY while something uses it, -EINVAL if nothing is mounted there. */
 int dms_umount(const char *dir);
+/* Detach DIR now (MNT_DETACH): the filesystem lives on, out of reach, until its last user lets go. */
+int dms_umount_lazy(const char *dir);
 /* Where DEVICE is mounted: 1 and the first mount point in RET_DIR, 0 if nowhere. */
 int dms_mount_find(const char *device, char *ret_dir, size_t len);
 /* mkdir -p, each component 0755; existing directories are fine. */

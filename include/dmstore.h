@@ -403,6 +403,16 @@ DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const cha
 DMS_EXPORT int dms_snap_umount(struct dms_pool *pool, const char *name);
 /* Unmount, deactivate, delete: the writable layer is gone and its blocks go back to the pool. */
 DMS_EXPORT int dms_snap_remove(struct dms_pool *pool, const char *name);
+/*
+ * A device held by someone (a process with it open or using files on it, a
+ * mount in another namespace, a device stacked on it) is refused, -EBUSY,
+ * naming the holder, before anything changes. With DMS_REMOVE_FORCE it is
+ * removed once the holder lets go instead (dm's deferred remove): our mounts of
+ * it are detached at once, and *RET_DEFERRED (may be NULL) says the rest waits;
+ * the next change of the pool finishes it. Meanwhile the object is listed nowhere.
+ */
+#define DMS_REMOVE_FORCE (1U << 0)
+DMS_EXPORT int dms_snap_remove_flags(struct dms_pool *pool, const char *name, unsigned flags, bool *ret_deferred);
 DMS_EXPORT int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info *ret_info);
 DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_t *ret_n);
 
@@ -466,6 +476,8 @@ DMS_EXPORT int dms_vol_mount(struct dms_pool *pool, const char *name, const char
 DMS_EXPORT int dms_vol_umount(struct dms_pool *pool, const char *name);
 /* Refused while attached or mounted (naming who holds it) unless FORCE, which detaches first. */
 DMS_EXPORT int dms_vol_remove(struct dms_pool *pool, const char *name, bool force);
+/* As dms_snap_remove_flags; DMS_REMOVE_FORCE also detaches and unmounts, as FORCE above. */
+DMS_EXPORT int dms_vol_remove_flags(struct dms_pool *pool, const char *name, unsigned flags, bool *ret_deferred);
 /* A point-in-time copy of NAME, itself a volume named SNAP. */
 DMS_EXPORT int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap);
 /* Grow to SIZE: a bigger thin table, then ext4 grown online or offline; shrinking is refused. */

@@ -268,6 +268,21 @@ int dms_oci_apply(struct dms_oci_import *imp, int rootfd, const struct dms_impor
 int dms_oci_config_json(const struct dms_oci_import *imp, char **ret);
 void dms_oci_close(struct dms_oci_import *imp);
 
+/*
+ * remove-held.c: devices held by others (fs/holders.h). _refuse_held fails
+ * -EBUSY, reported, naming the holder; _held says whether there is one.
+ * dms_remove_deferred: ROW goes 'removing' (dms_row_removing) and its device
+ * when the holder lets go; if it is gone already, the thin id goes at once
+ * (*TXN moves past it) and *RET_DEFERRED is false. dms_finish_removals deletes
+ * the thin ids of 'removing' rows whose device is gone. The lock is held.
+ */
+int dms_thin_dev_refuse_held(struct dms_pool *pool, const struct dms_row *row);
+int dms_thin_dev_held(struct dms_pool *pool, const struct dms_row *row, bool *ret_held);
+int dms_remove_deferred(struct dms_pool *pool, struct dms_row *row, uint64_t *txn, const char *op,
+			bool *ret_deferred);
+bool dms_row_removing(const struct dms_row *row);
+int dms_finish_removals(struct dms_pool *pool, unsigned *ret_finished);
+
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
 int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t *txn);
 
@@ -299,6 +314,8 @@ int dms_vol_devnum(struct dms_pool *pool, const struct dms_row *row, dev_t *ret_
 int dms_vol_detach_one(struct dms_pool *pool, const struct dms_attachment *a, const struct dms_row *ctr);
 /* Before a container goes: every volume attached to it is detached, none is deleted. */
 int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr);
+/* The catalogue's record of VOL's attachments, dropped (their mounts are the caller's business). */
+int dms_vol_forget_attachments(struct dms_pool *pool, const struct dms_row *vol);
 /* -EBUSY, naming the first, if volumes are attached to CTR: its rootfs cannot be unmounted under them. */
 int dms_vol_check_unattached(struct dms_pool *pool, const struct dms_row *ctr);
 

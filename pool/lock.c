@@ -137,8 +137,10 @@ int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, i
 	int r;
 
 	r = pool_lock_path(ctx, name, path, sizeof(path));
-	if (r == 0)
-		r = open_lock_file(path, &fd);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': making the run dir '%s' for its lock failed: %s", name, ctx->run_dir,
+				strerror(-r));
+	r = open_lock_file(path, &fd);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': opening its lock '%s' failed: %s", name, path, strerror(-r));
 	r = wait_for_lock(ctx, name, fd, timeout_ms);

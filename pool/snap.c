@@ -237,6 +237,10 @@ int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t 
 {
 	int r;
 
+	/* Refused before anything changes: a half-removed container (unmounted, volumes detached) is no good to anyone. */
+	r = dms_thin_dev_refuse_held(pool, row);
+	if (r < 0)
+		return r;
 	/* Its volumes outlive it: detached (unmounted, forgotten here), never deleted. */
 	r = dms_vol_detach_container(pool, row);
 	if (r == 0)
@@ -255,9 +259,10 @@ int dms_snap_remove_locked(struct dms_pool *pool, struct dms_row *row, uint64_t 
 	return 0;
 }
 
-int dms_snap_remove(struct dms_pool *pool, const char *name)
+int dms_snap_remove_flags(struct dms_pool *pool, const char *name, unsigned flags, bool *ret_deferred)
 {
 	struct dms_row row;
+	bool held = false, deferred = false;
 	uint64_t txn;
 	int r;
 
@@ -265,10 +270,28 @@ int dms_snap_remove(struct dms_pool *pool, const char *name)
 	if (r < 0)
 		return r;
 	r = find_container(pool, name, &row);
-	if (r == 0)
+	if (r == 0 && (flags & DMS_REMOVE_FORCE))
+		r = dms_thin_dev_held(pool, &row, &held);
+	if (r < 0)
+		goto out;
+	if (held) {
+		/* Its volumes are detached as always: a holder inside one of them is refused there. */
+		r = dms_vol_detach_container(pool, &row);
+		if (r == 0)
+			r = dms_remove_deferred(pool, &row, &txn, "snap-rm", &deferred);
+	} else {
 		r = dms_snap_remove_locked(pool, &row, &txn);
+	}
+	if (r == 0 && ret_deferred)
+		*ret_deferred = deferred;
+out:
 	dms_change_end(pool);
 	return r;
+}
+
+int dms_snap_remove(struct dms_pool *pool, const char *name)
+{
+	return dms_snap_remove_flags(pool, name, 0, NULL);
 }
 
 static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dms_snap_info *info)

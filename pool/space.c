@@ -39,14 +39,18 @@ int dms_space_check(struct dms_pool *pool, const char *what)
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': reading its status failed: %s", pool->cfg.name,
 				strerror(-r));
+	used = st.used_data_blocks * pool->cfg.block_size;
+	total = st.total_data_blocks * pool->cfg.block_size;
+	/* The kernel may call a pool full with a few blocks left (in flight, or freed since): numbers help either way. */
+	if (st.mode == DMS_THIN_POOL_OUT_OF_DATA_SPACE)
+		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: the pool is out of data space: %s of %s data free",
+				pool->cfg.name, what, dms_size_format(total - used, f, sizeof(f)),
+				dms_size_format(total, t, sizeof(t)));
 	if (st.mode != DMS_THIN_POOL_RW)
 		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: the pool is %s",
 				pool->cfg.name, what,
-				st.mode == DMS_THIN_POOL_OUT_OF_DATA_SPACE ? "out of data space" :
 				st.mode == DMS_THIN_POOL_RO ? "read-only (metadata trouble: see 'dmstore pool status')" :
 							       "failed");
-	used = st.used_data_blocks * pool->cfg.block_size;
-	total = st.total_data_blocks * pool->cfg.block_size;
 	if (below_floor(used, total, pool->ctx->min_free_percent))
 		return dms_fail(pool->ctx, -ENOSPC, "pool '%s': cannot create %s: %s of %s data free (%.1f%%), below the %u%% floor",
 				pool->cfg.name, what, dms_size_format(total - used, f, sizeof(f)),

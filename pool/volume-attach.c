@@ -221,6 +221,18 @@ int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr)
 	return 0;
 }
 
+int dms_vol_forget_attachments(struct dms_pool *pool, const struct dms_row *vol)
+{
+	_cleanup_free_ struct dms_attachment *att = NULL;
+	size_t n = 0;
+	int r;
+
+	r = dms_catalog_attach_list(pool->cat, vol->id, 0, &att, &n);
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = dms_catalog_attach_delete(pool->cat, att[i].id);
+	return r < 0 ? dms_fail(pool->ctx, r, "volume '%s': catalogue: %s", vol->name, strerror(-r)) : 0;
+}
+
 int dms_vol_check_unattached(struct dms_pool *pool, const struct dms_row *ctr)
 {
 	_cleanup_free_ struct dms_attachment *att = NULL;

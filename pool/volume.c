@@ -437,23 +437,35 @@ int dms_vol_umount(struct dms_pool *pool, const char *name)
  * of what dmstore holds. A holder (volume-hold.c) is another program's user,
  * a container most likely: FORCE does not take the volume from under it.
  */
-static int vol_release(struct dms_pool *pool, struct dms_row *row, bool force)
+/* A holder by mount ID (the Docker plugin's, pool/volume-hold.c) is refused even with --force. */
+static int refuse_held_by_id(struct dms_pool *pool, const struct dms_row *row)
 {
-	_cleanup_free_ struct dms_attachment *att = NULL;
-	char dev[PATH_MAX], where[PATH_MAX], **holders = NULL;
+	char where[PATH_MAX], **holders = NULL;
 	size_t n = 0;
 	int r;
 
 	r = dms_vol_held(pool, row, &holders, &n);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "volume '%s': finding its holders failed: %s", row->name, strerror(-r));
-	if (n > 0) {
-		r = dms_vol_holders_dir(pool, row->name, holders[0], where, sizeof(where));
-		r = dms_fail(pool->ctx, -EBUSY, "volume '%s' is held by '%s' (mounted at '%s'); it is in use", row->name,
-			     holders[0], r == 0 ? where : "?");
-		dms_strv_free(holders, n);
+	if (n == 0)
+		return 0;
+	r = dms_vol_holders_dir(pool, row->name, holders[0], where, sizeof(where));
+	r = dms_fail(pool->ctx, -EBUSY, "volume '%s' is held by '%s' (mounted at '%s'); it is in use", row->name,
+		     holders[0], r == 0 ? where : "?");
+	dms_strv_free(holders, n);
+	return r;
+}
+
+static int vol_release(struct dms_pool *pool, struct dms_row *row, bool force)
+{
+	_cleanup_free_ struct dms_attachment *att = NULL;
+	char dev[PATH_MAX], where[PATH_MAX];
+	size_t n = 0;
+	int r;
+
+	r = refuse_held_by_id(pool, row);
+	if (r < 0)
 		return r;
-	}
 	r = dms_catalog_attach_list(pool->cat, row->id, 0, &att, &n);
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "volume '%s': catalogue: %s", row->name, strerror(-r));
@@ -478,8 +490,9 @@ static int vol_release(struct dms_pool *pool, struct dms_row *row, bool force)
 	return 0;
 }
 
-int dms_vol_remove(struct dms_pool *pool, const char *name, bool force)
+int dms_vol_remove_flags(struct dms_pool *pool, const char *name, unsigned flags, bool *ret_deferred)
 {
+	bool force = flags & DMS_REMOVE_FORCE, held = false, deferred = false;
 	struct dms_row row;
 	uint64_t txn;
 	int r;
@@ -493,10 +506,33 @@ int dms_vol_remove(struct dms_pool *pool, const char *name, bool force)
 	r = dms_vol_find(pool, name, &row);
 	if (r == 0)
 		r = dms_vol_device_resume(pool, &row);
+	if (r == 0 && force)
+		r = dms_thin_dev_held(pool, &row, &held);
+	if (r == 0 && held) {
+		/* Mounts go lazily in dms_remove_deferred; the catalogue's attachments go first. */
+		r = refuse_held_by_id(pool, &row);
+		if (r == 0)
+			r = dms_vol_forget_attachments(pool, &row);
+		if (r == 0)
+			r = dms_catalog_orphan_snapshots(pool->cat, row.id);
+		if (r == 0)
+			r = dms_remove_deferred(pool, &row, &txn, "vol-rm", &deferred);
+		if (r == 0) {
+			dms_vol_holders_forget(pool, name);
+			if (ret_deferred)
+				*ret_deferred = deferred;
+		}
+		goto out;
+	}
 	if (r == 0)
 		r = vol_release(pool, &row, force);
+	/* Refused before anything changes, naming who holds it. */
+	if (r == 0)
+		r = dms_thin_dev_refuse_held(pool, &row);
 	if (r < 0)
 		goto out;
+	if (ret_deferred)
+		*ret_deferred = false;
 	r = dms_thin_dev_deactivate(pool, &row);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "volume '%s': deactivating failed: %s", name, strerror(-r));
@@ -514,6 +550,11 @@ int dms_vol_remove(struct dms_pool *pool, const char *name, bool force)
 out:
 	dms_change_end(pool);
 	return r;
+}
+
+int dms_vol_remove(struct dms_pool *pool, const char *name, bool force)
+{
+	return dms_vol_remove_flags(pool, name, force ? DMS_REMOVE_FORCE : 0, NULL);
 }
 
 /*

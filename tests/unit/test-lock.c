@@ -235,6 +235,22 @@ static void pool_lock_gives_up(void **state)
 	dms_ctx_free(waiter);
 }
 
+/* A run dir that cannot be made is named in the error (it once read "opening its lock '' failed"). */
+static void pool_lock_names_a_missing_run_dir(void **state)
+{
+	struct dms_ctx *ctx = NULL;
+	char missing[sizeof(run_dir) + 16];
+	int fd = -1;
+
+	snprintf(missing, sizeof(missing), "%s/no/such", run_dir);
+	assert_int_equal(setenv("DMSTORE_RUN_DIR", missing, 1), 0);
+	assert_int_equal(dms_ctx_new(&ctx), 0);
+	assert_int_equal(setenv("DMSTORE_RUN_DIR", run_dir, 1), 0);
+	assert_int_equal(dms_pool_lock(ctx, "p", &fd), -ENOENT);
+	assert_non_null(strstr(dms_ctx_error(ctx), missing));
+	dms_ctx_free(ctx);
+}
+
 struct release {
 	int fd;
 	long after_ms;
@@ -331,6 +347,7 @@ int main(void)
 		cmocka_unit_test(holder_format),
 		cmocka_unit_test(pool_lock_gives_up),
 		cmocka_unit_test(pool_lock_waits),
+		cmocka_unit_test(pool_lock_names_a_missing_run_dir),
 		cmocka_unit_test(import_locks),
 	};
 

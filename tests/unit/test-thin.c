@@ -117,6 +117,11 @@ static void pool_status_garbage(void **state)
 
 	assert_int_equal(dms_thin_pool_parse_status("", &st), -EBADMSG);
 	assert_int_equal(dms_thin_pool_parse_status("3 141 1024/163840", &st), -EBADMSG);
+	/* Found by tests/fuzz/fuzz-thin-status: more used than there is, which space.c would take for room. */
+	assert_int_equal(dms_thin_pool_parse_status("3 432/4096 2048/204\xff\xff- out_of_data_space discard_passdown error_if_no_space - 1024", &st),
+			 -EBADMSG);
+	assert_int_equal(dms_thin_pool_parse_status("3 4097/4096 0/2048 - rw discard_passdown error_if_no_space - 1024", &st),
+			 -EBADMSG);
 }
 
 static void thin_status(void **state)

@@ -24,6 +24,13 @@ ds() {
 	expect 0 "$DMSTORE" "$@"
 }
 
+# figure NAME N: adds N to the figure NAME of this run (tests/vm/run-all prints their sums at
+# the end: crash points killed, bytes verified, bad inputs tried, ...).
+FIGURES=/tmp/dmstore-figures
+figure() {
+	echo "$1 $2" >> "$FIGURES"
+}
+
 assert_contains() {
 	case $1 in
 	*"$2"*) ;;

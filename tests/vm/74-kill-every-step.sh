@@ -1,0 +1,198 @@
+# Torture, kill at every step: every mutating command killed (SIGKILL, as a power cut stops
+# it) at each of its crash points (DMSTORE_CRASH_AT=<op>:<step>), then a next command, then
+# the invariants: pool check clean, the kernel's thin ids equal the catalogue's, no dm device
+# the catalogue does not know, a volume's and a container's checksummed bytes intact, and the
+# command, run again, reaches its end. Helpers are kill_*.
+
+# Every crash point, as "<op>:<step> <command...>" (the command a kill there interrupts; its
+# objects are made by kill_prepare). dms_device_create/delete give each create and delete
+# after-intent, after-kernel, after-txn.
+KILL_POINTS=(
+	"pool-activate:after-load pool activate p"
+	"image-create:after-intent image create k-img --size 64M"
+	"image-create:after-kernel image create k-img --size 64M"
+	"image-create:after-txn image create k-img --size 64M"
+	"image-create:after-format image create k-img --size 64M"
+	"image-import:after-intent image import k-img @ROOTFS@ --size 64M"
+	"image-import:after-kernel image import k-img @ROOTFS@ --size 64M"
+	"image-import:after-txn image import k-img @ROOTFS@ --size 64M"
+	"image-import:after-mount image import k-img @ROOTFS@ --size 64M"
+	"image-import:entry-3 image import k-img @ROOTFS@ --size 64M"
+	"image-import:after-format image import k-img @ROOTFS@ --size 64M"
+	"image-import:after-unpack image import k-img @ROOTFS@ --size 64M"
+	"image-rm:after-intent image rm k-old"
+	"image-rm:after-kernel image rm k-old"
+	"image-rm:after-txn image rm k-old"
+	"snap-create:after-intent snap create k-c --image base"
+	"snap-create:after-kernel snap create k-c --image base"
+	"snap-create:after-txn snap create k-c --image base"
+	"snap-create:after-commit snap create k-c --image base"
+	"snap-create:after-activate snap create k-c --image base"
+	"snap-rm:after-deactivate snap rm k-old"
+	"snap-rm:after-intent snap rm k-old"
+	"snap-rm:after-kernel snap rm k-old"
+	"snap-rm:after-txn snap rm k-old"
+	"snap-rm:after-removing snap rm k-held --force"
+	"vol-create:after-intent vol create k-v --size 16M"
+	"vol-create:after-kernel vol create k-v --size 16M"
+	"vol-create:after-txn vol create k-v --size 16M"
+	"vol-create:after-format vol create k-v --size 16M"
+	"vol-rm:after-intent vol rm k-old"
+	"vol-rm:after-kernel vol rm k-old"
+	"vol-rm:after-txn vol rm k-old"
+	"vol-rm:after-removing vol rm k-held --force"
+	"vol-snapshot:after-suspend vol snapshot keep k-s"
+	"vol-snapshot:after-intent vol snapshot keep k-s"
+	"vol-snapshot:after-kernel vol snapshot keep k-s"
+	"vol-snapshot:after-txn vol snapshot keep k-s"
+	"vol-grow:after-suspend vol grow k-old @GROW@"
+	"vol-attach:after-record vol attach k-old --container kc --at /k"
+	"orphan-delete:after-intent pool recover p --orphans"
+	"orphan-delete:after-kernel pool recover p --orphans"
+	"orphan-delete:after-txn pool recover p --orphans"
+)
+
+# The pool and what every kill must leave intact: volume "keep" (mounted, a file with its
+# sum) and container "kc" (mounted, a file with its sum), both written and fsync'd.
+kill_setup() {
+	trap kill_cleanup EXIT
+	make_rootfs "$T/rootfs"
+	for i in $(seq 1 8); do head -c 64K /dev/urandom > "$T/rootfs/etc/f$i"; done
+	ds pool create p --loop --data-size 1G --metadata-size 16M
+	ds image create base --size 64M
+	ds vol create keep --size 32M
+	mkdir -p "$T/keep"
+	ds vol mount keep "$T/keep"
+	head -c 2M /dev/urandom > "$T/keep/data"
+	sync -f "$T/keep/data"
+	KSUM=$(md5sum < "$T/keep/data")
+	ds snap create kc --image base
+	ds snap mount kc
+	KCM=$OUT
+	head -c 1M /dev/urandom > "$KCM/data"
+	sync -f "$KCM/data"
+	CSUM=$(md5sum < "$KCM/data")
+	KILL_GROW=32
+}
+
+kill_cleanup() {
+	jobs -p | xargs -r kill 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+
+# Whatever the command needs to exist before it runs.
+kill_prepare() {
+	local point=$1
+	case $point in
+	pool-activate:*)
+		ds vol umount keep
+		ds snap umount kc
+		ds pool deactivate p ;;
+	image-rm:*) ds image create k-old --size 64M ;;
+	snap-rm:after-removing)
+		ds snap create k-held --image base
+		sleep 1000 < /dev/mapper/dmstore-p-ctr-k--held &
+		KILL_HOLDER=$! ;;
+	snap-rm:*) ds snap create k-old --image base ;;
+	vol-rm:after-removing)
+		ds vol create k-held --size 16M
+		sleep 1000 < /dev/mapper/dmstore-p-vol-k--held &
+		KILL_HOLDER=$! ;;
+	vol-rm:* | vol-grow:* | vol-attach:*) ds vol create k-old --size 16M ;;
+	orphan-delete:*) dmsetup message "$(pool_dm p)" 0 "create_thin 4242" ;;
+	esac
+}
+
+# After the kill and the next command: every object the command made, gone; what it would
+# have removed, gone; the pool as it was.
+kill_tidy() {
+	local point=$1 o
+	case $point in
+	pool-activate:*)
+		ds vol mount keep "$T/keep"
+		ds snap mount kc
+		KCM=$OUT ;;
+	esac
+	[ -n "${KILL_HOLDER:-}" ] && { kill "$KILL_HOLDER"; wait "$KILL_HOLDER" 2>/dev/null || true; KILL_HOLDER=; }
+	for o in k-img k-old; do "$DMSTORE" image rm "$o" --force >/dev/null 2>&1 || true; done
+	for o in k-c k-old k-held; do "$DMSTORE" snap rm "$o" --force >/dev/null 2>&1 || true; done
+	for o in k-v k-old k-held k-s; do "$DMSTORE" vol rm "$o" --force >/dev/null 2>&1 || true; done
+	"$DMSTORE" pool recover p --orphans >/dev/null 2>&1 || true
+}
+
+# The invariants after a kill at POINT and a next command.
+kill_check() {
+	local point=$1
+	ds pool check p
+	assert_contains "$OUT" "clean"
+	assert_consistent p
+	assert_eq "$(md5sum < "$T/keep/data")" "$KSUM" "volume keep's bytes after $point"
+	assert_eq "$(md5sum < "$KCM/data")" "$CSUM" "container kc's bytes after $point"
+	figure bytes_verified $((3 << 20))
+}
+
+# kill_at N "<op>:<step> <command...>": the whole round for one crash point.
+kill_at() {
+	local n=$1 point=${2%% *} args
+	args=${2#* }
+	args=${args//@ROOTFS@/$T/rootfs}
+	KILL_GROW=$((KILL_GROW + 16))
+	args=${args//@GROW@/${KILL_GROW}M}
+	kill_prepare "$point"
+	# shellcheck disable=SC2086
+	expect 137 env DMSTORE_CRASH_AT="$point" "$DMSTORE" $args
+	figure crash_points_killed 1
+	# The next command: a change (which recovers first), or the admin's recover, in turn.
+	if [ $((n % 2)) -eq 0 ]; then
+		ds vol create "next$n" --size 16M
+		ds vol rm "next$n"
+	else
+		ds pool recover p
+	fi
+	[ -n "${KILL_HOLDER:-}" ] && { kill "$KILL_HOLDER"; wait "$KILL_HOLDER" 2>/dev/null || true; KILL_HOLDER=; ds pool recover p; }
+	case $point in pool-activate:*) ds pool activate p ;; esac
+	kill_check "$point"
+	# The command, run again, gets to its end (or finds its work done).
+	case $point in
+	*:after-removing | orphan-delete:*) ;;
+	*)
+		# shellcheck disable=SC2086
+		"$DMSTORE" $args >/dev/null 2>"$T/again.err" || grep -qE "already|does not exist" "$T/again.err" ||
+			fail "'$args' again after a kill at $point: $(cat "$T/again.err")" ;;
+	esac
+	kill_tidy "$point"
+	# The sample checks once (seconds each under TCG); the torture also after the tidy.
+	[ -z "${KILL_THOROUGH:-}" ] || kill_check "$point"
+}
+
+# Every literal crash point in pool/ is in KILL_POINTS (a new one must be added here).
+kill_points_complete() {
+	local p missing=
+	for p in $(grep -ho 'dms_crash_point("[a-z-]*", "[a-z-]*")' pool/*.c | sed -E 's/.*\("([a-z-]*)", "([a-z-]*)"\)/\1:\2/' | sort -u); do
+		[ "$p" = pool-check:snap-held ] && continue # a check, not a change
+		printf '%s\n' "${KILL_POINTS[@]}" | grep -q "^$p " || missing="$missing $p"
+	done
+	[ -z "$missing" ] || fail "crash points not in KILL_POINTS:$missing"
+}
+
+torture_kill_every_step() {
+	local i
+	kill_points_complete
+	kill_setup
+	KILL_THOROUGH=1
+	for i in "${!KILL_POINTS[@]}"; do
+		echo "# ${KILL_POINTS[$i]}"
+		kill_at "$i" "${KILL_POINTS[$i]}"
+	done
+}
+
+# A sample: a create that formats, and a deferred removal (tests/vm/20-image-snap.sh and
+# 30-volume.sh kill most commands at each point, with checks of their own).
+test_kill_every_step_sample() {
+	local i
+	kill_points_complete
+	kill_setup
+	for i in 4 32; do
+		kill_at "$i" "${KILL_POINTS[$i]}"
+	done
+}
