@@ -65,6 +65,9 @@ test_bench_io_baseline_signature() {
 bench_sigint() {
 	local pool=$1 max=$2 delay pid rc=0
 	shift 2
+	# The first command to open a pool makes its catalogue: a stop before the benchmark gets
+	# there would leave none for the checks below to read.
+	ds vol ls --pool "$pool"
 	delay=$((RANDOM % max))
 	"$@" >"$T/sigint.out" 2>"$T/sigint.err" &
 	pid=$!
@@ -91,6 +94,7 @@ test_bench_io_sigint() {
 bench_sigkill() {
 	local pool=$1 max=$2 delay pid v
 	shift 2
+	ds vol ls --pool "$pool"
 	delay=$((RANDOM % max))
 	"$@" >/dev/null 2>&1 &
 	pid=$!
