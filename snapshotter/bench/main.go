@@ -20,7 +20,9 @@ import (
 	"strings"
 	"time"
 
+	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
 	snapshotsapi "github.com/containerd/containerd/api/services/snapshots/v1"
+	"github.com/containerd/containerd/leases"
 	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/containerd/snapshots"
 	"github.com/containerd/containerd/snapshots/proxy"
@@ -89,20 +91,33 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	conn, err := grpc.Dial("unix://"+*address, grpc.WithInsecure())
-	if err != nil {
+	if err := bench(*address, *ns, strings.Split(*names, ","), *n); err != nil {
 		fmt.Fprintf(os.Stderr, "snapshotter-bench: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+func bench(address, ns string, names []string, n int) error {
+	conn, err := grpc.Dial("unix://"+address, grpc.WithInsecure())
+	if err != nil {
+		return err
+	}
 	defer conn.Close()
-	ctx := namespaces.WithNamespace(context.Background(), *ns)
+	ctx := namespaces.WithNamespace(context.Background(), ns)
+	// Under a lease, as containerd's clients work: else its garbage collection, which runs
+	// after removals, takes the base and the layers (referenced by nothing) mid-run.
+	lm := leasesapi.NewLeasesClient(conn)
+	lease := fmt.Sprintf("snapshotter-bench-%d", os.Getpid())
+	if _, err := lm.Create(ctx, &leasesapi.CreateRequest{ID: lease}); err != nil {
+		return fmt.Errorf("lease: %v", err)
+	}
+	defer lm.Delete(ctx, &leasesapi.DeleteRequest{ID: lease})
+	ctx = leases.WithLease(ctx, lease)
 	client := snapshotsapi.NewSnapshotsClient(conn)
-	status := 0
-	for _, name := range strings.Split(*names, ",") {
-		if err := run(ctx, proxy.NewSnapshotter(client, name), name, *n); err != nil {
-			fmt.Fprintf(os.Stderr, "snapshotter-bench: %s: %v\n", name, err)
-			status = 1
+	for _, name := range names {
+		if err := run(ctx, proxy.NewSnapshotter(client, name), name, n); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
 		}
 	}
-	os.Exit(status)
+	return nil
 }
