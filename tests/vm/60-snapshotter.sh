@@ -48,6 +48,8 @@ ctrd_cleanup() {
 }
 
 snap_start() {
+	# A killed snapshotter leaves its socket: waiting for one, wait for the new one.
+	rm -f "$SNAP_SOCK"
 	"$SNAP_BIN" --pool p --address "$SNAP_SOCK" --base-size 256M >>"$CTRD_TMP/snapshotter.log" 2>&1 &
 	SNAP_PID=$!
 	for _ in $(seq 100); do
