@@ -22,6 +22,10 @@ static int find_container(struct dms_pool *pool, const char *name, struct dms_ro
 		return dms_fail_invalid(pool->ctx, -EINVAL, "container '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
 					name, DMS_NAME_MAX);
 	r = dms_catalog_find(pool->cat, DMS_KIND_CONTAINER, name, row);
+	/* A removal waiting for its holder (pool/remove-held.c) is gone for every purpose but its name. */
+	if (r == 0 && dms_row_removing(row))
+		return dms_fail_missing(pool->ctx, -ENOENT, "pool '%s': container '%s' is being removed: its device goes when its last user lets go",
+					pool->cfg.name, name);
 	if (r == -ENOENT)
 		return dms_fail_missing(pool->ctx, r, "pool '%s': container '%s' does not exist", pool->cfg.name, name);
 	if (r < 0)
@@ -58,7 +62,10 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 		goto out;
 	}
 	if (r == 0 && dms_catalog_find(pool->cat, DMS_KIND_CONTAINER, name, &row) == 0) {
-		r = dms_fail(pool->ctx, -EEXIST, "pool '%s': container '%s' already exists", pool->cfg.name, name);
+		r = dms_fail(pool->ctx, -EEXIST,
+			     dms_row_removing(&row) ? "pool '%s': container '%s' is being removed: its name is free once its device's last user lets go" :
+						      "pool '%s': container '%s' already exists",
+			     pool->cfg.name, name);
 		goto out;
 	}
 	if (r < 0) {

@@ -64,7 +64,10 @@ int dms_vol_name_free(struct dms_pool *pool, const char *name)
 	int r = dms_catalog_find(pool->cat, DMS_KIND_VOLUME, name, &row);
 
 	if (r == 0)
-		return dms_fail(pool->ctx, -EEXIST, "pool '%s': volume '%s' already exists", pool->cfg.name, name);
+		return dms_fail(pool->ctx, -EEXIST,
+				dms_row_removing(&row) ? "pool '%s': volume '%s' is being removed: its name is free once its device's last user lets go" :
+							 "pool '%s': volume '%s' already exists",
+				pool->cfg.name, name);
 	if (r != -ENOENT)
 		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
 	return 0;

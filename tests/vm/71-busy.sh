@@ -88,6 +88,14 @@ test_busy_force_deferred() {
 	assert_eq "$(jq length <<<"$OUT")" 0 "containers listed"
 	ds vol ls --json
 	assert_eq "$(jq -r '[.[].name] | join(",")' <<<"$OUT")" v "volumes listed"
+	# Gone for every purpose but the name.
+	expect 3 "$DMSTORE" snap mount c
+	assert_contains "$ERR" "container 'c' is being removed: its device goes when its last user lets go"
+	expect 4 "$DMSTORE" snap create c --image base
+	assert_contains "$ERR" "container 'c' is being removed: its name is free once its device's last user lets go"
+	expect 4 "$DMSTORE" vol create w --size 16M
+	assert_contains "$ERR" "volume 'w' is being removed"
+	expect 3 "$DMSTORE" vol mount w "$T/w"
 	# A change while the holders live leaves them be.
 	ds vol create y --size 16M
 	assert_eq "$(busy_row c)" "3|0|" "container row after a change"

@@ -110,12 +110,6 @@ kill_prepare() {
 # have removed, gone; the pool as it was.
 kill_tidy() {
 	local point=$1 o
-	case $point in
-	pool-activate:*)
-		ds vol mount keep "$T/keep"
-		ds snap mount kc
-		KCM=$OUT ;;
-	esac
 	[ -n "${KILL_HOLDER:-}" ] && { kill "$KILL_HOLDER"; wait "$KILL_HOLDER" 2>/dev/null || true; KILL_HOLDER=; }
 	for o in k-img k-old; do "$DMSTORE" image rm "$o" --force >/dev/null 2>&1 || true; done
 	for o in k-c k-old k-held; do "$DMSTORE" snap rm "$o" --force >/dev/null 2>&1 || true; done
@@ -155,7 +149,13 @@ kill_at() {
 		ds pool recover p
 	fi
 	[ -n "${KILL_HOLDER:-}" ] && { kill "$KILL_HOLDER"; wait "$KILL_HOLDER" 2>/dev/null || true; KILL_HOLDER=; ds pool recover p; }
-	case $point in pool-activate:*) ds pool activate p ;; esac
+	case $point in
+	pool-activate:*)
+		ds pool activate p
+		ds vol mount keep "$T/keep"
+		ds snap mount kc
+		KCM=$OUT ;;
+	esac
 	kill_check "$point"
 	# The command, run again, gets to its end (or finds its work done).
 	case $point in
