@@ -156,8 +156,9 @@ test_pool_grow_loop_online() {
 	assert_consistent g
 }
 
-# A pool on a dedicated data device that grew (here a linear dm device, reloaded longer) takes the new room.
-test_pool_grow_dedicated() {
+# A pool on a dedicated data device that grew (here a linear dm device, reloaded longer) takes the new room
+# (make torture; test_pool_grow_loop_online keeps the grow and its crash point in make check).
+torture_pool_grow_dedicated() {
 	local d1 d2
 	d1=$(disk 1)
 	d2=$(disk 2)
@@ -216,8 +217,9 @@ test_pool_monitor_autoextend() {
 	assert_consistent m
 }
 
-# The installed program and library, run from a DESTDIR against a real pool.
-test_installed_into_destdir() {
+# The installed program and library, run from a DESTDIR against a real pool (make torture: it runs
+# make in the guest; tests/host/install.sh installs, runs the example and uninstalls in make check).
+torture_installed_into_destdir() {
 	local dest=$T/dest root
 	root=$dest/usr/local
 	make -s --no-print-directory install DESTDIR="$dest" > "$T/install.log" 2>&1 || fail "make install: $(tail -n 5 "$T/install.log")"
