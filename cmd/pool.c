@@ -33,7 +33,7 @@ static const char create_help[] =
 	"  --data DEV            block device for data blocks\n"
 	"  --metadata DEV        block device for thin metadata (at least 48 bytes per data block, 2 MiB minimum)\n"
 	"  --loop                use sparse files instead of devices\n"
-	"  --data-size SIZE      loop data file size (default: 100G, or 90%% of free space if less)\n"
+	"  --data-size SIZE      loop data file size (default: 100G, or 90% of free space if less)\n"
 	"  --metadata-size SIZE  loop metadata file size (default: 4x the minimum, 64M at least)\n"
 	"  --block-size SIZE     allocation unit, 64K..1G, a multiple of 64K (default 64K)\n"
 	"  --no-zero             do not zero newly provisioned blocks (faster; a new thin device may show old data)\n"

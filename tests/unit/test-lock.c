@@ -271,7 +271,8 @@ static void pool_lock_waits(void **state)
 {
 	struct dms_ctx *holder = NULL, *waiter = NULL;
 	struct notices seen = { 0 };
-	const long after[] = { 200, 1300 };
+	/* Held shorter than the notice's second, then well past it: the notice comes in the second case only. */
+	const long after[] = { 200, 2500 };
 	pthread_t thread;
 
 	assert_int_equal(dms_ctx_new(&holder), 0);
@@ -279,7 +280,7 @@ static void pool_lock_waits(void **state)
 	dms_ctx_set_lock_wait_notify(waiter, count_notice, &seen);
 	for (size_t i = 0; i < DMS_ARRAY_SIZE(after); i++) {
 		struct release rel = { .after_ms = after[i] };
-		int fd = -1;
+		int fd = -1, before = seen.n;
 		long t;
 
 		assert_int_equal(dms_pool_lock(holder, "p", &rel.fd), 0);
@@ -288,8 +289,10 @@ static void pool_lock_waits(void **state)
 		assert_int_equal(dms_pool_lock(waiter, "p", &fd), 0);
 		t = now_ms() - t;
 		assert_int_equal(pthread_join(thread, NULL), 0);
-		assert_true(t >= after[i] - 50 && t < after[i] + 1000);
-		assert_int_equal(seen.n, (int)i);
+		assert_true(t >= after[i] - 50);
+		/* Only upper bounds a loaded machine cannot break: a wait that outlasted the second may notice. */
+		if (i == 1 || t < 900)
+			assert_int_equal(seen.n - before, (int)i);
 		close(fd);
 	}
 	dms_ctx_free(holder);
