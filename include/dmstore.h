@@ -14,7 +14,9 @@
  * threads). The library never prints and never exits.
  *
  * Threads. A struct dms_ctx holds configuration only and may be shared by
- * any number of threads. A struct dms_pool (an open catalogue, and the pool
+ * any number of threads once configured: its setters (dms_ctx_set_*) are
+ * not synchronised, so call them before the context is shared (the errors it
+ * reports are per thread). A struct dms_pool (an open catalogue, and the pool
  * lock while a change runs) serves one thread at a time: a daemon opens one
  * per thread or per request (dms_pool_open is cheap) or serialises its use.
  * Any number of struct dms_pool, on the same pool too, may be used at once
