@@ -20,8 +20,9 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
-# bench/ (linked into the dmstore program only): io_uring for the I/O engine, inih for workload files.
-BENCH_PKGS := liburing inih
+# The dmstore program's own (bench/, cmd/): io_uring for the I/O engine, inih for workload files and the
+# config, libudev for the kernel's uevents pool monitor listens to.
+BENCH_PKGS := liburing inih libudev
 BENCH_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(BENCH_PKGS) 2>/dev/null)
 BENCH_LIBS := $(shell $(PKG_CONFIG) --libs $(BENCH_PKGS) 2>/dev/null) -lpthread -lm
 # The Docker volume plugin's own: its HTTP server, and systemd's socket activation.

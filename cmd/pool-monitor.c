@@ -5,15 +5,25 @@
  * or metadata use crosses the threshold, either way, and the pool's mode
  * changes, and grows a loop-file pool by a percent of its size, up to a
  * limit, before it fills (as dmeventd's autoextend does for LVM thin pools).
- * SIGTERM or SIGINT ends it, exit 0. Run by dmstore-monitor@.service.
+ * It also finishes the removals `rm --force` deferred, as soon as their
+ * holder lets go: the kernel then removes the device with a uevent but raises
+ * no pool event, so a second thread listens to the kernel's uevents (netlink,
+ * through libudev's monitor of the "kernel" source: no udevd needed) and
+ * interrupts the wait. SIGTERM or SIGINT ends it, exit 0. Run by
+ * dmstore-monitor@.service.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <libudev.h>
 
 #include "cmd/cmd.h"
 
@@ -58,7 +68,106 @@ struct watch {
 	uint64_t limit;
 	bool data_above, metadata_above, at_limit;
 	char mode[32];
+	struct udev_monitor *mon; /* the kernel's uevents of block devices */
+	pthread_t waiter;	  /* the thread that waits on the pool's events */
+	atomic_bool dm_removed;	  /* a dm device went since the waiter last looked */
 };
+
+/* SIGUSR1 only interrupts the waiter's wait (no SA_RESTART): the loop then looks at the removals. */
+static void on_wake(int sig)
+{
+}
+
+/* The waiter's wait is the only place it takes SIGUSR1: elsewhere an EINTR would fail a change. */
+static void wake_signal(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(how, &set, NULL);
+}
+
+static bool is_dm_removal(struct udev_monitor *mon)
+{
+	struct udev_device *d = udev_monitor_receive_device(mon);
+	const char *action, *sysname;
+	bool yes;
+
+	if (!d)
+		return false;
+	action = udev_device_get_action(d);
+	sysname = udev_device_get_sysname(d);
+	yes = action && sysname && strcmp(action, "remove") == 0 && strncmp(sysname, "dm-", 3) == 0;
+	udev_device_unref(d);
+	return yes;
+}
+
+/*
+ * The uevent thread. A dm device's removal is told to the waiter by a flag and
+ * SIGUSR1; the signal is sent again every 100 ms until the waiter has taken the
+ * flag, since one that came just before its wait began would wake nothing.
+ * Which device went is not looked at: its uevent names no UUID, and the
+ * library's check costs no lock when none of the pool's removals is ready.
+ */
+static void *uevent_thread(void *arg)
+{
+	struct watch *w = arg;
+	struct udev_monitor *mon = w->mon;
+	struct pollfd p = { .fd = udev_monitor_get_fd(mon), .events = POLLIN };
+
+	for (;;) {
+		if (poll(&p, 1, atomic_load(&w->dm_removed) ? 100 : -1) > 0 && is_dm_removal(mon))
+			atomic_store(&w->dm_removed, true);
+		if (atomic_load(&w->dm_removed))
+			pthread_kill(w->waiter, SIGUSR1);
+	}
+	return NULL;
+}
+
+/*
+ * Listening starts before the first look at the removals: a device that goes
+ * in between is seen. The thread takes none of the signals: they are the
+ * waiter's (a stop is handled where `busy` is known).
+ */
+static int uevents_start(struct watch *w, struct udev **ret_udev, pthread_t *ret_thread)
+{
+	struct udev *udev = udev_new();
+	sigset_t all, old;
+	int r;
+
+	if (!udev)
+		return -ENOMEM;
+	w->mon = udev_monitor_new_from_netlink(udev, "kernel");
+	if (!w->mon) {
+		udev_unref(udev);
+		return errno ? -errno : -ENOMEM;
+	}
+	r = udev_monitor_filter_add_match_subsystem_devtype(w->mon, "block", "disk");
+	if (r >= 0)
+		r = udev_monitor_enable_receiving(w->mon);
+	if (r >= 0) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		r = -pthread_create(ret_thread, NULL, uevent_thread, w);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (r < 0) {
+		udev_monitor_unref(w->mon);
+		udev_unref(udev);
+		return r;
+	}
+	*ret_udev = udev;
+	return 0;
+}
+
+static void uevents_stop(struct watch *w, struct udev *udev, pthread_t thread)
+{
+	pthread_cancel(thread);
+	pthread_join(thread, NULL);
+	udev_monitor_unref(w->mon);
+	udev_unref(udev);
+}
 
 static void say(const struct watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -116,6 +225,18 @@ static int autoextend(struct cmd_ctx *ctx, struct watch *w, const struct dms_poo
 	return r < 0 ? r : 1;
 }
 
+static int finish_removals(struct cmd_ctx *ctx, struct watch *w)
+{
+	unsigned n = 0;
+	int r;
+
+	r = dms_pool_finish_removals(ctx->lib, w->name, &n);
+	if (r == 0 && n)
+		say(w, "%u deferred removal%s finished: the device%s holder let go", n, n > 1 ? "s" : "",
+		    n > 1 ? "s'" : "'s");
+	return r;
+}
+
 static int watch(struct cmd_ctx *ctx, struct watch *w)
 {
 	struct dms_pool_status st;
@@ -128,7 +249,16 @@ static int watch(struct cmd_ctx *ctx, struct watch *w)
 	if (r < 0)
 		return r;
 	say(w, "watching: threshold %u%%, autoextend %s", w->threshold, w->limit ? "on" : "off");
+	/* Those whose holder let go while no monitor ran. */
+	atomic_store(&w->dm_removed, true);
 	while (!stop) {
+		if (atomic_exchange(&w->dm_removed, false)) {
+			busy = 1;
+			r = finish_removals(ctx, w);
+			busy = 0;
+			if (r < 0)
+				return r;
+		}
 		/* The counter before the status: an event between the two is not lost. */
 		r = dms_pool_event_nr(ctx->lib, w->name, &nr);
 		if (r == 0)
@@ -149,8 +279,10 @@ static int watch(struct cmd_ctx *ctx, struct watch *w)
 			return r;
 		if (r > 0 || stop)
 			continue;
+		wake_signal(SIG_UNBLOCK);
 		r = dms_pool_wait_event(ctx->lib, w->name, nr);
-		if (r < 0)
+		wake_signal(SIG_BLOCK);
+		if (r < 0 && r != -EINTR)
 			return r;
 	}
 	say(w, "monitor stopped");
@@ -175,8 +307,11 @@ int pool_monitor(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct sigaction wake = { .sa_handler = on_wake };
 	struct cmd_config *c = &ctx->config;
 	struct watch w = { 0 };
+	struct udev *udev = NULL;
+	pthread_t uevents;
 	char err[512];
 	int opt, r, key;
 
@@ -208,6 +343,16 @@ int pool_monitor(int argc, char **argv, struct cmd_ctx *ctx)
 	w.percent = c->autoextend_percent;
 	w.limit = c->autoextend_limit;
 	catch_stop();
+	sigemptyset(&wake.sa_mask);
+	(void)sigaction(SIGUSR1, &wake, NULL);
+	wake_signal(SIG_BLOCK);
+	w.waiter = pthread_self();
+	r = uevents_start(&w, &udev, &uevents);
+	if (r < 0) {
+		fprintf(stderr, "dmstore: pool monitor: listening to the kernel's uevents failed: %s\n", strerror(-r));
+		return EXIT_FAILURE_;
+	}
 	r = watch(ctx, &w);
+	uevents_stop(&w, udev, uevents);
 	return r < 0 ? lib_error(ctx, r) : EXIT_OK;
 }

@@ -221,6 +221,16 @@ DMS_EXPORT int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t dat
 DMS_EXPORT int dms_pool_set_low_water(struct dms_ctx *ctx, const char *name, unsigned percent_used);
 DMS_EXPORT int dms_pool_event_nr(struct dms_ctx *ctx, const char *name, uint32_t *ret_event_nr);
 DMS_EXPORT int dms_pool_wait_event(struct dms_ctx *ctx, const char *name, uint32_t event_nr);
+/*
+ * Removals deferred until their holder let go (dms_snap_remove_flags and
+ * dms_vol_remove_flags with DMS_REMOVE_FORCE) end when the kernel removes the
+ * device, which raises no pool event; the pool's next change finishes them
+ * (deletes their thin ids). A monitor that sees a device-mapper device go (a
+ * "remove" uevent) calls this to do it now: it takes the pool lock, and runs
+ * what a change runs first, only if a removal is ready. *RET_FINISHED (may be
+ * NULL): how many were.
+ */
+DMS_EXPORT int dms_pool_finish_removals(struct dms_ctx *ctx, const char *name, unsigned *ret_finished);
 /* Names of the pools with a configuration under the state dir, sorted; free with dms_strv_free. */
 DMS_EXPORT int dms_pool_list(struct dms_ctx *ctx, char ***ret_names, size_t *ret_n);
 DMS_EXPORT void dms_strv_free(char **strv, size_t n);

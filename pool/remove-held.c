@@ -192,3 +192,57 @@ int dms_finish_removals(struct dms_pool *pool, unsigned *ret_finished)
 		*ret_finished = finished;
 	return 0;
 }
+
+/* How many 'removing' rows have lost their device: the removals a change would finish now. */
+static int removals_ready(struct dms_pool *pool, unsigned *ret_ready)
+{
+	_cleanup_free_ struct dms_row *rows = NULL;
+	struct dms_dm_info info;
+	unsigned ready = 0;
+	size_t n = 0;
+	int r;
+
+	r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
+	for (size_t i = 0; i < n; i++) {
+		if (!dms_row_removing(&rows[i]))
+			continue;
+		r = dms_thin_dev_find(pool, &rows[i], &info);
+		if (r < 0)
+			return dms_fail(pool->ctx, r, "%s '%s': device-mapper: %s", kind_word(&rows[i]), rows[i].name,
+					strerror(-r));
+		if (!info.exists)
+			ready++;
+	}
+	*ret_ready = ready;
+	return 0;
+}
+
+/*
+ * Every dm device that goes wakes a monitor, most of them not this pool's or
+ * not a deferred removal: the catalogue is read without the lock first, so
+ * that those cost no lock the pool's users would queue on.
+ */
+int dms_pool_finish_removals(struct dms_ctx *ctx, const char *name, unsigned *ret_finished)
+{
+	struct dms_pool *pool = NULL;
+	unsigned ready = 0;
+	uint64_t txn;
+	int r;
+
+	r = dms_pool_open(ctx, name, &pool);
+	if (r < 0)
+		return r;
+	r = removals_ready(pool, &ready);
+	if (r == 0 && ready) {
+		/* What every change runs first: recovery, then the removals whose device went. */
+		r = dms_change_begin(pool, &txn);
+		if (r == 0)
+			dms_change_end(pool);
+	}
+	dms_pool_close(pool);
+	if (r == 0 && ret_finished)
+		*ret_finished = ready;
+	return r;
+}

@@ -188,9 +188,10 @@ torture_pool_grow_dedicated() {
 }
 
 # pool monitor sleeps on the pool's dm events: a container filling a loop pool is logged past the
-# threshold, and the pool grows before the writes fail; SIGTERM ends the monitor, exit 0.
+# threshold, and the pool grows before the writes fail; a removal `rm --force` deferred is finished
+# once its holder lets go, with no other command run; SIGTERM ends the monitor, exit 0.
 test_pool_monitor_autoextend() {
-	local mon
+	local mon holder i
 	mkdir -p "$T/mnt"
 	ds pool create m --loop --data-size 64M --metadata-size 8M
 	ds image create i --size 256M
@@ -208,6 +209,19 @@ test_pool_monitor_autoextend() {
 	ds pool status m --json
 	[ "$(jq .data_total <<<"$OUT")" -ge $((128 << 20)) ] || fail "not grown: $OUT; $(cat "$T/monitor.log")"
 	json_is '.mode == "rw"'
+	ds vol create h --size 16M
+	sleep 1000 < /dev/mapper/dmstore-m-vol-h &
+	holder=$!
+	ds vol rm h --force
+	kill "$holder"
+	wait "$holder" || true
+	for i in $(seq 50); do
+		[ -z "$(sqlite3 "$DMSTORE_STATE_DIR/m/catalog.db" "SELECT name FROM devices WHERE name = 'h'")" ] && break
+		sleep 0.1
+	done
+	[ "$i" -lt 50 ] || fail "the deferred removal was not finished: $(cat "$T/monitor.log")"
+	assert_contains "$(cat "$T/monitor.log")" "1 deferred removal finished: the device's holder let go"
+	assert_consistent m
 	kill -TERM "$mon"
 	wait "$mon" || fail "monitor exited $?"
 	assert_contains "$(cat "$T/monitor.log")" "past the 50% threshold"
