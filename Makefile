@@ -25,8 +25,8 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 BENCH_PKGS := liburing inih libudev
 BENCH_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(BENCH_PKGS) 2>/dev/null)
 BENCH_LIBS := $(shell $(PKG_CONFIG) --libs $(BENCH_PKGS) 2>/dev/null) -lpthread -lm
-# The Docker volume plugin's own: its HTTP server, and systemd's socket activation.
-PLUGIN_PKGS := libmicrohttpd libsystemd
+# The Docker volume plugin's own: its HTTP server, systemd's socket activation, inih for the config.
+PLUGIN_PKGS := libmicrohttpd libsystemd inih
 PLUGIN_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PLUGIN_PKGS) 2>/dev/null)
 PLUGIN_LIBS := $(shell $(PKG_CONFIG) --libs $(PLUGIN_PKGS) 2>/dev/null) -pthread
 
@@ -37,8 +37,9 @@ CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC := $(sort $(wildcard util/*.c dm/*.c fs/*.c pool/*.c runtime/*.c))
-CMD_SRC := $(sort $(wildcard cmd/*.c bench/*.c))
-PLUGIN_SRC := $(sort $(wildcard docker/*.c))
+# conf/: dmstore.conf, read by both programs (never by the library).
+CMD_SRC := $(sort $(wildcard cmd/*.c bench/*.c conf/*.c))
+PLUGIN_SRC := $(sort $(wildcard docker/*.c conf/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 
 B := build

@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include "cmd/config.h"
+#include "conf/config.h"
 #include "dmstore.h"
 
 /*
@@ -25,7 +25,7 @@ enum {
 struct cmd_ctx {
 	struct dms_ctx *lib;
 	const char *group; /* "pool", for messages */
-	struct cmd_config config;
+	struct config config;
 };
 
 struct cmd {

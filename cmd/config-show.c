@@ -29,7 +29,7 @@ int cmd_config(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_config *c = &ctx->config;
+	struct config *c = &ctx->config;
 	static const char *const sources[] = { "default", "file", "env", "flag" };
 	char value[4096], source[32], err[512];
 	bool json = false;

@@ -57,12 +57,9 @@ static int load_config(struct cmd_ctx *ctx, const char *path)
 		/* A file the caller named and that is not there is a bad argument too. */
 		return r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_FAILURE_;
 	}
-	/* Checked by config_set already. */
-	(void)dms_ctx_set_min_free(ctx->lib, ctx->config.min_free);
-	r = dms_ctx_set_mount_options(ctx->lib, ctx->config.mount_options);
+	r = config_apply(&ctx->config, ctx->lib, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "dmstore: %s, line %d: %s\n", ctx->config.path, ctx->config.line[CONFIG_MOUNT_OPTIONS],
-			dms_ctx_error(ctx->lib));
+		fprintf(stderr, "dmstore: %s\n", err);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;

@@ -308,7 +308,7 @@ int pool_monitor(int argc, char **argv, struct cmd_ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction wake = { .sa_handler = on_wake };
-	struct cmd_config *c = &ctx->config;
+	struct config *c = &ctx->config;
 	struct watch w = { 0 };
 	struct udev *udev = NULL;
 	pthread_t uevents;

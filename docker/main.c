@@ -11,11 +11,14 @@
 #include "docker/plugin.h"
 
 static const char usage[] =
-	"usage: " PLUGIN_PROG " [--pool POOL] [--socket PATH] [--default-size SIZE]\n\n"
+	"usage: " PLUGIN_PROG " [--config FILE] [--pool POOL] [--socket PATH] [--default-size SIZE]\n\n"
 	"Serve Docker's volume plugin protocol: every volume of the driver 'dmstore'\n"
 	"(docker volume create -d dmstore --opt size=20G NAME) is a dmstore thin volume\n"
 	"with its own ext4, in POOL.\n\n"
-	"  --pool POOL          the pool (default: $DMSTORE_POOL, or the only pool there is)\n"
+	"  --config FILE        the configuration (default: $DMSTORE_CONFIG, else " DMSTORE_CONFIG_PATH "):\n"
+	"                       its pool, min_free and mount_options, as dmstore takes them\n"
+	"  --pool POOL          the pool (default: $DMSTORE_POOL, else the configuration's pool,\n"
+	"                       else the only pool there is)\n"
 	"  --socket PATH        where Docker connects (default " PLUGIN_SOCKET_DEFAULT ");\n"
 	"                       under systemd socket activation the passed socket is used\n"
 	"  --default-size SIZE  a volume created without --opt size (default 10G)\n\n"
@@ -47,14 +50,16 @@ static int check_pool(struct plugin *p)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "default-size", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct plugin p = { .pool_name = getenv("DMSTORE_POOL"), .default_size = PLUGIN_DEFAULT_SIZE };
-	const char *socket_path = PLUGIN_SOCKET_DEFAULT;
+	struct plugin p = { .default_size = PLUGIN_DEFAULT_SIZE };
+	const char *socket_path = PLUGIN_SOCKET_DEFAULT, *config_path = NULL, *pool_flag = NULL;
+	char err[1024];
 	bool bound = false;
 	int opt, fd, sig, r;
 	sigset_t sigs;
@@ -62,8 +67,11 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
 		case 'p':
-			p.pool_name = optarg;
+			pool_flag = optarg;
 			break;
 		case 's':
 			socket_path = optarg;
@@ -89,8 +97,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: unexpected argument '%s'\n", PLUGIN_PROG, argv[optind]);
 		return 2;
 	}
-	if (p.pool_name && !*p.pool_name)
-		p.pool_name = NULL;
 	if (geteuid() != 0) {
 		fprintf(stderr, "%s: must be run as root (device-mapper and mounts need CAP_SYS_ADMIN)\n", PLUGIN_PROG);
 		return 5;
@@ -100,6 +106,13 @@ int main(int argc, char **argv)
 	r = dms_ctx_new(&p.ctx);
 	if (r < 0)
 		return fail("starting libdmstore", r);
+	r = plugin_configure(&p, config_path, pool_flag, err, sizeof(err));
+	if (r < 0) {
+		dms_ctx_free(p.ctx);
+		fprintf(stderr, "%s: %s\n", PLUGIN_PROG, err);
+		/* As dmstore: a bad value, or a file the caller named that is not there, is a usage error. */
+		return r == -EINVAL || r == -ENOENT ? 2 : 1;
+	}
 	if (check_pool(&p)) {
 		dms_ctx_free(p.ctx);
 		return 1;

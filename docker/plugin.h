@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "conf/config.h"
 #include "dmstore.h"
 
 #define PLUGIN_PROG "dmstore-docker-plugin"
@@ -31,7 +32,15 @@ struct plugin {
 	struct dms_ctx *ctx;   /* one: requests are served one at a time (server.c) */
 	const char *pool_name; /* NULL: the only pool there is */
 	uint64_t default_size; /* a volume created without --opt size */
+	struct config config;  /* dmstore.conf, as plugin_configure read it */
 };
+
+/*
+ * config.c: read dmstore.conf (CONFIG_PATH, else $DMSTORE_CONFIG, else the
+ * default), set the pool (POOL_FLAG if not NULL) and hand P->ctx its share.
+ * 0, or a negative errno with the reason in ERR (-EINVAL, -ENOENT: bad input).
+ */
+int plugin_configure(struct plugin *p, const char *config_path, const char *pool_flag, char *err, size_t len);
 
 /* One request: what Docker sent, and the answer the endpoint builds. */
 struct plugin_call {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* cmd/config.c: dmstore.conf, its values and where each came from; bad lines named. */
+/* conf/config.c: dmstore.conf, its values and where each came from; bad lines named. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "cmd/config.c"
+#include "conf/config.c"
 #include "pool/internal.h"
 
 static char dir[] = "/tmp/test-config-XXXXXX";
@@ -44,7 +44,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void assert_source(const struct cmd_config *c, enum config_key k, const char *want)
+static void assert_source(const struct config *c, enum config_key k, const char *want)
 {
 	char buf[32];
 
@@ -53,7 +53,7 @@ static void assert_source(const struct cmd_config *c, enum config_key k, const c
 
 static void test_defaults(void **state)
 {
-	struct cmd_config c;
+	struct config c;
 
 	config_init(&c);
 	assert_string_equal(c.path, "/etc/dmstore/dmstore.conf");
@@ -69,7 +69,7 @@ static void test_defaults(void **state)
 
 static void test_file_values_and_lines(void **state)
 {
-	struct cmd_config c;
+	struct config c;
 	char err[512] = "", buf[64];
 
 	conf("# dmstore\n[dmstore]\npool = p1\nimage_size = 2G\n\nmin_free = 5%\nmount_options = discard,commit=30\n"
@@ -97,7 +97,7 @@ static void test_file_values_and_lines(void **state)
 /* A flag wins over the environment, which wins over the file, which wins over the default. */
 static void test_precedence(void **state)
 {
-	struct cmd_config c;
+	struct config c;
 	char err[512] = "";
 
 	conf("[dmstore]\npool = from-file\n");
@@ -141,7 +141,7 @@ static void test_bad_lines_named(void **state)
 		{ "[dmstore]\npool = p\npool = q\n", "line 3: pool is set twice (line 2 too)" },
 		{ "[dmstore]\njust words\n", "line 2: not a key = value line" },
 	};
-	struct cmd_config c;
+	struct config c;
 	char err[512], want[600];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -157,7 +157,7 @@ static void test_bad_lines_named(void **state)
 
 static void test_missing_files(void **state)
 {
-	struct cmd_config c;
+	struct config c;
 	char err[512] = "", missing[sizeof(path) + 8];
 
 	snprintf(missing, sizeof(missing), "%s/none", dir);

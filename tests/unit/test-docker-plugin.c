@@ -3,7 +3,8 @@
  * The Docker volume plugin's request handling, without HTTP and without a
  * pool: the routes, the bodies it refuses, the create options, and that a
  * refusal is one line of {"Err": ...}. A request that passes every check
- * reaches the library, which finds no pool in the empty state dir.
+ * reaches the library, which finds no pool in the empty state dir. And its
+ * share of dmstore.conf, taken as the dmstore command takes it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "docker/plugin.h"
+#include "pool/internal.h"
 
 static char state_dir[] = "/tmp/dmstore-unit-docker-XXXXXX";
 static struct plugin plugin = { .default_size = PLUGIN_DEFAULT_SIZE };
@@ -72,6 +74,17 @@ static void refused(const char *path, const char *body, int status, const char *
 	assert_null(strchr(s, '\n'));
 	assert_int_equal(json_object_object_length(o), 1);
 	json_object_put(o);
+}
+
+/* As refused, with 500, for the plugin P. */
+static void refused_by(struct plugin *p, const char *path, const char *msg)
+{
+	char *text = NULL;
+
+	assert_int_equal(plugin_dispatch(p, path, "", 0, &text), 500);
+	if (!strstr(text, msg))
+		fail_msg("%s: '%s' does not say '%s'", path, text, msg);
+	free(text);
 }
 
 static void activate_and_capabilities(void **state)
@@ -186,6 +199,61 @@ static void create_options_parsed(void **state)
 	assert_int_equal(plugin_create_opts_parse(&c, json_object_new_null(), &o), 0);
 }
 
+/* Write TEXT to the config file under the state dir; its path. */
+static const char *conf(const char *text)
+{
+	static char path[sizeof(state_dir) + 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/plugin.conf", state_dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* The pool, the free-space floor and the mount options come from the file; --pool, then $DMSTORE_POOL, win. */
+static void config_file_read(void **state)
+{
+	struct plugin p = { .default_size = PLUGIN_DEFAULT_SIZE };
+	const char *path = conf("[dmstore]\npool = fromfile\nmin_free = 25\nmount_options = discard\n"
+				"image_size = 1G\n[autoextend]\nlimit = 1T\n");
+	char err[512] = "";
+
+	unsetenv("DMSTORE_POOL");
+	unsetenv("DMSTORE_CONFIG");
+	assert_int_equal(dms_ctx_new(&p.ctx), 0);
+	assert_int_equal(plugin_configure(&p, path, NULL, err, sizeof(err)), 0);
+	assert_string_equal(p.pool_name, "fromfile");
+	assert_int_equal(p.ctx->min_free_percent, 25);
+	assert_string_equal(p.ctx->mount_options, "discard");
+	refused_by(&p, "/VolumeDriver.List", "pool 'fromfile' does not exist");
+
+	setenv("DMSTORE_POOL", "fromenv", 1);
+	assert_int_equal(plugin_configure(&p, path, NULL, err, sizeof(err)), 0);
+	assert_string_equal(p.pool_name, "fromenv");
+	assert_int_equal(plugin_configure(&p, path, "fromflag", err, sizeof(err)), 0);
+	assert_string_equal(p.pool_name, "fromflag");
+	/* --pool "": the only pool there is. */
+	assert_int_equal(plugin_configure(&p, path, "", err, sizeof(err)), 0);
+	assert_null(p.pool_name);
+	unsetenv("DMSTORE_POOL");
+
+	/* $DMSTORE_CONFIG names the file as for dmstore; a bad line is named. */
+	setenv("DMSTORE_CONFIG", conf("[dmstore]\nmin_free = 5\nmount_options = ro\n"), 1);
+	assert_int_equal(plugin_configure(&p, NULL, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "plugin.conf, line 3: "));
+	conf("[dmstore]\nsize = 5\n");
+	assert_int_equal(plugin_configure(&p, NULL, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "plugin.conf, line 2: unknown key 'size' in [dmstore]"));
+	assert_int_equal(plugin_configure(&p, NULL, "-bad", err, sizeof(err)), -EINVAL);
+	unsetenv("DMSTORE_CONFIG");
+	assert_int_equal(plugin_configure(&p, "/nonexistent/dmstore.conf", NULL, err, sizeof(err)), -ENOENT);
+	assert_int_equal(unlink(path), 0);
+	dms_ctx_free(p.ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +263,7 @@ int main(void)
 		cmocka_unit_test(create_options_refused),
 		cmocka_unit_test(good_requests_reach_the_library),
 		cmocka_unit_test(create_options_parsed),
+		cmocka_unit_test(config_file_read),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -2,8 +2,8 @@
 /*
  * /etc/dmstore/dmstore.conf, parsed by inih. What each key takes is checked
  * here, where the line is known, so a bad value names the file and the line;
- * what only the library can judge (the mount options) is handed over by
- * cmd/main.c, which names the line too.
+ * what only the library can judge (the mount options) is judged when handed
+ * over (config_apply), which names the line too.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,7 +13,7 @@
 
 #include <ini.h>
 
-#include "cmd/config.h"
+#include "conf/config.h"
 #include "dms-util.h"
 
 static const struct {
@@ -29,9 +29,9 @@ static const struct {
 	[CONFIG_AUTOEXTEND_LIMIT] = { "autoextend", "limit" },
 };
 
-void config_init(struct cmd_config *c)
+void config_init(struct config *c)
 {
-	*c = (struct cmd_config){
+	*c = (struct config){
 		.image_size = DMS_IMAGE_SIZE_DEFAULT,
 		.min_free = DMS_MIN_FREE_DEFAULT,
 		.autoextend_threshold = 80,
@@ -77,8 +77,8 @@ static int bad(char *err, size_t len, const char *fmt, const char *key, const ch
 	return -EINVAL;
 }
 
-int config_set(struct cmd_config *c, enum config_key key, const char *value, enum config_source source, int line,
-	       char *err, size_t len)
+int config_set(struct config *c, enum config_key key, const char *value, enum config_source source, int line, char *err,
+	       size_t len)
 {
 	const char *name = config_key_name(key);
 	uint64_t size;
@@ -137,7 +137,7 @@ int config_set(struct cmd_config *c, enum config_key key, const char *value, enu
 }
 
 struct parse {
-	struct cmd_config *c;
+	struct config *c;
 	FILE *f;
 	int line;
 	char why[512];
@@ -177,7 +177,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return 0;
 }
 
-int config_load(struct cmd_config *c, const char *flag_path, char *err, size_t len)
+int config_load(struct config *c, const char *flag_path, char *err, size_t len)
 {
 	struct parse p = { .c = c };
 	_cleanup_fclose_ FILE *f = NULL;
@@ -212,7 +212,21 @@ int config_load(struct cmd_config *c, const char *flag_path, char *err, size_t l
 	return 0;
 }
 
-const char *config_value_format(const struct cmd_config *c, enum config_key key, char *buf, size_t len)
+int config_apply(const struct config *c, struct dms_ctx *lib, char *err, size_t len)
+{
+	int r;
+
+	/* Checked by config_set already. */
+	(void)dms_ctx_set_min_free(lib, c->min_free);
+	r = dms_ctx_set_mount_options(lib, c->mount_options);
+	if (r < 0) {
+		snprintf(err, len, "%s, line %d: %s", c->path, c->line[CONFIG_MOUNT_OPTIONS], dms_ctx_error(lib));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *config_value_format(const struct config *c, enum config_key key, char *buf, size_t len)
 {
 	switch (key) {
 	case CONFIG_POOL:
@@ -245,7 +259,7 @@ const char *config_value_format(const struct cmd_config *c, enum config_key key,
 	return buf;
 }
 
-const char *config_source_format(const struct cmd_config *c, enum config_key key, char *buf, size_t len)
+const char *config_source_format(const struct config *c, enum config_key key, char *buf, size_t len)
 {
 	static const char *const names[] = { "default", "file", "env", "flag" };
 

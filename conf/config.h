@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#ifndef DMS_CMD_CONFIG_H
-#define DMS_CMD_CONFIG_H
+#ifndef DMS_CONF_CONFIG_H
+#define DMS_CONF_CONFIG_H
 
 /*
- * The dmstore command's configuration, /etc/dmstore/dmstore.conf (INI):
+ * The configuration of the dmstore programs, /etc/dmstore/dmstore.conf (INI),
+ * read by dmstore and dmstore-docker-plugin (which takes pool, min_free and
+ * mount_options):
  *
  *   [dmstore]
  *   pool = p0              the pool object commands use without --pool or $DMSTORE_POOL
@@ -17,8 +19,8 @@
  *   limit = 1T             never past this data size; 0 (the default): never grow
  *
  * A flag wins over the environment, which wins over the file, which wins over
- * the defaults. Only the program reads the file: it hands the values to the
- * library (dms_ctx_set_*), which reads no configuration of its own.
+ * the defaults. Only the programs read the file: they hand the values to the
+ * library (config_apply: dms_ctx_set_*), which reads no configuration of its own.
  */
 
 #include <stdbool.h>
@@ -43,7 +45,7 @@ enum config_key {
 	CONFIG_N_KEYS,
 };
 
-struct cmd_config {
+struct config {
 	char path[4096];
 	enum config_source path_source; /* default, env ($DMSTORE_CONFIG) or flag (--config) */
 	bool read;			/* the file was there, and was read */
@@ -61,22 +63,27 @@ struct cmd_config {
 	int line[CONFIG_N_KEYS]; /* of the file, for CONFIG_FILE */
 };
 
-void config_init(struct cmd_config *c);
+void config_init(struct config *c);
 /*
  * Read the file: FLAG_PATH (--config) if given, else $DMSTORE_CONFIG, else
  * DMSTORE_CONFIG_PATH, which alone may be missing. Then $DMSTORE_POOL. 0, or
  * -EINVAL (a bad line or value) or another -errno (the file cannot be read)
  * with the reason in ERR: "/etc/dmstore/dmstore.conf, line 3: ...".
  */
-int config_load(struct cmd_config *c, const char *flag_path, char *err, size_t len);
+int config_load(struct config *c, const char *flag_path, char *err, size_t len);
+/*
+ * Hand LIB what is the library's: the free-space floor and the mount options.
+ * 0, or -EINVAL with the reason in ERR, naming the file's line.
+ */
+int config_apply(const struct config *c, struct dms_ctx *lib, char *err, size_t len);
 /* Set KEY to the text VALUE from SOURCE (LINE of the file, for CONFIG_FILE): 0, or -EINVAL with the reason in ERR. */
-int config_set(struct cmd_config *c, enum config_key key, const char *value, enum config_source source, int line,
+int config_set(struct config *c, enum config_key key, const char *value, enum config_source source, int line,
 	       char *err, size_t len);
 /* "pool", "autoextend.limit", ... */
 const char *config_key_name(enum config_key key);
 /* The value as the file would spell it: "10G", "discard", "" when unset. */
-const char *config_value_format(const struct cmd_config *c, enum config_key key, char *buf, size_t len);
+const char *config_value_format(const struct config *c, enum config_key key, char *buf, size_t len);
 /* "default", "file:12", "env" or "flag". */
-const char *config_source_format(const struct cmd_config *c, enum config_key key, char *buf, size_t len);
+const char *config_source_format(const struct config *c, enum config_key key, char *buf, size_t len);
 
 #endif
