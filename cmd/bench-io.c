@@ -129,7 +129,7 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		"first writes break sharing), shared (reads of a snapshot's shared blocks), fs (--fs: a\n"
 		"file on a volume's ext4). Scratch devices are volumes named bench-io-PID-*, always\n"
 		"removed, also on Ctrl-C.\n\n"
-		"  --pool POOL          use this pool (default: $DMSTORE_POOL, or the only pool)\n"
+		"  --pool POOL          use this pool (default: $DMSTORE_POOL, the config's, or the only pool)\n"
 		"  --data DEV --metadata DEV\n"
 		"                       a scratch pool on these devices instead, removed after the run\n"
 		"  --block-size SIZE    the scratch pool's block size (default 64K)\n"

@@ -19,7 +19,7 @@ static const char image_help[] =
 	"  ls [--json]\n"
 	"  inspect NAME [--json]\n"
 	"  rm NAME [--force] [--json]          --force removes its containers first\n\n"
-	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
+	"--pool defaults to $DMSTORE_POOL, else the config file's pool, else the only pool there is.\n"
 	"Commands that change the pool take --wait SECONDS: give up (exit 4) if another change holds it that long.\n";
 
 static json_object *image_json(const struct dms_image_info *im)

@@ -144,7 +144,8 @@ static const char run_help[] =
 	"volumes, and run it on an OCI runtime (crun, else runc) in the foreground. The process is the\n"
 	"image's Entrypoint and Cmd unless CMD is given. Exits with the container's exit code (128+N when\n"
 	"signal N killed it). Afterwards the rootfs is unmounted and the volumes detached; --rm removes\n"
-	"the container too. Volumes always stay.\n";
+	"the container too. Volumes always stay. --pool defaults to $DMSTORE_POOL, else the config file's\n"
+	"pool, else the only pool there is.\n";
 
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 {
@@ -349,7 +350,8 @@ int cmd_start(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] = "usage: dmstore start [-a] [--pool POOL] C\n\n"
 				   "Run container C again, as 'dmstore run' made it, on the layer it kept. With -a\n"
 				   "(--attach), in the foreground on this terminal, exiting with its exit code;\n"
-				   "without, in the background: 'dmstore ps' shows it.\n";
+				   "without, in the background: 'dmstore ps' shows it. --pool defaults to $DMSTORE_POOL,\n"
+				   "else the config file's pool, else the only pool there is.\n";
 	bool attach = false;
 	struct cmd_args a = { .cmd = "start", .help = help, .min_operands = 1, .max_operands = 1 };
 	int r, i;
@@ -395,7 +397,8 @@ static const char *state_name(enum dms_run_state s)
 int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] = "usage: dmstore ps [--json] [--pool POOL]\n\n"
-				   "Containers with their image, state (created, running, exited) and last exit code.\n";
+				   "Containers with their image, state (created, running, exited) and last exit code.\n"
+				   "--pool defaults to $DMSTORE_POOL, else the config file's pool, else the only pool there is.\n";
 	struct cmd_args a = { .cmd = "ps", .help = help, .allow_json = true };
 	struct dms_snap_info *snaps = NULL;
 	json_object *arr = NULL;

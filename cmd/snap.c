@@ -16,7 +16,7 @@ static const char snap_help[] =
 	"  rm NAME [--json]                     unmount, deactivate and delete it: its data is gone\n"
 	"  ls [--json]\n"
 	"  inspect NAME [--json]\n\n"
-	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
+	"--pool defaults to $DMSTORE_POOL, else the config file's pool, else the only pool there is.\n"
 	"Commands that change the pool take --wait SECONDS: give up (exit 4) if another change holds it that long.\n";
 
 static json_object *snap_json(const struct dms_snap_info *s)

@@ -21,7 +21,7 @@ static const char vol_help[] =
 	"Every command takes --json: the volume as 'vol inspect --json' shows it after the change\n"
 	"(rm: {\"type\": \"volume\", \"name\", \"pool\", \"removed\": true}).\n"
 	"Volumes outlive containers: removing a container detaches its volumes, never deletes them.\n"
-	"--pool defaults to $DMSTORE_POOL, or to the only pool there is.\n"
+	"--pool defaults to $DMSTORE_POOL, else the config file's pool, else the only pool there is.\n"
 	"Commands that change the pool take --wait SECONDS: give up (exit 4) if another change holds it that long.\n";
 
 /* The options only vol commands take; cmd_parse handles the shared ones (--pool --json --force --size). */

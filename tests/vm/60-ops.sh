@@ -118,6 +118,13 @@ test_config_file() {
 	findmnt -n -o OPTIONS "$T/mnt" | grep -q 'discard' || fail "mount options: $(findmnt -n -o OPTIONS "$T/mnt")"
 	findmnt -n -o OPTIONS "$T/mnt" | grep -q 'commit=7' || fail "mount options: $(findmnt -n -o OPTIONS "$T/mnt")"
 	ds vol umount v
+	# snap, ps, start take the file's pool too.
+	ds snap create c --image i
+	ds ps --json
+	json_is 'map(.name) == ["c"]'
+	expect 3 "$DMSTORE" start nosuch
+	assert_contains "$ERR" "container 'nosuch'"
+	ds snap rm c
 	# The kernel judges ext4's own options; a flag is refused before anything, naming the line.
 	sed -i 's/mount_options = .*/mount_options = nodev/' "$T/dmstore.conf"
 	expect 2 "$DMSTORE" vol ls
