@@ -75,6 +75,11 @@ Q := @
 say := @printf '  %-6s %s\n'
 endif
 
+# The man pages: scdoc sources in doc/, built into build/ (dmstore.8, dmstore.conf.5, ...).
+MAN_SRC := $(sort $(wildcard doc/*.scd))
+MAN_PAGES := $(MAN_SRC:doc/%.scd=$(B)/%)
+SCDOC ?= scdoc
+
 # Test builds carry the hooks (DMS_TEST_HOOKS: crash points) that a shipped library must not have.
 TEST_DEFS := -DDMS_TEST_HOOKS
 
@@ -87,7 +92,12 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzz-obj/%.o) $(B)/fuzz-obj/tests/fuzz/fuzz.o
 
 .PHONY: all check check-installed deps unit hostcheck vmcheck torture bench clean install uninstall fuzz FORCE
-all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore dmstore-docker-plugin $(B)/dmstore.pc
+all: $(B)/libdmstore.a $(B)/libdmstore.so dmstore dmstore-docker-plugin $(B)/dmstore.pc $(MAN_PAGES)
+
+$(MAN_PAGES): $(B)/%: doc/%.scd
+	@mkdir -p $(B)
+	$(say) SCDOC $@
+	$(Q)$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -269,7 +279,8 @@ check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN
 INSTALLED := $(SBINDIR)/dmstore $(SBINDIR)/dmstore-docker-plugin $(SBINDIR)/dmstore-snapshotter \
 	$(LIBDIR)/libdmstore.a $(LIBDIR)/libdmstore.so.$(VERSION) $(LIBDIR)/$(SONAME) $(LIBDIR)/libdmstore.so \
 	$(INCLUDEDIR)/dmstore.h $(LIBDIR)/pkgconfig/dmstore.pc \
-	$(MANDIR)/man8/dmstore.8 $(MANDIR)/man8/dmstore-docker-plugin.8 $(DOCDIR)/dmstore.conf.example \
+	$(MANDIR)/man8/dmstore.8 $(MANDIR)/man8/dmstore-docker-plugin.8 $(MANDIR)/man8/dmstore-snapshotter.8 \
+	$(MANDIR)/man5/dmstore.conf.5 $(DOCDIR)/dmstore.conf.example \
 	$(BASH_COMPLETION_DIR)/dmstore \
 	$(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.service $(SYSTEMD_UNIT_DIR)/dmstore-docker-plugin.socket \
 	$(SYSTEMD_UNIT_DIR)/dmstore-pools.service $(SYSTEMD_UNIT_DIR)/dmstore-monitor@.service \
@@ -284,8 +295,9 @@ install: all
 	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libdmstore.so
 	install -D -m 0644 include/dmstore.h $(DESTDIR)$(INCLUDEDIR)/dmstore.h
 	install -D -m 0644 $(B)/dmstore.pc $(DESTDIR)$(LIBDIR)/pkgconfig/dmstore.pc
-	install -D -m 0644 doc/dmstore.8 $(DESTDIR)$(MANDIR)/man8/dmstore.8
-	install -D -m 0644 doc/dmstore-docker-plugin.8 $(DESTDIR)$(MANDIR)/man8/dmstore-docker-plugin.8
+	install -D -m 0644 $(B)/dmstore.8 $(DESTDIR)$(MANDIR)/man8/dmstore.8
+	install -D -m 0644 $(B)/dmstore-docker-plugin.8 $(DESTDIR)$(MANDIR)/man8/dmstore-docker-plugin.8
+	install -D -m 0644 $(B)/dmstore.conf.5 $(DESTDIR)$(MANDIR)/man5/dmstore.conf.5
 	install -D -m 0644 doc/dmstore.conf.example $(DESTDIR)$(DOCDIR)/dmstore.conf.example
 	install -D -m 0644 completion/dmstore $(DESTDIR)$(BASH_COMPLETION_DIR)/dmstore
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
@@ -294,6 +306,7 @@ install: all
 	install -m 0644 docker/dmstore-docker-plugin.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/
 	if [ -x dmstore-snapshotter ]; then \
 		install -D -m 0755 dmstore-snapshotter $(DESTDIR)$(SBINDIR)/dmstore-snapshotter && \
+		install -D -m 0644 $(B)/dmstore-snapshotter.8 $(DESTDIR)$(MANDIR)/man8/dmstore-snapshotter.8 && \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' snapshotter/dmstore-snapshotter.service.in \
 			> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/dmstore-snapshotter.service; \
 	fi

@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dmstore=./dmstore
-# The man page's source with troff's escaped hyphens plain: "\-\-json" reads "--json".
-man=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' doc/dmstore.8)
+# The man page's source (scdoc) without its bold marks and escapes: "[*--json*]" reads "[--json]".
+page=doc/dmstore.8.scd
+man=$(sed -e 's/\\\(.\)/\1/g' -e 's/[*]//g' "$page")
 # shellcheck source=/dev/null
 . completion/dmstore
 failures=()
@@ -48,13 +49,13 @@ for g in $groups; do
 	subs=$(sed -n 's/^  \([a-z]\+\)\( .*\)\?$/\1/p' <<<"$help" | awk '!seen[$0]++' | tr '\n' ' ')
 	[ "$subs" = "${_dmstore_subcommands[$g]:-} " ] ||
 		failures+=("$g: --help lists '$subs', the completion '${_dmstore_subcommands[$g]:-}'")
-	grep -q "^\.B $g\b\|^\.B dmstore $g\b" doc/dmstore.8 || failures+=("$g: not in dmstore(8)")
+	grep -q "^\*$g\b\|^\*dmstore $g\b" "$page" || failures+=("$g: not in dmstore(8)")
 	# What the group's help says of all its commands (--pool, --wait) must be documented too.
 	for opt in $(options_of "$help" | sort -u); do
 		has_option "$man" "$opt" || failures+=("dmstore $g: $opt is not in dmstore(8)")
 	done
 	for s in $subs; do
-		grep -qE "^\.(B|SS) \"?$g $s\b" doc/dmstore.8 || grep -qE "^\.B $g .*\b$s\b" doc/dmstore.8 ||
+		grep -qE "^(\*|## )$g $s\b" "$page" || grep -qE "^\*$g .*\b$s\b" "$page" ||
 			failures+=("dmstore $g $s: no entry in dmstore(8)")
 		check "$g $s" "$("$dmstore" "$g" "$s" --help)"
 		n=$((n + 1))

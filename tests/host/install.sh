@@ -20,6 +20,7 @@ make -s --no-print-directory install DESTDIR="$dest" PREFIX="$prefix" > "$dest/i
 rm "$dest/install.log"
 for f in sbin/dmstore sbin/dmstore-docker-plugin lib/libdmstore.a "lib/libdmstore.so.$version" \
 	include/dmstore.h lib/pkgconfig/dmstore.pc share/man/man8/dmstore.8 share/man/man8/dmstore-docker-plugin.8 \
+	share/man/man5/dmstore.conf.5 \
 	share/doc/dmstore/dmstore.conf.example share/bash-completion/completions/dmstore \
 	lib/systemd/system/dmstore-docker-plugin.service lib/systemd/system/dmstore-docker-plugin.socket \
 	lib/systemd/system/dmstore-pools.service lib/systemd/system/dmstore-monitor@.service; do
