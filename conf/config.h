@@ -77,8 +77,8 @@ int config_load(struct config *c, const char *flag_path, char *err, size_t len);
  */
 int config_apply(const struct config *c, struct dms_ctx *lib, char *err, size_t len);
 /* Set KEY to the text VALUE from SOURCE (LINE of the file, for CONFIG_FILE): 0, or -EINVAL with the reason in ERR. */
-int config_set(struct config *c, enum config_key key, const char *value, enum config_source source, int line,
-	       char *err, size_t len);
+int config_set(struct config *c, enum config_key key, const char *value, enum config_source source, int line, char *err,
+	       size_t len);
 /* "pool", "autoextend.limit", ... */
 const char *config_key_name(enum config_key key);
 /* The value as the file would spell it: "10G", "discard", "" when unset. */
