@@ -28,14 +28,16 @@ docker_cleanup() {
 
 # The plugin serving pool p at Docker's socket, answering. With "activated", the
 # socket is passed in as systemd's socket activation does (systemd-socket-activate
-# binds it, then becomes the plugin).
+# binds it, then becomes the plugin). Arguments after the first replace --pool p.
 docker_plugin_start() {
+	local args=(--pool p)
+	[ $# -gt 1 ] && args=("${@:2}")
 	if [ "${1:-}" = activated ]; then
 		rm -f "$DOCKER_SOCK"
-		systemd-socket-activate -E DMSTORE_STATE_DIR -E DMSTORE_RUN_DIR -l "$DOCKER_SOCK" "$PLUGIN" --pool p \
+		systemd-socket-activate -E DMSTORE_STATE_DIR -E DMSTORE_RUN_DIR -l "$DOCKER_SOCK" "$PLUGIN" "${args[@]}" \
 			>>"$DOCKER_TMP/plugin.log" 2>&1 &
 	else
-		"$PLUGIN" --pool p >>"$DOCKER_TMP/plugin.log" 2>&1 &
+		"$PLUGIN" "${args[@]}" >>"$DOCKER_TMP/plugin.log" 2>&1 &
 	fi
 	PLUGIN_PID=$!
 	for _ in $(seq 100); do
@@ -229,10 +231,13 @@ test_docker_plugin_protocol() {
 	[ "$(docker_targets v1 | wc -l)" -eq 2 ] || fail "two holders, mounts: $(docker_targets v1)"
 
 	# Killed and started again (by socket activation), the plugin finds both holders in the mount table.
+	# This time its pool and mount options come from dmstore.conf.
 	kill -9 "$PLUGIN_PID"
 	wait "$PLUGIN_PID" 2>/dev/null || true
-	docker_plugin_start activated
+	printf '[dmstore]\npool = p\nmount_options = commit=7\n' >"$DOCKER_TMP/dmstore.conf"
+	docker_plugin_start activated --config "$DOCKER_TMP/dmstore.conf"
 	assert_contains "$(cat "$DOCKER_TMP/plugin.log")" "listening on the socket systemd passed"
+	assert_contains "$(tail -n 2 "$DOCKER_TMP/plugin.log")" "serving pool 'p'"
 	docker_ok VolumeDriver.Get '{"Name":"v1"}'
 	assert_eq "$(jq -r .Volume.Status.holders <<<"$BODY")" 2 "holders after the restart"
 	assert_eq "$(jq -r .Volume.Mountpoint <<<"$BODY")" "$d1" "Get's Mountpoint"
@@ -254,6 +259,10 @@ test_docker_plugin_protocol() {
 	docker_ok VolumeDriver.Create '{"Name":"s1","Opts":{"snapshot-of":"v1"}}'
 	docker_ok VolumeDriver.Get '{"Name":"s1"}'
 	assert_eq "$(jq -r .Volume.Status.origin <<<"$BODY")" v1 "the snapshot's origin"
+	docker_ok VolumeDriver.Mount '{"Name":"s1","ID":"c3"}'
+	findmnt -rn -o OPTIONS --target "$(jq -r .Mountpoint <<<"$BODY")" | grep -q 'commit=7' ||
+		fail "the config's mount options: $(findmnt -rn --target "$(jq -r .Mountpoint <<<"$BODY")")"
+	docker_ok VolumeDriver.Unmount '{"Name":"s1","ID":"c3"}'
 	docker_ok VolumeDriver.Remove '{"Name":"v1"}'
 	docker_ok VolumeDriver.Remove '{"Name":"s1"}'
 	assert_consistent p
