@@ -534,7 +534,7 @@ struct dms_run_volume {
 	const char *path;	/* where inside the container: absolute */
 	bool read_only;
 };
-/* A volume can be attached to this many places at once, so a container takes at most as many. */
+/* Volumes one container may have attached by its runs. */
 #define DMS_RUN_VOLUMES_MAX 16
 
 struct dms_run_opts {
@@ -583,7 +583,7 @@ struct dms_run_status {
 	char *image;		/* "" when the container was made without a run spec (dms_snap_create) */
 	char **args;		/* the process it runs: entrypoint and command, NULL-terminated; none without a run spec */
 	size_t n_args;
-	int64_t pid;		/* the process watching the current run (a dmstore run); 0 when not running */
+	int64_t pid;		/* the process watching the current run (dms_run_begin's caller); 0 when not running */
 	bool has_exit_code;	/* the last run's exit code is known */
 	int exit_code;
 	int64_t started;	/* unix seconds the last run started, 0 if never */
