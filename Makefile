@@ -21,8 +21,9 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 # The dmstore program's own (bench/, cmd/): io_uring for the I/O engine, inih for workload files and the
-# config, libudev for the kernel's uevents pool monitor listens to.
-BENCH_PKGS := liburing inih libudev
+# config, libblkid for the signatures on a baseline device, libudev for the kernel's uevents pool monitor
+# listens to.
+BENCH_PKGS := liburing inih blkid libudev
 BENCH_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(BENCH_PKGS) 2>/dev/null)
 BENCH_LIBS := $(shell $(PKG_CONFIG) --libs $(BENCH_PKGS) 2>/dev/null) -lpthread -lm
 # The Docker volume plugin's own: its HTTP server, systemd's socket activation, inih for the config.
@@ -196,12 +197,28 @@ $(B)/libdmstore-san.a: $(SAN_LIB_OBJ)
 	$(say) AR $@
 	$(Q)$(AR) rcs $@ $^
 
-dmstore: $(CMD_OBJ) $(B)/libdmstore.a
+# The programs use libdmstore's public API only, by construction: their objects are linked once more
+# against libdmstore.so, which exports nothing else, and against only the libraries they use
+# themselves, not those the library wraps (libdevmapper, libext2fs, sqlite3, ...). A call of an
+# internal symbol, or of libdevmapper, fails the build here. They ship linked with libdmstore.a all
+# the same: one file that runs from the tree, in the test VM and after `make install` alike, with no
+# loader path to set.
+PUBLIC_CLIENT_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
+$(B)/public-api/dmstore: $(CMD_OBJ) $(B)/libdmstore.so
+	@mkdir -p $(dir $@)
+	$(say) CHECK $@
+	$(Q)$(CC) -o $@ $(CMD_OBJ) $(B)/libdmstore.so $(PUBLIC_CLIENT_LIBS) $(BENCH_LIBS)
+
+$(B)/public-api/dmstore-docker-plugin: $(PLUGIN_OBJ) $(B)/libdmstore.so
+	@mkdir -p $(dir $@)
+	$(say) CHECK $@
+	$(Q)$(CC) -o $@ $(PLUGIN_OBJ) $(B)/libdmstore.so $(PUBLIC_CLIENT_LIBS) $(PLUGIN_LIBS)
+
+dmstore: $(CMD_OBJ) $(B)/libdmstore.a $(B)/public-api/dmstore
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(BENCH_LIBS)
 
-# A client of libdmstore like dmstore: the public API only.
-dmstore-docker-plugin: $(PLUGIN_OBJ) $(B)/libdmstore.a
+dmstore-docker-plugin: $(PLUGIN_OBJ) $(B)/libdmstore.a $(B)/public-api/dmstore-docker-plugin
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $(PLUGIN_OBJ) $(B)/libdmstore.a $(PKG_LIBS) $(PLUGIN_LIBS)
 

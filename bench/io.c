@@ -37,9 +37,7 @@
 #include <unistd.h>
 
 #include "bench/io.h"
-#include "dm/dm.h"
 #include "dms-util.h"
-#include "fs/blockdev.h"
 
 #define SCRATCH_MAX 8
 /* What writes a target end to end before it is measured: sequential, 1 MiB, queue depth 8. */
@@ -51,7 +49,6 @@ struct io_bench {
 	struct bench_io_report *rep;
 	struct dms_pool *pool;
 	char pool_name[DMS_POOL_NAME_MAX + 1];
-	char pool_dm[128];
 	uint64_t block_size;
 	bool made_pool;
 	char prefix[32]; /* bench-io-<pid> */
@@ -249,6 +246,11 @@ static void dir_from_hist(struct bench_io_dir_result *d, uint64_t ios, uint64_t 
 	d->p999_us = bench_hist_percentile(h, 99.9) / 1000.0;
 }
 
+/* What the pool's data and metadata hold: before and after each round. */
+struct pool_used {
+	uint64_t data, metadata; /* bytes */
+};
+
 /* One engine's rounds of one workload on one target, added up. */
 struct tally {
 	struct bench_io_stats st; /* seconds and I/Os summed, histograms merged */
@@ -257,11 +259,11 @@ struct tally {
 	char error[256];
 };
 
-static int pool_usage(struct io_bench *b, struct dms_thin_pool_status *st)
+static int pool_usage(struct io_bench *b, struct pool_used *u)
 {
-	int r = dms_thin_pool_status(b->pool_dm, st);
+	int r = dms_pool_space_used(b->ctx, b->pool_name, &u->data, &u->metadata);
 
-	return r < 0 ? fail(b, r, "pool '%s': reading its status failed: %s", b->pool_name, strerror(-r)) : 0;
+	return r < 0 ? lib_fail(b, r) : 0;
 }
 
 /* One round: one engine, one workload, on PATH (a target prepared for it), added to TALLY. */
@@ -278,7 +280,7 @@ static int run_round(struct io_bench *b, enum bench_target t, const struct bench
 		.arg = b,
 	};
 	_cleanup_free_ struct bench_io_stats *st = calloc(1, sizeof(*st));
-	struct dms_thin_pool_status before, after;
+	struct pool_used before, after;
 	bool pooled = t != BENCH_T_RAW;
 	char what[160];
 	int r;
@@ -304,9 +306,8 @@ static int run_round(struct io_bench *b, enum bench_target t, const struct bench
 		r = pool_usage(b, &after);
 		if (r < 0)
 			return r;
-		tally->pool_blocks += (int64_t)after.used_data_blocks - (int64_t)before.used_data_blocks;
-		tally->metadata_bytes += ((int64_t)after.used_metadata_blocks - (int64_t)before.used_metadata_blocks) *
-					 (int64_t)DMS_THIN_METADATA_BLOCK;
+		tally->pool_blocks += ((int64_t)after.data - (int64_t)before.data) / (int64_t)b->block_size;
+		tally->metadata_bytes += (int64_t)after.metadata - (int64_t)before.metadata;
 	}
 	tally->st.seconds += st->seconds;
 	for (int d = 0; d < 2; d++) {
@@ -552,22 +553,19 @@ static int check_baseline(struct io_bench *b)
 	char sig[64];
 	int r;
 
-	r = dms_blockdev_open(b->o->baseline, true, &b->baseline_fd);
+	r = bench_baseline_open(b->o->baseline, &b->baseline_fd, &bytes);
 	if (r == -EBUSY)
 		return fail(b, r, "baseline '%s' is in use (mounted, in a pool, or held): it is not touched",
 			    b->o->baseline);
 	if (r < 0)
 		return fail(b, r, "baseline '%s': %s", b->o->baseline, strerror(-r));
-	r = dms_blockdev_size(b->baseline_fd, &bytes);
-	if (r < 0)
-		return fail(b, r, "baseline '%s': reading its size failed: %s", b->o->baseline, strerror(-r));
 	if (bytes < b->o->size) {
 		char z[32], s[32];
 
 		return fail(b, -EINVAL, "baseline '%s' holds %s, less than the %s of --size", b->o->baseline,
 			    dms_size_format(bytes, z, sizeof(z)), dms_size_format(b->o->size, s, sizeof(s)));
 	}
-	r = dms_signature_probe(b->baseline_fd, sig, sizeof(sig));
+	r = bench_baseline_signature(b->baseline_fd, sig, sizeof(sig));
 	if (r < 0)
 		return fail(b, r, "baseline '%s': probing for signatures failed: %s", b->o->baseline, strerror(-r));
 	if (r > 0 && !b->o->force)
@@ -634,7 +632,6 @@ static int setup_pool(struct io_bench *b)
 	if (!st.active)
 		return fail(b, -ENXIO, "pool '%s' is not active: 'dmstore pool activate %s' first", b->pool_name,
 			    b->pool_name);
-	snprintf(b->pool_dm, sizeof(b->pool_dm), "%s", st.dm_name);
 	snprintf(b->rep->pool, sizeof(b->rep->pool), "%s", b->pool_name);
 	b->rep->scratch_pool = b->made_pool;
 	b->rep->block_size = st.block_size;

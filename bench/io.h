@@ -141,6 +141,15 @@ struct bench_io_report {
 	char error[512];
 };
 
+/*
+ * baseline.c: open the baseline device PATH exclusively, with its size
+ * (-ENOTBLK: not a block device; -EBUSY: mounted, in a pool, or held); then
+ * 1 with the name of a signature it carries (a filesystem, a RAID member, a
+ * partition table...) in TYPE, 0 when it is blank.
+ */
+int bench_baseline_open(const char *path, int *ret_fd, uint64_t *ret_bytes);
+int bench_baseline_signature(int fd, char *type, size_t len);
+
 int bench_io_bench(struct dms_ctx *ctx, const struct bench_io_opts *opts, struct bench_io_report *rep);
 void bench_io_note(struct bench_io_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bench_io_report_free(struct bench_io_report *rep);

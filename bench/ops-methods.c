@@ -31,7 +31,6 @@
 #include <string.h>
 
 #include "bench/ops.h"
-#include "dm/dm.h"
 #include "dms-util.h"
 
 static int record(struct ops_method *m, struct bench_samples *s, double ms)
@@ -46,15 +45,12 @@ static void name_of(const struct ops_method *m, unsigned i, char *buf, size_t le
 
 int ops_pool_used(struct ops_bench *b, uint64_t *ret_bytes)
 {
-	struct dms_thin_pool_status st;
-	int r = dms_thin_pool_status(b->pool_dm, &st);
+	uint64_t metadata;
+	int r = dms_pool_space_used(b->ctx, b->pool_name, ret_bytes, &metadata);
 
-	if (r < 0) {
-		snprintf(b->error, sizeof(b->error), "pool '%s': status: %s", b->pool_name, strerror(-r));
-		return r;
-	}
-	*ret_bytes = st.used_data_blocks * b->block_size;
-	return 0;
+	if (r < 0)
+		snprintf(b->error, sizeof(b->error), "%s", dms_ctx_error(b->ctx));
+	return r;
 }
 
 static int lib_fail(struct ops_bench *b, struct ops_method *m, int r)
@@ -287,17 +283,20 @@ static int mkfs_vol_remove(struct ops_bench *b, struct ops_method *m, unsigned i
 	char name[64], msg[64];
 	const char *deactivate[] = { "dmsetup", "remove", "--retry", name, NULL };
 	const char *delete[] = { "dmsetup", "message", b->pool_dm, "0", msg, NULL };
-	double step[OPS_STEPS_MAX] = { 0 };
-	struct dms_dm_info info;
+	double step[OPS_STEPS_MAX] = { 0 }, x;
+	bool exists;
 	uint64_t t0;
 	int r;
 
 	name_of(m, i, name, sizeof(name));
 	snprintf(msg, sizeof(msg), "delete %" PRIu32, b->o->mkfs_thin_id);
+	/* Whether there is a device to deactivate is the undo's question, not part of the removal timed. */
+	r = dmsetup_info(m, name, &x);
+	if (r < 0)
+		return r;
+	exists = r == 0;
 	t0 = bench_now_ns();
-	r = dms_dm_info(name, &info);
-	if (r == 0 && info.exists)
-		r = bench_exec(deactivate, false, &step[0], m->error, sizeof(m->error));
+	r = exists ? bench_exec(deactivate, false, &step[0], m->error, sizeof(m->error)) : 0;
 	if (r == 0) {
 		/*
 		 * A delete of an id the pool does not have fails: after a failed

@@ -28,7 +28,6 @@
 
 #include "bench/ops.h"
 #include "dms-util.h"
-#include "pool/internal.h"
 
 #define FILL_FMT "bench-fill-%05u"
 #define METHODS_MAX 16
@@ -250,32 +249,28 @@ static void remove_import_tree(struct ops_bench *b)
 	b->import_dir[0] = '\0';
 }
 
-/* The image's dm name, as the library names it: the containerd path asks dmsetup about it. */
-static int image_dm_name(struct ops_bench *b)
-{
-	struct dms_row row;
-	int r;
-
-	r = dms_catalog_find(b->pool->cat, DMS_KIND_IMAGE, b->image, &row);
-	if (r == 0)
-		r = dms_thin_dev_name(b->pool, &row, b->image_dm, sizeof(b->image_dm));
-	if (r < 0)
-		snprintf(b->error, sizeof(b->error), "image '%s': %s", b->image, strerror(-r));
-	return r;
-}
-
-/* Devices already in the pool: the populations count them. */
+/* Devices already in the pool, whatever they are: the populations count them. */
 static int count_devices(struct ops_bench *b, unsigned *ret)
 {
-	_cleanup_free_ struct dms_row *rows = NULL;
-	size_t n;
-	int r = dms_catalog_list(b->pool->cat, -1, 0, &rows, &n);
+	_cleanup_free_ struct dms_image_info *images = NULL;
+	_cleanup_free_ struct dms_snap_info *snaps = NULL;
+	_cleanup_free_ struct dms_vol_info *vols = NULL;
+	struct dms_layer **layers = NULL;
+	size_t n_images, n_snaps, n_vols, n_layers;
+	int r;
 
+	r = dms_image_list(b->pool, &images, &n_images);
+	if (r == 0)
+		r = dms_snap_list(b->pool, &snaps, &n_snaps);
+	if (r == 0)
+		r = dms_vol_list(b->pool, &vols, &n_vols);
+	if (r == 0)
+		r = dms_layer_list(b->pool, &layers, &n_layers);
 	if (r < 0)
-		snprintf(b->error, sizeof(b->error), "pool '%s': catalogue: %s", b->pool_name, strerror(-r));
-	else
-		*ret = (unsigned)n;
-	return r;
+		return r;
+	dms_layer_list_free(layers, n_layers);
+	*ret = (unsigned)(n_images + n_snaps + n_vols + n_layers);
+	return 0;
 }
 
 static int setup(struct ops_bench *b)
@@ -321,8 +316,9 @@ static int setup(struct ops_bench *b)
 		return r;
 	b->image_thin_id = img.thin_id;
 	b->image_size = img.size;
-	r = image_dm_name(b);
-	if (r == 0 && !b->o->import_source)
+	/* The image's dm name, as the library names it: the containerd path asks dmsetup about it. */
+	snprintf(b->image_dm, sizeof(b->image_dm), "%s", img.dm_name);
+	if (!b->o->import_source)
 		r = make_import_tree(b);
 	else
 		b->import_source = b->o->import_source;

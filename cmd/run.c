@@ -19,9 +19,6 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "runtime/runtime.h"
-
-#define MAX_VOLUMES 16
 
 static volatile sig_atomic_t child_pid, pending_signal;
 
@@ -47,52 +44,23 @@ static void catch_signals(void)
 		(void)sigaction(sigs[i], &sa, NULL);
 }
 
-/*
- * The runtime layer says why in ERR and returns an errno. A failure of the
- * library's it passes on (ERR is then the library's message) keeps the kind
- * the library gave it; the runtime's own refusals are of what it was given
- * (-EINVAL: no command to run, a user the image lacks) or of a container in
- * use (-EBUSY, -EEXIST).
- */
-static int run_exit_code(const struct cmd_ctx *ctx, int r, const char *err)
-{
-	if (*err && strcmp(err, dms_ctx_error(ctx->lib)) == 0)
-		return exit_code_for(dms_ctx_error_kind(ctx->lib));
-	switch (r) {
-	case -EINVAL:
-		return EXIT_USAGE;
-	case -EEXIST:
-	case -EBUSY:
-		return EXIT_EXISTS;
-	default:
-		return EXIT_FAILURE_;
-	}
-}
-
-static int report(const struct cmd_ctx *ctx, int r, const char *err)
-{
-	fprintf(stderr, "dmstore: %s\n", *err ? err : strerror(-r));
-	return run_exit_code(ctx, r, err);
-}
-
 /* Begin, run the runtime, wait, end: the container's exit code, or dmstore's failure code. */
-static int run_foreground(const struct cmd_ctx *ctx, struct dms_pool *pool, const char *name)
+static int run_foreground(struct cmd_ctx *ctx, struct dms_pool *pool, const char *name)
 {
 	struct dms_run *run = NULL;
-	char err[1024] = "";
 	int status = 0, code, r;
 	pid_t pid;
 
 	catch_signals();
-	r = dms_run_begin(pool, name, &run, err, sizeof(err));
+	r = dms_run_begin(pool, name, &run);
 	if (r < 0)
-		return report(ctx, r, err);
-	r = dms_run_spawn(run, &pid, err, sizeof(err));
+		return lib_error(ctx, r);
+	r = dms_run_spawn(run, &pid);
 	if (r < 0) {
-		char e2[1024];
-
-		(void)dms_run_end(run, -1, e2, sizeof(e2));
-		return report(ctx, r, err);
+		/* The spawn's error is the one to report, not what ending the run may add. */
+		code = lib_error(ctx, r);
+		(void)dms_run_end(run, -1);
+		return code;
 	}
 	child_pid = pid;
 	if (pending_signal)
@@ -104,32 +72,41 @@ static int run_foreground(const struct cmd_ctx *ctx, struct dms_pool *pool, cons
 		}
 	child_pid = 0;
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r = dms_run_end(run, code, err, sizeof(err));
+	r = dms_run_end(run, code);
 	if (r < 0) {
-		report(ctx, r, err);
+		lib_error(ctx, r);
 		return code ? code : EXIT_FAILURE_;
 	}
 	return code;
 }
 
-static int parse_volume(const char *arg, struct dms_run_volume *v)
+/* What -v names: the strings a struct dms_run_volume points to. */
+struct volume_arg {
+	char name[DMS_NAME_MAX + 1];
+	char path[4096];
+};
+
+static int parse_volume(const char *arg, struct volume_arg *buf, struct dms_run_volume *v)
 {
 	const char *c1 = strchr(arg, ':'), *c2;
 
 	if (!c1 || c1 == arg || (size_t)(c1 - arg) > DMS_NAME_MAX)
 		return usage_error("run: -v takes VOLUME:PATH[:ro], not '%s'", arg);
-	memset(v, 0, sizeof(*v));
-	memcpy(v->name, arg, (size_t)(c1 - arg));
+	memset(buf, 0, sizeof(*buf));
+	memcpy(buf->name, arg, (size_t)(c1 - arg));
 	c2 = strchr(c1 + 1, ':');
 	if (c2 && strcmp(c2, ":ro") != 0 && strcmp(c2, ":rw") != 0)
 		return usage_error("run: -v '%s': the mode is ro or rw", arg);
-	v->read_only = c2 && strcmp(c2, ":ro") == 0;
-	if ((size_t)snprintf(v->path, sizeof(v->path), "%.*s", (int)(c2 ? c2 - c1 - 1 : (long)strlen(c1 + 1)),
-			     c1 + 1) >= sizeof(v->path) ||
-	    v->path[0] != '/')
+	if ((size_t)snprintf(buf->path, sizeof(buf->path), "%.*s", (int)(c2 ? c2 - c1 - 1 : (long)strlen(c1 + 1)),
+			     c1 + 1) >= sizeof(buf->path) ||
+	    buf->path[0] != '/')
 		return usage_error("run: -v '%s': the path inside the container must be absolute", arg);
-	if (!cmd_check_name("run", "volume", v->name))
+	if (!cmd_check_name("run", "volume", buf->name))
 		return EXIT_USAGE;
+	*v = (struct dms_run_volume){ .size = sizeof(*v),
+				      .name = buf->name,
+				      .path = buf->path,
+				      .read_only = c2 && strcmp(c2, ":ro") == 0 };
 	return 0;
 }
 
@@ -159,11 +136,15 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "runtime", required_argument, NULL, OPT_RUNTIME }, { "pool", required_argument, NULL, OPT_POOL },
 		{ "help", no_argument, NULL, OPT_HELP },	   { NULL, 0, NULL, 0 },
 	};
-	struct dms_run_volume vols[MAX_VOLUMES];
-	struct dms_run_opts o = { .volumes = vols, .runtime = *ctx->config.runtime ? ctx->config.runtime : NULL };
+	struct volume_arg vol_args[DMS_RUN_VOLUMES_MAX];
+	struct dms_run_volume vols[DMS_RUN_VOLUMES_MAX];
+	const struct dms_run_volume *vol_ptrs[DMS_RUN_VOLUMES_MAX];
+	struct dms_run_opts o = { .size = sizeof(o),
+				  .volumes = vol_ptrs,
+				  .runtime = *ctx->config.runtime ? ctx->config.runtime : NULL };
 	struct cmd_args a = { .cmd = "run" };
-	char **env = NULL;
-	char name[DMS_NAME_MAX + 1], err[1024] = "";
+	const char **env = NULL;
+	char name[DMS_NAME_MAX + 1];
 	bool remove = false;
 	int opt, r, code;
 
@@ -190,12 +171,13 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 			remove = true;
 			break;
 		case 'v':
-			if (o.n_volumes == MAX_VOLUMES) {
-				usage_error("run: at most %d volumes", MAX_VOLUMES);
+			if (o.n_volumes == DMS_RUN_VOLUMES_MAX) {
+				usage_error("run: at most %d volumes", DMS_RUN_VOLUMES_MAX);
 				goto usage;
 			}
-			if (parse_volume(optarg, &vols[o.n_volumes]))
+			if (parse_volume(optarg, &vol_args[o.n_volumes], &vols[o.n_volumes]))
 				goto usage;
+			vol_ptrs[o.n_volumes] = &vols[o.n_volumes];
 			o.n_volumes++;
 			break;
 		case 'e':
@@ -241,7 +223,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	o.image = argv[optind];
 	if (!cmd_check_name("run", "image", o.image))
 		goto usage;
-	o.args = argv + optind + 1;
+	o.args = (const char *const *)(argv + optind + 1);
 	o.n_args = (size_t)(argc - optind - 1);
 	if (a.pool_name && !*a.pool_name)
 		a.pool_name = NULL;
@@ -254,10 +236,10 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 		free(env);
 		return r;
 	}
-	r = dms_run_create(a.pool, &o, name, sizeof(name), err, sizeof(err));
+	r = dms_run_create(a.pool, &o, name, sizeof(name));
 	free(env);
 	if (r < 0)
-		return cmd_done(ctx, &a, report(ctx, r, err));
+		return cmd_done(ctx, &a, lib_error(ctx, r));
 	code = run_foreground(ctx, a.pool, name);
 	if (remove && dms_snap_remove(a.pool, name) < 0) {
 		lib_error(ctx, -EIO);
@@ -268,6 +250,15 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 usage:
 	free(env);
 	return EXIT_USAGE;
+}
+
+/* What a detached start tells its caller when the run did not start: the exit code, then the message. */
+static void tell_failure(int fd, const struct cmd_ctx *ctx, int r)
+{
+	const char *err = dms_ctx_error(ctx->lib);
+
+	dprintf(fd, "%d %s", *err ? exit_code_for(dms_ctx_error_kind(ctx->lib)) : EXIT_FAILURE_,
+		*err ? err : strerror(-r));
 }
 
 /*
@@ -291,7 +282,6 @@ static int start_detached(struct cmd_args *a, struct cmd_ctx *ctx, const char *n
 		return EXIT_FAILURE_;
 	if (pid == 0) {
 		struct dms_run *run = NULL;
-		char err[1024] = "";
 		pid_t rt;
 		int r;
 
@@ -308,14 +298,16 @@ static int start_detached(struct cmd_args *a, struct cmd_ctx *ctx, const char *n
 		}
 		catch_signals();
 		r = dms_pool_open(ctx->lib, a->pool_name, &a->pool);
-		if (r < 0)
-			snprintf(err, sizeof(err), "%s", dms_ctx_error(ctx->lib));
 		if (r == 0)
-			r = dms_run_begin(a->pool, name, &run, err, sizeof(err));
-		if (r == 0 && (r = dms_run_spawn(run, &rt, err, sizeof(err))) < 0)
-			(void)dms_run_end(run, -1, NULL, 0);
+			r = dms_run_begin(a->pool, name, &run);
+		if (r == 0 && (r = dms_run_spawn(run, &rt)) < 0) {
+			/* The spawn's error is the one to tell, not what ending the run may add. */
+			tell_failure(fds[1], ctx, r);
+			(void)dms_run_end(run, -1);
+			_exit(1);
+		}
 		if (r < 0) {
-			dprintf(fds[1], "%d %s", run_exit_code(ctx, r, err), *err ? err : strerror(-r));
+			tell_failure(fds[1], ctx, r);
 			_exit(1);
 		}
 		dprintf(fds[1], "ok");
@@ -324,7 +316,7 @@ static int start_detached(struct cmd_args *a, struct cmd_ctx *ctx, const char *n
 		while (waitpid(rt, &status, 0) < 0 && errno == EINTR)
 			;
 		child_pid = 0;
-		(void)dms_run_end(run, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), NULL, 0);
+		(void)dms_run_end(run, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		dms_pool_close(a->pool);
 		_exit(0);
 	}
@@ -419,47 +411,42 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 	else
 		printf("%-24s %-20s %-8s %5s %s\n", "NAME", "IMAGE", "STATE", "EXIT", "COMMAND");
 	for (size_t i = 0; i < n; i++) {
-		struct dms_run_info info = { 0 };
-		struct dms_run_spec spec = { 0 };
-		enum dms_run_state st;
-		char err[1024] = "", exit_text[16] = "-";
+		struct dms_run_status *st = NULL;
+		char exit_text[16] = "-";
 
-		r = dms_run_state(a.pool, snaps[i].name, &st, &info, err, sizeof(err));
+		r = dms_run_status(a.pool, snaps[i].name, &st);
 		if (r < 0) {
-			code = report(ctx, r, err);
+			code = lib_error(ctx, r);
 			continue;
 		}
-		if (info.spec)
-			(void)dms_run_spec_from_json(info.spec, &spec);
-		if (info.has_exit_code)
-			snprintf(exit_text, sizeof(exit_text), "%d", info.exit_code);
-		else if (st == DMS_RUN_EXITED)
+		if (st->has_exit_code)
+			snprintf(exit_text, sizeof(exit_text), "%d", st->exit_code);
+		else if (st->state == DMS_RUN_EXITED)
 			snprintf(exit_text, sizeof(exit_text), "?");
 		if (a.json) {
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "name", json_object_new_string(snaps[i].name));
 			json_object_object_add(o, "image", json_object_new_string(snaps[i].image));
-			json_object_object_add(o, "state", json_object_new_string(state_name(st)));
+			json_object_object_add(o, "state", json_object_new_string(state_name(st->state)));
 			json_object_object_add(o, "exit_code",
-					       info.has_exit_code ? json_object_new_int(info.exit_code) : NULL);
-			json_object_object_add(o, "pid", json_object_new_int64(info.pid));
-			json_object_object_add(o, "started", json_object_new_int64(info.started));
-			json_object_object_add(o, "finished", json_object_new_int64(info.finished));
-			if (spec.n_args) {
+					       st->has_exit_code ? json_object_new_int(st->exit_code) : NULL);
+			json_object_object_add(o, "pid", json_object_new_int64(st->pid));
+			json_object_object_add(o, "started", json_object_new_int64(st->started));
+			json_object_object_add(o, "finished", json_object_new_int64(st->finished));
+			if (st->n_args) {
 				json_object *args = json_object_new_array();
 
-				for (size_t k = 0; k < spec.n_args; k++)
-					json_object_array_add(args, json_object_new_string(spec.args[k]));
+				for (size_t k = 0; k < st->n_args; k++)
+					json_object_array_add(args, json_object_new_string(st->args[k]));
 				json_object_object_add(o, "command", args);
 			}
 			json_object_array_add(arr, o);
 		} else {
-			printf("%-24s %-20s %-8s %5s %s\n", snaps[i].name, snaps[i].image, state_name(st), exit_text,
-			       spec.n_args ? spec.args[0] : "");
+			printf("%-24s %-20s %-8s %5s %s\n", snaps[i].name, snaps[i].image, state_name(st->state),
+			       exit_text, st->n_args ? st->args[0] : "");
 		}
-		dms_run_spec_clear(&spec);
-		dms_run_info_clear(&info);
+		dms_run_status_free(st);
 	}
 	if (a.json)
 		json_print(arr);

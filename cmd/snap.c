@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "runtime/runtime.h"
 
 static const char snap_help[] =
 	"usage: dmstore snap <command> [--pool POOL] [<args>]\n\n"
@@ -152,10 +151,8 @@ static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 				   "--json prints {\"type\": \"container\", \"name\", \"pool\", \"removed\": true}.\n";
 	struct cmd_args a = { .cmd = "snap rm", .help = help, .min_operands = 1, .max_operands = 1, .allow_json = true,
 			      .allow_force = true, .allow_wait = true };
-	struct dms_run_info info = { 0 };
-	enum dms_run_state st;
-	char err[1024] = "";
-	bool deferred = false;
+	struct dms_run_status *st = NULL;
+	bool running, deferred = false;
 	int r;
 
 	r = cmd_parse(ctx, &a, argc, argv);
@@ -167,9 +164,10 @@ static int snap_rm(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r)
 		return r;
 	/* A run whose dmstore died is cleaned up first (runtime/); a live one keeps its container. */
-	r = dms_run_state(a.pool, a.operands[0], &st, &info, err, sizeof(err));
-	dms_run_info_clear(&info);
-	if (r == 0 && st == DMS_RUN_RUNNING) {
+	r = dms_run_status(a.pool, a.operands[0], &st);
+	running = r == 0 && st->state == DMS_RUN_RUNNING;
+	dms_run_status_free(st);
+	if (running) {
 		fprintf(stderr, "dmstore: container '%s' is running; stop it first\n", a.operands[0]);
 		return cmd_done(ctx, &a, EXIT_EXISTS);
 	}

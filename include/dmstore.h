@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define DMS_EXPORT __attribute__((visibility("default")))
 
@@ -516,6 +517,100 @@ DMS_EXPORT int dms_vol_unhold(struct dms_pool *pool, const char *name, const cha
 DMS_EXPORT int dms_vol_holders(struct dms_pool *pool, const char *name, char ***ret_holders, size_t *ret_n);
 /* Where HOLDER's mount of NAME is, or would be. */
 DMS_EXPORT int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len);
+
+/*
+ * Containers run on an OCI runtime (crun or runc), as `dmstore run`, `start`
+ * and `ps` do it. dms_run_create makes the container (a snapshot of its
+ * image) and records how it runs: its run spec, from the image's config
+ * (Entrypoint, Cmd, Env, WorkingDir, User) and OPTS. It can then be run any
+ * number of times, one run at a time: dms_run_begin takes the container's run
+ * lock (-EBUSY, DMS_ERROR_EXISTS, while another run holds it), mounts its
+ * layer, attaches its volumes and writes an OCI bundle under the run dir;
+ * dms_run_spawn starts the runtime on it, in the foreground on the caller's
+ * stdio, and the caller waits for that process itself (and may forward
+ * signals to it); dms_run_end records the exit code, detaches, unmounts and
+ * frees the run, whatever happened. A run whose caller died is cleaned up by
+ * the next dms_run_begin or dms_run_status of the container: what the
+ * runtime still runs is killed, and the run recorded as ended with an
+ * unknown exit code.
+ *
+ * Structs passed in begin with SIZE, set to their sizeof: fields added later
+ * go at the end, and a library older than the caller's header refuses a
+ * struct larger than it knows (-EINVAL).
+ */
+struct dms_run_volume {
+	uint32_t size;		/* sizeof(struct dms_run_volume) */
+	const char *name;	/* the volume */
+	const char *path;	/* where inside the container: absolute */
+	bool read_only;
+};
+/* Volumes one container may have attached by its runs. */
+#define DMS_RUN_VOLUMES_MAX 16
+
+struct dms_run_opts {
+	uint32_t size;			/* sizeof(struct dms_run_opts) */
+	const char *name;		/* the container; NULL: the image's name and a random tag */
+	const char *image;
+	const char *const *args;	/* the command and its arguments, replacing the image's Cmd */
+	size_t n_args;			/* 0: the image's Cmd */
+	const char *entrypoint;		/* replaces the image's Entrypoint and drops its Cmd; "": none; NULL: the image's */
+	const char *const *env;		/* "K=V" added to the image's Env, or replacing its K; "K": this process's K, if set */
+	size_t n_env;
+	const char *workdir;		/* absolute; NULL: the image's WorkingDir, else / */
+	const char *user;		/* "UID[:GID]", or names in the image's /etc/passwd; NULL: the image's User */
+	const char *hostname;		/* NULL: the container's name */
+	bool host_network;		/* the host's network; else a network namespace of its own, with no interface */
+	bool read_only;			/* the root filesystem read-only */
+	const char *runtime;		/* "crun", "runc" or an absolute path; NULL: crun if installed, else runc */
+	const struct dms_run_volume *const *volumes;
+	size_t n_volumes;		/* at most DMS_RUN_VOLUMES_MAX */
+};
+
+/*
+ * Check everything (the runtime, the image and its command, the volumes: none
+ * may be attached read-write to another container), then make the container
+ * and record its run spec; its name goes in RET_NAME. On failure nothing is left.
+ */
+DMS_EXPORT int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char *ret_name, size_t len);
+
+/* A run in progress, from dms_run_begin to dms_run_end; used by one thread at a time, with its pool. */
+struct dms_run;
+DMS_EXPORT int dms_run_begin(struct dms_pool *pool, const char *name, struct dms_run **ret_run);
+/* The runtime's process, the caller's child, goes in RET_PID: the caller waits for it. */
+DMS_EXPORT int dms_run_spawn(struct dms_run *run, pid_t *ret_pid);
+/* EXIT_CODE: the process's (128+N when signal N killed it); < 0: unknown. Frees RUN, also on failure. */
+DMS_EXPORT int dms_run_end(struct dms_run *run, int exit_code);
+
+enum dms_run_state {
+	DMS_RUN_CREATED,	/* never run */
+	DMS_RUN_RUNNING,
+	DMS_RUN_EXITED,
+};
+/* A container's runs, as they were when read: allocated by the library, freed with dms_run_status_free. */
+struct dms_run_status {
+	uint32_t size;		/* sizeof(struct dms_run_status) of the library that filled it */
+	enum dms_run_state state;
+	char *image;		/* "" when the container was made without a run spec (dms_snap_create) */
+	char **args;		/* the process it runs: entrypoint and command, NULL-terminated; none without a run spec */
+	size_t n_args;
+	int64_t pid;		/* the process watching the current run (dms_run_begin's caller); 0 when not running */
+	bool has_exit_code;	/* the last run's exit code is known */
+	int exit_code;
+	int64_t started;	/* unix seconds the last run started, 0 if never */
+	int64_t finished;	/* ... and ended, 0 if never or running */
+};
+/* Cleans up after a run whose caller died first, as dms_run_begin does. */
+DMS_EXPORT int dms_run_status(struct dms_pool *pool, const char *name, struct dms_run_status **ret_status);
+DMS_EXPORT void dms_run_status_free(struct dms_run_status *status);
+
+/*
+ * The bytes a pool's data and metadata devices hold now, from the kernel's
+ * status of the pool alone: no lock, no metadata snapshot (dms_pool_status
+ * takes both to count the pool's devices), so cheap enough to call around
+ * every step of a measurement. -ENXIO (DMS_ERROR_FAILED) when the pool is not active.
+ */
+DMS_EXPORT int dms_pool_space_used(struct dms_ctx *ctx, const char *name, uint64_t *ret_data_bytes,
+				   uint64_t *ret_metadata_bytes);
 
 /*
  * Layers: containerd's snapshots (its snapshots API, served by

@@ -164,6 +164,36 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	return 0;
 }
 
+int dms_pool_space_used(struct dms_ctx *ctx, const char *name, uint64_t *ret_data_bytes, uint64_t *ret_metadata_bytes)
+{
+	struct dms_pool_config cfg;
+	struct dms_thin_pool_status ts;
+	struct dms_dm_info info;
+	int r;
+
+	if (!dms_pool_name_valid(name))
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
+	r = dms_pool_config_read(ctx, name, &cfg);
+	if (r == -ENOENT)
+		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+	r = dms_pool_dm_find(name, &info);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
+	if (!info.exists)
+		return dms_fail(ctx, -ENXIO, "pool '%s' is not active", name);
+	r = dms_thin_pool_status(info.name, &ts);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': reading the status of '%s' failed: %s", name, info.name,
+				strerror(-r));
+	if (ts.mode == DMS_THIN_POOL_FAIL)
+		return dms_fail(ctx, -EIO, "pool '%s' has failed: the kernel reports no usage", name);
+	*ret_data_bytes = ts.used_data_blocks * cfg.block_size;
+	*ret_metadata_bytes = ts.used_metadata_blocks * DMS_THIN_METADATA_BLOCK;
+	return 0;
+}
+
 static int strcmpp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

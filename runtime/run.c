@@ -7,7 +7,7 @@
  *   ended -> bundle removed -> volumes detached -> rootfs unmounted -> unlock
  *
  * "Started" is recorded before anything else changes, so a dmstore killed at
- * any later step leaves a run that dms_run_reap recognises (pid set, lock
+ * any later step leaves a run that run_reap recognises (pid set, lock
  * free) and undoes with the same, idempotent, steps: the runtime is told to
  * kill and delete its container (its state is under our --root), volumes are
  * detached, the rootfs unmounted, the bundle removed.
@@ -31,6 +31,7 @@
 #include "dms-util.h"
 #include "fs/mount.h"
 #include "fs/remove.h"
+#include "pool/internal.h"
 #include "runtime/runtime.h"
 
 struct dms_run {
@@ -163,8 +164,8 @@ static int generate_name(struct dms_pool *pool, const char *image, char *buf, si
 	return -EEXIST;
 }
 
-int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char *ret_name, size_t len,
-		   char *errbuf, size_t errlen)
+static int run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char *ret_name, size_t len, char *errbuf,
+		      size_t errlen)
 {
 	_cleanup_free_ char *config = NULL, *json = NULL;
 	struct dms_run_spec spec = { 0 };
@@ -310,7 +311,8 @@ static int reap_locked(struct dms_pool *pool, const char *name, const struct dms
 	return r < 0 ? r : 1;
 }
 
-int dms_run_reap(struct dms_pool *pool, const char *name, char *errbuf, size_t errlen)
+/* After a dmstore that died mid-run: 1 if something was cleaned up, 0 if nothing needed to be. */
+static int run_reap(struct dms_pool *pool, const char *name, char *errbuf, size_t errlen)
 {
 	struct dms_run_info info = { 0 };
 	int fd = -1, r;
@@ -333,10 +335,10 @@ int dms_run_reap(struct dms_pool *pool, const char *name, char *errbuf, size_t e
 	return r;
 }
 
-int dms_run_state(struct dms_pool *pool, const char *name, enum dms_run_state *ret_state,
-		  struct dms_run_info *ret_info, char *errbuf, size_t errlen)
+static int run_state(struct dms_pool *pool, const char *name, enum dms_run_state *ret_state,
+		     struct dms_run_info *ret_info, char *errbuf, size_t errlen)
 {
-	int r = dms_run_reap(pool, name, errbuf, errlen);
+	int r = run_reap(pool, name, errbuf, errlen);
 
 	if (r < 0)
 		return r;
@@ -381,7 +383,7 @@ static int mount_and_attach(struct dms_run *run, uid_t *uid, gid_t *gid, char *e
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < run->spec.n_volumes; i++) {
-		const struct dms_run_volume *v = &run->spec.volumes[i];
+		const struct dms_spec_volume *v = &run->spec.volumes[i];
 
 		r = dms_vol_attach(run->pool, v->name, run->name, v->path, v->read_only);
 		if (r < 0)
@@ -391,7 +393,7 @@ static int mount_and_attach(struct dms_run *run, uid_t *uid, gid_t *gid, char *e
 	return 0;
 }
 
-int dms_run_begin(struct dms_pool *pool, const char *name, struct dms_run **ret_run, char *errbuf, size_t errlen)
+static int run_begin(struct dms_pool *pool, const char *name, struct dms_run **ret_run, char *errbuf, size_t errlen)
 {
 	struct dms_run_info info = { 0 };
 	struct dms_run *run;
@@ -465,7 +467,7 @@ fail:
 	return r;
 }
 
-int dms_run_spawn(struct dms_run *run, pid_t *ret_pid, char *errbuf, size_t errlen)
+static int run_spawn(struct dms_run *run, pid_t *ret_pid, char *errbuf, size_t errlen)
 {
 	char root[PATH_MAX], bundle[PATH_MAX], id[160];
 	sigset_t none;
@@ -495,7 +497,7 @@ int dms_run_spawn(struct dms_run *run, pid_t *ret_pid, char *errbuf, size_t errl
 	return 0;
 }
 
-int dms_run_end(struct dms_run *run, int exit_code, char *errbuf, size_t errlen)
+static int run_end(struct dms_run *run, int exit_code, char *errbuf, size_t errlen)
 {
 	int r, k;
 
@@ -510,4 +512,189 @@ int dms_run_end(struct dms_run *run, int exit_code, char *errbuf, size_t errlen)
 		r = k;
 	run_free(run);
 	return r;
+}
+
+/* --- the public calls: checked input, and the steps' messages as the context's error ---------- */
+
+/*
+ * A failure of the library's that a step passed on (ERR is then the
+ * library's message) keeps the kind the library gave it. The runtime's own
+ * refusals are of what it was given (-EINVAL: no command to run, a user the
+ * image lacks, a runtime path that leads nowhere) or of a container in use
+ * (-EBUSY, -EEXIST); dms_fail tells those apart from the rest.
+ */
+static int run_fail(struct dms_pool *pool, const char *name, int r, const char *err)
+{
+	struct dms_ctx *ctx = dms_pool_ctx(pool);
+
+	if (*err && strcmp(err, dms_ctx_error(ctx)) == 0)
+		return r;
+	if (!*err)
+		return dms_fail(ctx, r, "container '%s': %s", name, strerror(-r));
+	if (r == -EINVAL)
+		return dms_fail_invalid(ctx, r, "%s", err);
+	return dms_fail(ctx, r, "%s", err);
+}
+
+/* A caller's struct that begins with its size: what this library knows of it, the rest zero. */
+static bool copy_sized(void *dst, size_t known, const void *src)
+{
+	uint32_t size;
+
+	if (!src)
+		return false;
+	memcpy(&size, src, sizeof(size));
+	if (size < sizeof(size) || size > known)
+		return false;
+	memset(dst, 0, known);
+	memcpy(dst, src, size);
+	return true;
+}
+
+static int check_volume_opts(struct dms_ctx *ctx, const struct dms_run_volume *v)
+{
+	if (!dms_name_valid(v->name))
+		return dms_fail_invalid(ctx, -EINVAL, "volume '%s': invalid name", v->name ? v->name : "");
+	if (!v->path || v->path[0] != '/' || strlen(v->path) >= sizeof(((struct dms_spec_volume *)0)->path))
+		return dms_fail_invalid(ctx, -EINVAL,
+					"volume '%s': the path inside the container must be absolute, '%s' is not",
+					v->name, v->path ? v->path : "");
+	return 0;
+}
+
+int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char *ret_name, size_t len)
+{
+	struct dms_ctx *ctx = dms_pool_ctx(pool);
+	struct dms_run_volume vols[DMS_RUN_VOLUMES_MAX];
+	const struct dms_run_volume *vol_ptrs[DMS_RUN_VOLUMES_MAX];
+	struct dms_run_opts o;
+	char err[DMS_ERROR_MAX] = "";
+	int r;
+
+	if (!copy_sized(&o, sizeof(o), opts))
+		return dms_fail_invalid(ctx, -EINVAL, "run options: size %u is not one this library knows (%zu)",
+					opts ? opts->size : 0U, sizeof(o));
+	if (!dms_name_valid(o.image))
+		return dms_fail_invalid(ctx, -EINVAL, "image '%s': invalid name", o.image ? o.image : "");
+	if (o.name && !dms_name_valid(o.name))
+		return dms_fail_invalid(ctx, -EINVAL, "container '%s': invalid name", o.name);
+	if ((o.n_args && !o.args) || (o.n_env && !o.env) || (o.n_volumes && !o.volumes))
+		return dms_fail_invalid(ctx, -EINVAL, "run options: a count without its list");
+	if (o.n_volumes > DMS_RUN_VOLUMES_MAX)
+		return dms_fail_invalid(ctx, -EINVAL, "run options: %zu volumes, at most %d", o.n_volumes,
+					DMS_RUN_VOLUMES_MAX);
+	for (size_t i = 0; i < o.n_volumes; i++) {
+		if (!copy_sized(&vols[i], sizeof(vols[i]), o.volumes[i]))
+			return dms_fail_invalid(
+				ctx, -EINVAL, "run options: volume %zu: not a struct dms_run_volume this library knows",
+				i + 1);
+		r = check_volume_opts(ctx, &vols[i]);
+		if (r < 0)
+			return r;
+		vol_ptrs[i] = &vols[i];
+	}
+	o.volumes = vol_ptrs;
+	r = run_create(pool, &o, ret_name, len, err, sizeof(err));
+	return r < 0 ? run_fail(pool, o.name ? o.name : o.image, r, err) : 0;
+}
+
+int dms_run_begin(struct dms_pool *pool, const char *name, struct dms_run **ret_run)
+{
+	char err[DMS_ERROR_MAX] = "";
+	int r;
+
+	if (!dms_name_valid(name))
+		return dms_fail_invalid(dms_pool_ctx(pool), -EINVAL, "container '%s': invalid name", name ? name : "");
+	r = run_begin(pool, name, ret_run, err, sizeof(err));
+	return r < 0 ? run_fail(pool, name, r, err) : 0;
+}
+
+int dms_run_spawn(struct dms_run *run, pid_t *ret_pid)
+{
+	char err[DMS_ERROR_MAX] = "";
+	int r = run_spawn(run, ret_pid, err, sizeof(err));
+
+	return r < 0 ? run_fail(run->pool, run->name, r, err) : 0;
+}
+
+int dms_run_end(struct dms_run *run, int exit_code)
+{
+	struct dms_pool *pool;
+	char err[DMS_ERROR_MAX] = "", name[DMS_NAME_MAX + 1];
+	int r;
+
+	if (!run)
+		return 0;
+	pool = run->pool;
+	snprintf(name, sizeof(name), "%s", run->name);
+	r = run_end(run, exit_code, err, sizeof(err));
+	return r < 0 ? run_fail(pool, name, r, err) : 0;
+}
+
+void dms_run_status_free(struct dms_run_status *status)
+{
+	if (!status)
+		return;
+	free(status->image);
+	for (size_t i = 0; i < status->n_args; i++)
+		free(status->args[i]);
+	free(status->args);
+	free(status);
+}
+
+/* What the run spec says the container runs; an unreadable spec says nothing. */
+static int status_from_spec(struct dms_run_status *st, const char *json)
+{
+	struct dms_run_spec spec = { 0 };
+	int r = 0;
+
+	if (json && dms_run_spec_from_json(json, &spec) == 0) {
+		st->image = DMS_TAKE_PTR(spec.image);
+		st->args = calloc(spec.n_args + 1, sizeof(*st->args));
+		if (st->args) {
+			memcpy(st->args, spec.args, spec.n_args * sizeof(*st->args));
+			st->n_args = spec.n_args;
+			spec.n_args = 0;
+		}
+	}
+	if (!st->image)
+		st->image = strdup("");
+	if (!st->args)
+		st->args = calloc(1, sizeof(*st->args));
+	if (!st->image || !st->args)
+		r = -ENOMEM;
+	dms_run_spec_clear(&spec);
+	return r;
+}
+
+int dms_run_status(struct dms_pool *pool, const char *name, struct dms_run_status **ret_status)
+{
+	struct dms_run_info info = { 0 };
+	struct dms_run_status *st;
+	char err[DMS_ERROR_MAX] = "";
+	enum dms_run_state state = DMS_RUN_CREATED;
+	int r;
+
+	if (!dms_name_valid(name))
+		return dms_fail_invalid(dms_pool_ctx(pool), -EINVAL, "container '%s': invalid name", name ? name : "");
+	r = run_state(pool, name, &state, &info, err, sizeof(err));
+	if (r < 0)
+		return run_fail(pool, name, r, err);
+	st = calloc(1, sizeof(*st));
+	r = st ? status_from_spec(st, info.spec) : -ENOMEM;
+	if (r < 0) {
+		dms_run_info_clear(&info);
+		dms_run_status_free(st);
+		return dms_fail(dms_pool_ctx(pool), r, "container '%s': %s", name, strerror(-r));
+	}
+	st->size = sizeof(*st);
+	st->state = state;
+	st->pid = info.pid;
+	st->has_exit_code = info.has_exit_code;
+	st->exit_code = info.exit_code;
+	st->started = info.started;
+	st->finished = info.finished;
+	dms_run_info_clear(&info);
+	*ret_status = st;
+	return 0;
 }

@@ -11,12 +11,10 @@
  * State: the spec (how the container runs) and its last run are in the
  * catalogue (dms_snap_run_*); the runtime's own state lives under
  * <run dir>/<pool>.runtime (its --root), bundles under <run dir>/<pool>.bundles.
- * The dmstore watching a run holds the container's run lock; when it dies
- * mid-run, dms_run_reap (called by the next run, start, ps or rm) kills what
- * the runtime still runs, detaches the volumes, unmounts, and records the run
- * as ended with an unknown exit code.
+ * The public calls (dms_run_*, include/dmstore.h) are in run.c.
  *
- * Functions return 0 or a negative errno and put one line in ERRBUF.
+ * Functions return 0 or a negative errno and put one line in ERRBUF; the
+ * public calls record it as the context's error.
  */
 
 #include <stdbool.h>
@@ -25,7 +23,7 @@
 
 #include "dmstore.h"
 
-struct dms_run_volume {
+struct dms_spec_volume {
 	char name[DMS_NAME_MAX + 1];
 	char path[4096];
 	bool read_only;
@@ -44,7 +42,7 @@ struct dms_run_spec {
 	bool host_network;
 	bool read_only;
 	char *runtime;	/* "crun", "runc", a path; NULL: crun, else runc */
-	struct dms_run_volume *volumes;
+	struct dms_spec_volume *volumes;
 	size_t n_volumes;
 };
 
@@ -52,26 +50,11 @@ void dms_run_spec_clear(struct dms_run_spec *spec);
 int dms_run_spec_to_json(const struct dms_run_spec *spec, char **ret_json);
 int dms_run_spec_from_json(const char *json, struct dms_run_spec *ret_spec);
 
-/* What `dmstore run` is given. */
-struct dms_run_opts {
-	const char *name; /* NULL: generated */
-	const char *image;
-	const struct dms_run_volume *volumes;
-	size_t n_volumes;
-	char *const *env; /* K=V, or K: taken from this process's environment if set there */
-	size_t n_env;
-	const char *workdir, *user, *entrypoint, *hostname;
-	bool host_network;
-	bool read_only;
-	const char *runtime;
-	char *const *args; /* CMD ARG..., replacing the image's Cmd */
-	size_t n_args;
-};
-
 /*
- * The spec for OPTS from the image's config (IMAGE_CONFIG, as dms_image_config
- * gives it): the process from Entrypoint and Cmd unless given, Env, WorkingDir,
- * User. -EINVAL when there is no process to run.
+ * The spec for OPTS (checked by the caller) from the image's config
+ * (IMAGE_CONFIG, as dms_image_config gives it): the process from Entrypoint
+ * and Cmd unless given, Env, WorkingDir, User. -EINVAL when there is no
+ * process to run.
  */
 int dms_run_spec_make(const struct dms_run_opts *opts, const char *image_config, const char *name,
 		      struct dms_run_spec *ret_spec, char *errbuf, size_t errlen);
@@ -96,37 +79,5 @@ int dms_bundle_config(const struct dms_run_spec *spec, const char *rootfs, uid_t
  */
 int dms_run_user_resolve(int rootfd, const char *user, uid_t *ret_uid, gid_t *ret_gid, char *errbuf,
 			 size_t errlen);
-
-/*
- * `dmstore run`'s first half: check everything (the runtime, the image and its
- * process, the volumes: none may be attached read-write to another container),
- * then make the container (name in RET_NAME) and record its spec. On failure
- * nothing is left.
- */
-int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char *ret_name, size_t len,
-		   char *errbuf, size_t errlen);
-
-/* A run in progress, from dms_run_begin to dms_run_end. */
-struct dms_run;
-
-/*
- * Take the run lock (-EBUSY: running already), clean up after a dead run,
- * mount the container, attach its volumes, write the bundle, record the run as
- * started. Then dms_run_spawn starts the runtime in the foreground (the
- * caller's stdio), and the caller waits for RET_PID itself (it may forward
- * signals to it); dms_run_end records EXIT_CODE, detaches, unmounts, and
- * frees RUN, whatever happened.
- */
-int dms_run_begin(struct dms_pool *pool, const char *name, struct dms_run **ret_run, char *errbuf, size_t errlen);
-int dms_run_spawn(struct dms_run *run, pid_t *ret_pid, char *errbuf, size_t errlen);
-int dms_run_end(struct dms_run *run, int exit_code, char *errbuf, size_t errlen);
-
-/* After a dmstore that died mid-run: 1 if something was cleaned up, 0 if nothing needed to be. */
-int dms_run_reap(struct dms_pool *pool, const char *name, char *errbuf, size_t errlen);
-
-enum dms_run_state { DMS_RUN_CREATED, DMS_RUN_RUNNING, DMS_RUN_EXITED };
-/* Reaps first. */
-int dms_run_state(struct dms_pool *pool, const char *name, enum dms_run_state *ret_state,
-		  struct dms_run_info *ret_info, char *errbuf, size_t errlen);
 
 #endif

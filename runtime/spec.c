@@ -326,9 +326,12 @@ int dms_run_spec_make(const struct dms_run_opts *opts, const char *image_config,
 		spec.volumes = calloc(opts->n_volumes, sizeof(*spec.volumes));
 		if (!spec.volumes)
 			r = -ENOMEM;
-		else
-			memcpy(spec.volumes, opts->volumes, opts->n_volumes * sizeof(*spec.volumes));
-		spec.n_volumes = opts->n_volumes;
+		for (size_t i = 0; i < opts->n_volumes && spec.volumes; i++) {
+			snprintf(spec.volumes[i].name, sizeof(spec.volumes[i].name), "%s", opts->volumes[i]->name);
+			snprintf(spec.volumes[i].path, sizeof(spec.volumes[i].path), "%s", opts->volumes[i]->path);
+			spec.volumes[i].read_only = opts->volumes[i]->read_only;
+		}
+		spec.n_volumes = spec.volumes ? opts->n_volumes : 0;
 	}
 	/* WORKDIR and USER point into CFG: copied above, not used below. */
 	json_object_put(cfg);

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "dms-util.h"
+#include "pool/internal.h"
 #include "runtime/runtime.h"
 
 static const char image_config[] =
@@ -51,8 +52,8 @@ static void test_spec_from_image(void **state)
 
 static void test_spec_overrides(void **state)
 {
-	char *env[] = { "B=three", "C=4", "DMS_TEST_UNSET_VAR" };
-	char *args[] = { "sh", "-c", "true" };
+	const char *env[] = { "B=three", "C=4", "DMS_TEST_UNSET_VAR" };
+	const char *args[] = { "sh", "-c", "true" };
 	struct dms_run_opts o = { .image = "img", .env = env, .n_env = 3, .args = args, .n_args = 3,
 				  .workdir = "/w", .user = "0:0", .hostname = "h" };
 	struct dms_run_opts ep = { .image = "img", .entrypoint = "/bin/other" };
@@ -90,8 +91,9 @@ static void test_spec_no_command(void **state)
 
 static void test_spec_json_round_trip(void **state)
 {
-	struct dms_run_volume vols[] = { { "data", "/vol", true } };
-	char *args[] = { "echo", "hi" };
+	struct dms_run_volume vol = { .size = sizeof(vol), .name = "data", .path = "/vol", .read_only = true };
+	const struct dms_run_volume *vols[] = { &vol };
+	const char *args[] = { "echo", "hi" };
 	struct dms_run_opts o = { .image = "img", .args = args, .n_args = 2, .volumes = vols, .n_volumes = 1,
 				  .runtime = "runc", .host_network = true, .read_only = true };
 	struct dms_run_spec s, back;
@@ -133,7 +135,7 @@ static bool has_namespace(json_object *cfg, const char *type)
 
 static void test_bundle_config(void **state)
 {
-	char *args[] = { "sh" };
+	const char *args[] = { "sh" };
 	struct dms_run_opts o = { .image = "img", .args = args, .n_args = 1, .read_only = true };
 	struct dms_run_spec s;
 	json_object *cfg, *caps;
@@ -214,12 +216,75 @@ static void test_user_resolve(void **state)
 	(void)nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * The public dms_run_create refuses what it is given before it touches the
+ * pool (this one has no catalogue: a call that got further would crash), as
+ * invalid input, naming what is wrong.
+ */
+static void test_run_create_refuses_bad_opts(void **state)
+{
+	struct dms_ctx *ctx;
+	struct dms_pool pool = { 0 };
+	struct dms_run_volume rel = { .size = sizeof(rel), .name = "data", .path = "vol" };
+	struct dms_run_volume big = { .size = sizeof(big) + 8, .name = "data", .path = "/vol" };
+	struct dms_run_volume bad = { .size = sizeof(bad), .name = "../x", .path = "/vol" };
+	const struct dms_run_volume *rel_v[] = { &rel }, *big_v[] = { &big }, *bad_v[] = { &bad };
+	const struct dms_run_volume *many[DMS_RUN_VOLUMES_MAX + 1];
+	struct dms_run_opts o = { .size = sizeof(o), .image = "img" };
+	struct dms_run_opts larger = o;
+	char name[DMS_NAME_MAX + 1];
+
+	assert_int_equal(dms_ctx_new(&ctx), 0);
+	pool.ctx = ctx;
+	assert_int_equal(dms_run_create(&pool, NULL, name, sizeof(name)), -EINVAL);
+	larger.size = sizeof(larger) + 8;
+	assert_int_equal(dms_run_create(&pool, &larger, name, sizeof(name)), -EINVAL);
+	assert_int_equal(dms_ctx_error_kind(ctx), DMS_ERROR_INVALID);
+	assert_non_null(strstr(dms_ctx_error(ctx), "size"));
+	o.image = "no/such";
+	assert_int_equal(dms_run_create(&pool, &o, name, sizeof(name)), -EINVAL);
+	assert_non_null(strstr(dms_ctx_error(ctx), "image 'no/such'"));
+	o.image = "img";
+	o.name = "..";
+	assert_int_equal(dms_run_create(&pool, &o, name, sizeof(name)), -EINVAL);
+	assert_non_null(strstr(dms_ctx_error(ctx), "container '..'"));
+	o.name = NULL;
+	o.n_args = 1;
+	assert_int_equal(dms_run_create(&pool, &o, name, sizeof(name)), -EINVAL);
+	o.n_args = 0;
+	o.n_volumes = 1;
+	o.volumes = rel_v;
+	assert_int_equal(dms_run_create(&pool, &o, name, sizeof(name)), -EINVAL);
+	assert_non_null(strstr(dms_ctx_error(ctx), "must be absolute"));
+	o.volumes = big_v;
+	assert_int_equal(dms_run_create(&pool, &o, name, sizeof(name)), -EINVAL);
+	o.volumes = bad_v;
+	assert_int_equal(dms_run_create(&pool, &o, name, sizeof(name)), -EINVAL);
+	assert_non_null(strstr(dms_ctx_error(ctx), "volume '../x'"));
+	for (size_t i = 0; i < DMS_ARRAY_SIZE(many); i++)
+		many[i] = &rel;
+	o.volumes = many;
+	o.n_volumes = DMS_ARRAY_SIZE(many);
+	assert_int_equal(dms_run_create(&pool, &o, name, sizeof(name)), -EINVAL);
+	assert_int_equal(dms_ctx_error_kind(ctx), DMS_ERROR_INVALID);
+	assert_int_equal(dms_run_begin(&pool, "a/b", NULL), -EINVAL);
+	assert_int_equal(dms_run_status(&pool, "", NULL), -EINVAL);
+	/* Freeing nothing is fine. */
+	assert_int_equal(dms_run_end(NULL, 0), 0);
+	dms_run_status_free(NULL);
+	dms_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_from_image),	    cmocka_unit_test(test_spec_overrides),
-		cmocka_unit_test(test_spec_no_command),	    cmocka_unit_test(test_spec_json_round_trip),
-		cmocka_unit_test(test_bundle_config),	    cmocka_unit_test(test_user_resolve),
+		cmocka_unit_test(test_spec_from_image),
+		cmocka_unit_test(test_spec_overrides),
+		cmocka_unit_test(test_spec_no_command),
+		cmocka_unit_test(test_spec_json_round_trip),
+		cmocka_unit_test(test_bundle_config),
+		cmocka_unit_test(test_user_resolve),
+		cmocka_unit_test(test_run_create_refuses_bad_opts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

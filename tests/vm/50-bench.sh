@@ -39,6 +39,9 @@ test_bench_io_report() {
 	assert_eq "$(jq '[.referee[]] | length' "$T/io.json")" 9 "referee verdicts"
 	assert_eq "$(jq '[.results[] | select(.target != "raw" and .engine == "dmstore") | .vs_raw.p99 | numbers] | length' \
 		"$T/io.json")" 7 "ratios to the raw baseline"
+	# The pool's use around each run (dms_pool_space_used): random writes to a fresh device provision blocks.
+	assert_eq "$(jq '[.results[] | select(.target == "fresh" and .workload == "randwrite-qd1") | .pool_blocks > 0] |
+		length > 0 and all' "$T/io.json")" true "blocks provisioned by writes to a fresh device"
 	bench_assert_png "$T/io.png" 1280 960
 	bench_assert_clean p
 }
