@@ -280,9 +280,10 @@ static int count_devices(struct ops_bench *b, unsigned *ret)
 
 static int setup(struct ops_bench *b)
 {
-	struct dms_pool_status st;
-	struct dms_image_info img;
+	struct dms_pool_status *st;
+	struct dms_image_info *img;
 	const char *slash;
+	bool active;
 	int r;
 
 	r = dms_pool_open(b->ctx, b->o->pool, &b->pool);
@@ -292,12 +293,14 @@ static int setup(struct ops_bench *b)
 	r = dms_pool_status(b->ctx, b->pool_name, &st);
 	if (r < 0)
 		return r;
-	if (!st.active) {
+	active = st->active;
+	snprintf(b->pool_dm, sizeof(b->pool_dm), "%s", st->dm_name);
+	b->block_size = st->block_size;
+	dms_pool_status_free(st);
+	if (!active) {
 		snprintf(b->error, sizeof(b->error), "pool '%s' is not active", b->pool_name);
 		return -ENXIO;
 	}
-	snprintf(b->pool_dm, sizeof(b->pool_dm), "%s", st.dm_name);
-	b->block_size = st.block_size;
 	if (b->o->lvm_origin) {
 		slash = strchr(b->o->lvm_origin, '/');
 		if (!slash || slash == b->o->lvm_origin || (size_t)(slash - b->o->lvm_origin) >= sizeof(b->lvm_vg)) {
@@ -319,8 +322,9 @@ static int setup(struct ops_bench *b)
 	r = dms_image_inspect(b->pool, b->image, &img);
 	if (r < 0)
 		return r;
-	b->image_thin_id = img.thin_id;
-	b->image_size = img.size;
+	b->image_thin_id = img->thin_id;
+	b->image_size = img->virtual_size;
+	dms_image_info_free(img);
 	r = image_dm_name(b);
 	if (r == 0 && !b->o->import_source)
 		r = make_import_tree(b);

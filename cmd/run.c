@@ -397,7 +397,7 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] = "usage: dmstore ps [--json] [--pool POOL]\n\n"
 				   "Containers with their image, state (created, running, exited) and last exit code.\n";
 	struct cmd_args a = { .cmd = "ps", .help = help, .allow_json = true };
-	struct dms_snap_info *snaps = NULL;
+	struct dms_snap_info **snaps = NULL;
 	json_object *arr = NULL;
 	size_t n = 0;
 	int r, code = EXIT_OK;
@@ -416,33 +416,33 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 	else
 		printf("%-24s %-20s %-8s %5s %s\n", "NAME", "IMAGE", "STATE", "EXIT", "COMMAND");
 	for (size_t i = 0; i < n; i++) {
-		struct dms_run_info info = { 0 };
+		struct dms_run_info *info;
 		struct dms_run_spec spec = { 0 };
 		enum dms_run_state st;
 		char err[1024] = "", exit_text[16] = "-";
 
-		r = dms_run_state(a.pool, snaps[i].name, &st, &info, err, sizeof(err));
+		r = dms_run_state(a.pool, snaps[i]->name, &st, &info, err, sizeof(err));
 		if (r < 0) {
 			code = report(ctx, r, err);
 			continue;
 		}
-		if (info.spec)
-			(void)dms_run_spec_from_json(info.spec, &spec);
-		if (info.has_exit_code)
-			snprintf(exit_text, sizeof(exit_text), "%d", info.exit_code);
+		if (*info->spec)
+			(void)dms_run_spec_from_json(info->spec, &spec);
+		if (info->has_exit_code)
+			snprintf(exit_text, sizeof(exit_text), "%d", info->exit_code);
 		else if (st == DMS_RUN_EXITED)
 			snprintf(exit_text, sizeof(exit_text), "?");
 		if (a.json) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "name", json_object_new_string(snaps[i].name));
-			json_object_object_add(o, "image", json_object_new_string(snaps[i].image));
+			json_object_object_add(o, "name", json_object_new_string(snaps[i]->name));
+			json_object_object_add(o, "image", json_object_new_string(snaps[i]->image));
 			json_object_object_add(o, "state", json_object_new_string(state_name(st)));
 			json_object_object_add(o, "exit_code",
-					       info.has_exit_code ? json_object_new_int(info.exit_code) : NULL);
-			json_object_object_add(o, "pid", json_object_new_int64(info.pid));
-			json_object_object_add(o, "started", json_object_new_int64(info.started));
-			json_object_object_add(o, "finished", json_object_new_int64(info.finished));
+					       info->has_exit_code ? json_object_new_int(info->exit_code) : NULL);
+			json_object_object_add(o, "pid", json_object_new_int64(info->pid));
+			json_object_object_add(o, "started", json_object_new_int64(info->started));
+			json_object_object_add(o, "finished", json_object_new_int64(info->finished));
 			if (spec.n_args) {
 				json_object *args = json_object_new_array();
 
@@ -452,14 +452,14 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 			}
 			json_object_array_add(arr, o);
 		} else {
-			printf("%-24s %-20s %-8s %5s %s\n", snaps[i].name, snaps[i].image, state_name(st), exit_text,
+			printf("%-24s %-20s %-8s %5s %s\n", snaps[i]->name, snaps[i]->image, state_name(st), exit_text,
 			       spec.n_args ? spec.args[0] : "");
 		}
 		dms_run_spec_clear(&spec);
-		dms_run_info_clear(&info);
+		dms_run_info_free(info);
 	}
 	if (a.json)
 		json_print(arr);
-	free(snaps);
+	dms_snap_list_free(snaps, n);
 	return cmd_done(ctx, &a, code);
 }

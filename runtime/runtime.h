@@ -127,6 +127,6 @@ int dms_run_reap(struct dms_pool *pool, const char *name, char *errbuf, size_t e
 enum dms_run_state { DMS_RUN_CREATED, DMS_RUN_RUNNING, DMS_RUN_EXITED };
 /* Reaps first. */
 int dms_run_state(struct dms_pool *pool, const char *name, enum dms_run_state *ret_state,
-		  struct dms_run_info *ret_info, char *errbuf, size_t errlen);
+		  struct dms_run_info **ret_info, char *errbuf, size_t errlen);
 
 #endif
