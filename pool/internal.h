@@ -317,6 +317,8 @@ int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_ro
 int dms_vol_name_free(struct dms_pool *pool, const char *name);
 /* Made by dms_vol_create_raw: no filesystem, so nothing to mount, attach or grow but the device. */
 bool dms_vol_is_raw(const struct dms_row *row);
+/* What the catalogue says of volume ROW, every attachment: its info but the device's state (device ""). */
+int dms_vol_info_catalogued(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info **ret_info);
 /* Activate (and record it should stay active), and resume if left suspended. */
 int dms_vol_device_up(struct dms_pool *pool, struct dms_row *row);
 /* Resume the volume's device if a dmstore that died left it suspended. */

@@ -312,11 +312,11 @@ static int vol_attachments(struct dms_pool *pool, const struct dms_row *row, str
 	return 0;
 }
 
-static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info **ret_info)
+int dms_vol_info_catalogued(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info **ret_info)
 {
-	char dm_name[DMS_DM_NAME_MAX + 1], device[PATH_MAX], label[17];
 	struct dms_vol_info *info = calloc(1, sizeof(*info));
 	struct dms_row origin = { 0 };
+	char label[17];
 	int r;
 
 	if (!info)
@@ -333,18 +333,38 @@ static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms
 	if (row->origin_id > 0 && row->origin_id != row->id)
 		(void)dms_catalog_get(pool->cat, row->origin_id, &origin);
 	r = vol_attachments(pool, row, info);
-	if (r == 0)
-		r = dms_thin_dev_name(pool, row, dm_name, sizeof(dm_name));
+	if (r == 0 && (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->label, label) < 0 ||
+		       dms_str_set(&info->origin, origin.name) < 0 || dms_str_set(&info->device, "") < 0 ||
+		       dms_str_set(&info->mountpoint, row->mountpoint) < 0))
+		r = -ENOMEM;
+	if (r < 0) {
+		dms_vol_info_free(info);
+		return r;
+	}
+	*ret_info = info;
+	return 0;
+}
+
+static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info **ret_info)
+{
+	char dm_name[DMS_DM_NAME_MAX + 1], device[PATH_MAX];
+	struct dms_vol_info *info;
+	int r;
+
+	r = dms_vol_info_catalogued(pool, row, &info);
+	if (r < 0)
+		return r;
+	r = dms_thin_dev_name(pool, row, dm_name, sizeof(dm_name));
 	if (r == 0)
 		r = dms_dm_path(dm_name, device, sizeof(device));
 	if (r == 0)
 		r = dms_thin_dev_is_active(pool, row, &info->active);
 	if (r == 0 && info->active)
 		r = dms_thin_dev_used(pool, row, &info->used);
-	if (r == 0 && (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->label, label) < 0 ||
-		       dms_str_set(&info->origin, origin.name) < 0 || dms_str_set(&info->device, device) < 0 ||
-		       dms_str_set(&info->mountpoint, row->mountpoint) < 0))
-		r = -ENOMEM;
+	if (r == 0) {
+		free(info->device);
+		r = dms_str_set(&info->device, device);
+	}
 	if (r < 0) {
 		dms_vol_info_free(info);
 		return r;

@@ -104,6 +104,65 @@ static void has_field(void **state)
 	assert_true(DMS_HAS_FIELD(&v, created));
 }
 
+/*
+ * A volume attached to more containers than 0.1.0's fixed array held (16):
+ * every attachment listed. Catalogue rows only: no device-mapper here.
+ */
+static void every_attachment_listed(void **state)
+{
+	char dir[] = "/tmp/dms-test-versioned-XXXXXX", path[64], cmd[96];
+	struct dms_pool pool = { .lock_fd = -1 };
+	struct dms_row vol = { .kind = DMS_KIND_VOLUME, .thin_id = 1, .size = 1 << 20, .state = DMS_STATE_READY };
+	struct dms_vol_info *info = NULL;
+	enum { N = 40 };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/catalog.db", dir);
+	assert_int_equal(dms_ctx_new(&pool.ctx), 0);
+	snprintf(pool.cfg.name, sizeof(pool.cfg.name), "p");
+	assert_int_equal(dms_catalog_open(path, &pool.cat), 0);
+	snprintf(vol.name, sizeof(vol.name), "shared");
+	assert_int_equal(dms_catalog_insert(pool.cat, &vol), 0);
+	for (unsigned i = 0; i < N; i++) {
+		struct dms_row c = { .kind = DMS_KIND_CONTAINER, .thin_id = 2 + i, .size = 1 << 20,
+				     .state = DMS_STATE_READY };
+		struct dms_attachment a = { .volume_id = vol.id, .read_only = i % 2 };
+
+		snprintf(c.name, sizeof(c.name), "c%u", i);
+		assert_int_equal(dms_catalog_insert(pool.cat, &c), 0);
+		a.container_id = c.id;
+		snprintf(a.path, sizeof(a.path), "/data/%u", i);
+		assert_int_equal(dms_catalog_attach_insert(pool.cat, &a), 0);
+	}
+	assert_int_equal(dms_vol_info_catalogued(&pool, &vol, &info), 0);
+	assert_int_equal(info->size, sizeof(*info));
+	assert_string_equal(info->name, "shared");
+	assert_string_equal(info->origin, "");
+	assert_int_equal(info->n_attachments, N);
+	for (unsigned i = 0; i < N; i++) {
+		char want[16];
+		bool found = false;
+
+		snprintf(want, sizeof(want), "c%u", i);
+		for (size_t k = 0; k < info->n_attachments; k++) {
+			const struct dms_vol_attachment *a = info->attachments[k];
+
+			if (strcmp(a->container, want) != 0)
+				continue;
+			assert_int_equal(a->size, sizeof(*a));
+			assert_int_equal(a->read_only, i % 2);
+			assert_int_equal(strncmp(a->path, "/data/", 6), 0);
+			found = true;
+		}
+		assert_true(found);
+	}
+	dms_vol_info_free(info);
+	dms_catalog_close(pool.cat);
+	dms_ctx_free(pool.ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +170,7 @@ int main(void)
 		cmocka_unit_test(import_opts_sizes),
 		cmocka_unit_test(older_caller_reads_zero),
 		cmocka_unit_test(has_field),
+		cmocka_unit_test(every_attachment_listed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
