@@ -163,7 +163,8 @@ static int image_ls(int argc, char **argv, struct cmd_ctx *ctx)
 			char s[32], d[32];
 
 			printf("%-24s %-9s %10s %10s %10u %8" PRIu32 "\n", ims[i]->name,
-			       ims[i]->ready ? "ready" : "importing", dms_size_format(ims[i]->virtual_size, s, sizeof(s)),
+			       ims[i]->ready ? "ready" : "importing",
+			       dms_size_format(ims[i]->virtual_size, s, sizeof(s)),
 			       dms_size_format(ims[i]->bytes, d, sizeof(d)), ims[i]->containers, ims[i]->thin_id);
 		}
 	}
@@ -244,7 +245,8 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 		json_print(o);
 	} else {
-		printf("%-11s %s\n%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %" PRIu64 " entries, %s\n%-11s %u\n",
+		printf("%-11s %s\n%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %" PRIu64
+		       " entries, %s\n%-11s %u\n",
 		       "image", im->name, "state", im->ready ? "ready" : "importing", "size",
 		       dms_size_format(im->virtual_size, s, sizeof(s)), "thin id", im->thin_id, "source",
 		       *im->source ? im->source : "(empty)", "contents", im->entries,

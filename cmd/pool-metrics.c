@@ -160,7 +160,7 @@ int pool_metrics_print(struct cmd_ctx *ctx, struct dms_pool_status *const *st, s
 	family("dmstore_pool_devices", "Objects in the pool's catalogue, by kind.");
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < N_KINDS && s[i].counted; k++)
-			printf("dmstore_pool_devices{pool=\"%s\",kind=\"%s\"} %" PRIu64 "\n", st[i]->name, kind_names[k],
-			       s[i].kinds[k]);
+			printf("dmstore_pool_devices{pool=\"%s\",kind=\"%s\"} %" PRIu64 "\n", st[i]->name,
+			       kind_names[k], s[i].kinds[k]);
 	return code;
 }

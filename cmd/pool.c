@@ -791,8 +791,9 @@ static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
 		if (rep->n_findings)
 			snprintf(found, sizeof(found), "%zu problem(s) found", rep->n_findings);
 		printf("pool '%s'%s: %s; %zu thin id(s) in the kernel%s, %zu catalogue row(s), metadata %s\n", name,
-		       rep->active ? "" : " (inactive)", found, rep->n_thin_ids, rep->thin_ids_checked ? "" : " (not read)",
-		       rep->n_rows, rep->metadata_checked ? "checked by thin_check" : "not checked");
+		       rep->active ? "" : " (inactive)", found, rep->n_thin_ids,
+		       rep->thin_ids_checked ? "" : " (not read)", rep->n_rows,
+		       rep->metadata_checked ? "checked by thin_check" : "not checked");
 	}
 	r = rep->n_findings ? EXIT_FAILURE_ : EXIT_OK;
 	dms_check_report_free(rep);

@@ -189,10 +189,10 @@ static void print_snap(const struct dms_snap_info *s)
 {
 	char z[32], u[32];
 
-	printf("%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n%-11s %s\n", "container",
-	       s->name, "image", s->image, "thin id", s->thin_id, "size", dms_size_format(s->virtual_size, z, sizeof(z)),
-	       "used", s->active ? dms_size_format(s->used, u, sizeof(u)) : "- (inactive)", "device", s->device,
-	       "mountpoint", *s->mountpoint ? s->mountpoint : "-");
+	printf("%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n%-11s %s\n", "container", s->name,
+	       "image", s->image, "thin id", s->thin_id, "size", dms_size_format(s->virtual_size, z, sizeof(z)), "used",
+	       s->active ? dms_size_format(s->used, u, sizeof(u)) : "- (inactive)", "device", s->device, "mountpoint",
+	       *s->mountpoint ? s->mountpoint : "-");
 }
 
 static int snap_inspect(int argc, char **argv, struct cmd_ctx *ctx)

@@ -55,7 +55,8 @@ void print_lock_wait(const char *pool, const struct dms_lock_holder *holder, voi
 {
 	_cleanup_free_ char *who = dms_lock_holder_format(holder);
 
-	fprintf(stderr, "dmstore: pool '%s' is busy: held by %s; waiting for it\n", pool, who ? who : "another process");
+	fprintf(stderr, "dmstore: pool '%s' is busy: held by %s; waiting for it\n", pool,
+		who ? who : "another process");
 }
 
 /* Whole seconds, 0 included; the library counts milliseconds in a long. */

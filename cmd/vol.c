@@ -143,10 +143,10 @@ static void print_vol(const struct dms_vol_info *v)
 		snprintf(fs, sizeof(fs), "ext4, label '%s'", v->label);
 	printf("%-11s %s\n%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n"
 	       "%-11s %s\n",
-	       "volume", v->name, "origin", *v->origin ? v->origin : "-", "filesystem", fs, "thin id",
-	       v->thin_id, "size", dms_size_format(v->virtual_size, z, sizeof(z)), "used",
-	       v->active ? dms_size_format(v->used, u, sizeof(u)) : "- (inactive)", "device", v->device,
-	       "mountpoint", *v->mountpoint ? v->mountpoint : "-");
+	       "volume", v->name, "origin", *v->origin ? v->origin : "-", "filesystem", fs, "thin id", v->thin_id,
+	       "size", dms_size_format(v->virtual_size, z, sizeof(z)), "used",
+	       v->active ? dms_size_format(v->used, u, sizeof(u)) : "- (inactive)", "device", v->device, "mountpoint",
+	       *v->mountpoint ? v->mountpoint : "-");
 	if (v->n_attachments == 0)
 		printf("%-11s -\n", "attached");
 	for (size_t i = 0; i < v->n_attachments; i++)
@@ -264,7 +264,8 @@ static int vol_ls(int argc, char **argv, struct cmd_ctx *ctx)
 			char z[32], u[32];
 
 			printf("%-24s %-16s %10s %10s %-7s %-8zu %s\n", vols[i]->name,
-			       *vols[i]->origin ? vols[i]->origin : "-", dms_size_format(vols[i]->virtual_size, z, sizeof(z)),
+			       *vols[i]->origin ? vols[i]->origin : "-",
+			       dms_size_format(vols[i]->virtual_size, z, sizeof(z)),
 			       vols[i]->active ? dms_size_format(vols[i]->used, u, sizeof(u)) : "-",
 			       vols[i]->active ? "yes" : "no", vols[i]->n_attachments,
 			       *vols[i]->mountpoint ? vols[i]->mountpoint : "-");

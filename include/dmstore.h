@@ -40,8 +40,8 @@
  * (a list by dms_<thing>_list_free()), and begins with SIZE, the sizeof the
  * library was built with. Fields are only ever appended: a program built
  * against a newer header checks that a field is there with DMS_HAS_FIELD().
- * Strings in them are allocated and never NULL ("" when none); lists in them
- * are allocated arrays of pointers with a count.
+ * Strings in them are never NULL ("" when none) and go with the struct;
+ * lists in them are allocated arrays of pointers, with a count.
  *
  * Each struct the caller passes in (options) begins with SIZE too, which the
  * caller sets to its sizeof (DMS_OPTS_INIT). The library reads the fields
@@ -432,11 +432,12 @@ DMS_EXPORT void dms_snap_info_free(struct dms_snap_info *info);
 DMS_EXPORT int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, uint64_t size);
 /*
  * Mount at DIR, or at <state dir>/<pool>/mnt/<name> when DIR is NULL; the
- * directory used goes in *RET_DIR (may be NULL; free it). Like every host mount dmstore makes, it is
- * nosuid and nodev, unless FLAGS has DMS_SNAP_MOUNT_CONTAINER_ROOT: the mount
- * an OCI runtime takes as the container's root, where the image's setuid
- * binaries work. That one goes only to the default place, below the pool's
- * state directory, which root alone can enter (DIR must be NULL).
+ * directory used goes in *RET_DIR (may be NULL; free it). Like every host
+ * mount dmstore makes, it is nosuid and nodev, unless FLAGS has
+ * DMS_SNAP_MOUNT_CONTAINER_ROOT: the mount an OCI runtime takes as the
+ * container's root, where the image's setuid binaries work. That one goes
+ * only to the default place, below the pool's state directory, which root
+ * alone can enter (DIR must be NULL).
  */
 #define DMS_SNAP_MOUNT_CONTAINER_ROOT (1U << 0)
 DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags,

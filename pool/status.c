@@ -109,8 +109,7 @@ void dms_pool_status_free(struct dms_pool_status *status)
 
 int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status **ret_status)
 {
-	struct dms_pool_status st = { .size = sizeof(st), .device_count = -1, .mode = "inactive", .discards = "",
-				      .no_space = "" };
+	struct dms_pool_status st = { .size = sizeof(st), .device_count = -1 };
 	struct dms_pool_status *ret;
 	char dm_name[DMS_DM_NAME_MAX + 1] = "", data_dev[64] = "", metadata_dev[64] = "";
 	struct dms_pool_config cfg;
@@ -128,6 +127,9 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 
+	st.mode = "inactive";
+	st.discards = "";
+	st.no_space = "";
 	st.loop = cfg.loop;
 	st.zero = cfg.zero;
 	st.block_size = cfg.block_size;
@@ -178,8 +180,9 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 		return dms_fail(ctx, -ENOMEM, "pool '%s': out of memory", name);
 	*ret = st;
 	if (dms_str_set(&ret->name, name) < 0 || dms_str_set(&ret->dm_name, dm_name) < 0 ||
-	    dms_str_set(&ret->data_path, cfg.data_path) < 0 || dms_str_set(&ret->metadata_path, cfg.metadata_path) < 0 ||
-	    dms_str_set(&ret->data_dev, data_dev) < 0 || dms_str_set(&ret->metadata_dev, metadata_dev) < 0) {
+	    dms_str_set(&ret->data_path, cfg.data_path) < 0 ||
+	    dms_str_set(&ret->metadata_path, cfg.metadata_path) < 0 || dms_str_set(&ret->data_dev, data_dev) < 0 ||
+	    dms_str_set(&ret->metadata_dev, metadata_dev) < 0) {
 		dms_pool_status_free(ret);
 		return dms_fail(ctx, -ENOMEM, "pool '%s': out of memory", name);
 	}

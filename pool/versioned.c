@@ -23,9 +23,10 @@ int dms_opts_read(struct dms_ctx *ctx, const char *object, const char *name, con
 	/* A newer caller's fields this library does not know are fine as long as they ask for nothing. */
 	for (size_t i = 0; given > size && i < given - size; i++)
 		if (tail[i])
-			return dms_fail_invalid(ctx, -E2BIG,
-						"%s '%s': options of size %u set fields this libdmstore (%s, size %zu) does not know",
-						object, name, given, DMS_VERSION, size);
+			return dms_fail_invalid(
+				ctx, -E2BIG,
+				"%s '%s': options of size %u set fields this libdmstore (%s, size %zu) does not know",
+				object, name, given, DMS_VERSION, size);
 	memset(ret, 0, size);
 	memcpy(ret, opts, given < size ? given : size);
 	memcpy(ret, &(uint32_t){ (uint32_t)size }, sizeof(uint32_t));

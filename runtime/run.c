@@ -132,7 +132,8 @@ static int check_volumes(struct dms_pool *pool, const char *name, const struct d
 			return errf(errbuf, errlen, r, "%s", dms_ctx_error(dms_pool_ctx(pool)));
 		for (size_t k = 0; r == 0 && k < v->n_attachments; k++)
 			if (strcmp(v->attachments[k]->container, name) != 0 && !v->attachments[k]->read_only)
-				r = errf(errbuf, errlen, -EBUSY, "volume '%s' is attached read-write to container '%s'; detach it first",
+				r = errf(errbuf, errlen, -EBUSY,
+					 "volume '%s' is attached read-write to container '%s'; detach it first",
 					 v->name, v->attachments[k]->container);
 		dms_vol_info_free(v);
 		if (r < 0)
@@ -354,8 +355,7 @@ int dms_run_state(struct dms_pool *pool, const char *name, enum dms_run_state *r
 	r = dms_snap_run_get(pool, name, &info);
 	if (r < 0)
 		return errf(errbuf, errlen, r, "%s", dms_ctx_error(dms_pool_ctx(pool)));
-	*ret_state = info->pid ? DMS_RUN_RUNNING : info->has_exit_code || info->finished ? DMS_RUN_EXITED :
-											 DMS_RUN_CREATED;
+	*ret_state = info->pid ? DMS_RUN_RUNNING : info->has_exit_code || info->finished ? DMS_RUN_EXITED : DMS_RUN_CREATED;
 	*ret_info = info;
 	return 0;
 }

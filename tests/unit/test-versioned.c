@@ -86,7 +86,8 @@ static void older_caller_reads_zero(void **state)
 
 	assert_int_equal(dms_ctx_new(&ctx), 0);
 	/* B lies past the caller's size: whatever is there is not read. */
-	assert_int_equal(dms_opts_read(ctx, "thing", "t", &v1, dms_offsetofend(struct opts_v2, a), &got, sizeof(got)), 0);
+	assert_int_equal(dms_opts_read(ctx, "thing", "t", &v1, dms_offsetofend(struct opts_v2, a), &got, sizeof(got)),
+			 0);
 	assert_int_equal(got.size, sizeof(got));
 	assert_int_equal(got.a, 7);
 	assert_int_equal(got.b, 0);
@@ -124,8 +125,7 @@ static void every_attachment_listed(void **state)
 	snprintf(vol.name, sizeof(vol.name), "shared");
 	assert_int_equal(dms_catalog_insert(pool.cat, &vol), 0);
 	for (unsigned i = 0; i < N; i++) {
-		struct dms_row c = { .kind = DMS_KIND_CONTAINER, .thin_id = 2 + i, .size = 1 << 20,
-				     .state = DMS_STATE_READY };
+		struct dms_row c = { .kind = DMS_KIND_CONTAINER, .thin_id = 2 + i, .size = 1, .state = DMS_STATE_READY };
 		struct dms_attachment a = { .volume_id = vol.id, .read_only = i % 2 };
 
 		snprintf(c.name, sizeof(c.name), "c%u", i);
