@@ -328,7 +328,8 @@ static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dm
 {
 	char name[DMS_DM_NAME_MAX + 1], device[PATH_MAX];
 	struct dms_snap_info *info = calloc(1, sizeof(*info));
-	struct dms_row img = { 0 };
+	const char *image = "";
+	struct dms_row img;
 	int r;
 
 	if (!info)
@@ -339,7 +340,8 @@ static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dm
 		.virtual_size = row->size,
 		.created = row->created,
 	};
-	(void)dms_catalog_get(pool->cat, row->origin_id, &img);
+	if (dms_catalog_get(pool->cat, row->origin_id, &img) == 0)
+		image = img.name;
 	r = dms_thin_dev_name(pool, row, name, sizeof(name));
 	if (r == 0)
 		r = dms_dm_path(name, device, sizeof(device));
@@ -347,7 +349,7 @@ static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dm
 		r = dms_thin_dev_is_active(pool, row, &info->active);
 	if (r == 0 && info->active)
 		r = dms_thin_dev_used(pool, row, &info->used);
-	if (r == 0 && (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->image, img.name) < 0 ||
+	if (r == 0 && (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->image, image) < 0 ||
 		       dms_str_set(&info->device, device) < 0 || dms_str_set(&info->mountpoint, row->mountpoint) < 0))
 		r = -ENOMEM;
 	if (r < 0) {

@@ -315,7 +315,8 @@ static int vol_attachments(struct dms_pool *pool, const struct dms_row *row, str
 int dms_vol_info_catalogued(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info **ret_info)
 {
 	struct dms_vol_info *info = calloc(1, sizeof(*info));
-	struct dms_row origin = { 0 };
+	struct dms_row origin;
+	const char *origin_name = "";
 	char label[17];
 	int r;
 
@@ -330,11 +331,11 @@ int dms_vol_info_catalogued(struct dms_pool *pool, const struct dms_row *row, st
 	};
 	meta_label(row, label, sizeof(label));
 	/* origin_id == id: the origin was removed (dms_catalog_orphan_snapshots). */
-	if (row->origin_id > 0 && row->origin_id != row->id)
-		(void)dms_catalog_get(pool->cat, row->origin_id, &origin);
+	if (row->origin_id > 0 && row->origin_id != row->id && dms_catalog_get(pool->cat, row->origin_id, &origin) == 0)
+		origin_name = origin.name;
 	r = vol_attachments(pool, row, info);
 	if (r == 0 && (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->label, label) < 0 ||
-		       dms_str_set(&info->origin, origin.name) < 0 || dms_str_set(&info->device, "") < 0 ||
+		       dms_str_set(&info->origin, origin_name) < 0 || dms_str_set(&info->device, "") < 0 ||
 		       dms_str_set(&info->mountpoint, row->mountpoint) < 0))
 		r = -ENOMEM;
 	if (r < 0) {
