@@ -55,7 +55,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 # One version, the public header's; the soname changes only when the ABI breaks.
 VERSION := $(shell sed -n 's/^\#define DMS_VERSION "\(.*\)"$$/\1/p' include/dmstore.h)
-SONAME := libdmstore.so.0
+SONAME := libdmstore.so.1
 
 # The containerd snapshotter (snapshotter/, Go), built when go is installed, offline, in GOPATH
 # mode against Debian's packaged sources (golang-github-containerd-containerd-dev), linking

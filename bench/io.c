@@ -144,11 +144,22 @@ static int scratch_remove(struct io_bench *b, char *name)
 	return 0;
 }
 
+static int device_of(struct io_bench *b, const char *name, char *dev, size_t len)
+{
+	struct dms_vol_info *info;
+	int r = dms_vol_inspect(b->pool, name, &info);
+
+	if (r < 0)
+		return lib_fail(b, r);
+	snprintf(dev, len, "%s", info->device);
+	dms_vol_info_free(info);
+	return 0;
+}
+
 /* A new scratch volume (RAW: no filesystem) named <prefix>-KIND-<n>, and its device's path. */
 static int scratch_create(struct io_bench *b, const char *kind, bool raw, uint64_t size, char *name, char *dev,
 			  size_t len)
 {
-	struct dms_vol_info info;
 	int r;
 
 	snprintf(name, DMS_NAME_MAX + 1, "%s-%s-%u", b->prefix, kind, b->seq++);
@@ -156,41 +167,22 @@ static int scratch_create(struct io_bench *b, const char *kind, bool raw, uint64
 	r = scratch_add(b, name);
 	if (r == 0)
 		r = raw ? dms_vol_create_raw(b->pool, name, size) : dms_vol_create(b->pool, name, size, NULL);
-	if (r == 0 && dev)
-		r = dms_vol_inspect(b->pool, name, &info);
 	if (r < 0)
 		return lib_fail(b, r);
-	if (dev)
-		snprintf(dev, len, "%s", info.device);
-	return 0;
+	return dev ? device_of(b, name, dev, len) : 0;
 }
 
 static int scratch_snapshot(struct io_bench *b, const char *origin, const char *kind, char *name, char *dev, size_t len)
 {
-	struct dms_vol_info info;
 	int r;
 
 	snprintf(name, DMS_NAME_MAX + 1, "%s-%s-%u", b->prefix, kind, b->seq++);
 	r = scratch_add(b, name);
 	if (r == 0)
 		r = dms_vol_snapshot(b->pool, origin, name);
-	if (r == 0)
-		r = dms_vol_inspect(b->pool, name, &info);
 	if (r < 0)
 		return lib_fail(b, r);
-	snprintf(dev, len, "%s", info.device);
-	return 0;
-}
-
-static int device_of(struct io_bench *b, const char *name, char *dev, size_t len)
-{
-	struct dms_vol_info info;
-	int r = dms_vol_inspect(b->pool, name, &info);
-
-	if (r < 0)
-		return lib_fail(b, r);
-	snprintf(dev, len, "%s", info.device);
-	return 0;
+	return device_of(b, name, dev, len);
 }
 
 /* --- running one workload ------------------------------------------------------------------ */
@@ -600,11 +592,12 @@ static int check_space(struct io_bench *b, const struct dms_pool_status *st)
 
 static int setup_pool(struct io_bench *b)
 {
-	struct dms_pool_status st;
+	struct dms_pool_status *st = NULL;
 	int r;
 
 	if (b->o->data_dev) {
 		struct dms_pool_create_opts po = {
+			.size = sizeof(po),
 			.data_dev = b->o->data_dev,
 			.metadata_dev = b->o->metadata_dev,
 			.block_size = b->o->block_size,
@@ -615,7 +608,7 @@ static int setup_pool(struct io_bench *b)
 		snprintf(b->pool_name, sizeof(b->pool_name), "%s", b->prefix);
 		progress(b, "making scratch pool '%s' on %s (data) and %s (metadata)", b->pool_name, b->o->data_dev,
 			 b->o->metadata_dev);
-		r = dms_pool_create(b->ctx, b->pool_name, &po, &st);
+		r = dms_pool_create(b->ctx, b->pool_name, &po, NULL);
 		if (r < 0)
 			return lib_fail(b, r);
 		b->made_pool = true;
@@ -629,35 +622,43 @@ static int setup_pool(struct io_bench *b)
 		r = dms_pool_status(b->ctx, b->pool_name, &st);
 	if (r < 0)
 		return lib_fail(b, r);
-	if (!st.active)
+	if (!st->active) {
+		dms_pool_status_free(st);
 		return fail(b, -ENXIO, "pool '%s' is not active: 'dmstore pool activate %s' first", b->pool_name,
 			    b->pool_name);
+	}
 	snprintf(b->rep->pool, sizeof(b->rep->pool), "%s", b->pool_name);
 	b->rep->scratch_pool = b->made_pool;
-	b->rep->block_size = st.block_size;
-	b->rep->zero = st.zero;
-	b->block_size = st.block_size;
-	return check_space(b, &st);
+	b->rep->block_size = st->block_size;
+	b->rep->zero = st->zero;
+	b->block_size = st->block_size;
+	r = check_space(b, st);
+	dms_pool_status_free(st);
+	return r;
 }
 
 /* Volumes an earlier benchmark killed with SIGKILL left: named in a note, not touched (they may be another run's). */
 static void note_leftovers(struct io_bench *b)
 {
-	_cleanup_free_ struct dms_vol_info *vols = NULL;
+	struct dms_vol_info **vols = NULL;
 	char list[400] = "";
 	size_t n = 0, k = 0;
 
 	if (dms_vol_list(b->pool, &vols, &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (strncmp(vols[i].name, "bench-io-", 9) != 0 ||
-		    strncmp(vols[i].name, b->prefix, strlen(b->prefix)) == 0)
+		if (strncmp(vols[i]->name, "bench-io-", 9) != 0 ||
+		    strncmp(vols[i]->name, b->prefix, strlen(b->prefix)) == 0)
 			continue;
-		if (strlen(list) + strlen(vols[i].name) + 3 < sizeof(list))
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s'%s'", k ? ", " : "",
-				 vols[i].name);
+		size_t len = strlen(list);
+		int w = snprintf(list + len, sizeof(list) - len, "%s'%s'", k ? ", " : "", vols[i]->name);
+
+		/* One that does not fit is counted, not named. */
+		if (w < 0 || (size_t)w >= sizeof(list) - len)
+			list[len] = '\0';
 		k++;
 	}
+	dms_vol_list_free(vols, n);
 	if (k)
 		bench_io_note(
 			b->rep,

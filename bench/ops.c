@@ -252,11 +252,11 @@ static void remove_import_tree(struct ops_bench *b)
 /* Devices already in the pool, whatever they are: the populations count them. */
 static int count_devices(struct ops_bench *b, unsigned *ret)
 {
-	_cleanup_free_ struct dms_image_info *images = NULL;
-	_cleanup_free_ struct dms_snap_info *snaps = NULL;
-	_cleanup_free_ struct dms_vol_info *vols = NULL;
+	struct dms_image_info **images = NULL;
+	struct dms_snap_info **snaps = NULL;
+	struct dms_vol_info **vols = NULL;
 	struct dms_layer **layers = NULL;
-	size_t n_images, n_snaps, n_vols, n_layers;
+	size_t n_images = 0, n_snaps = 0, n_vols = 0, n_layers = 0;
 	int r;
 
 	r = dms_image_list(b->pool, &images, &n_images);
@@ -266,18 +266,22 @@ static int count_devices(struct ops_bench *b, unsigned *ret)
 		r = dms_vol_list(b->pool, &vols, &n_vols);
 	if (r == 0)
 		r = dms_layer_list(b->pool, &layers, &n_layers);
+	dms_image_list_free(images, n_images);
+	dms_snap_list_free(snaps, n_snaps);
+	dms_vol_list_free(vols, n_vols);
+	dms_layer_list_free(layers, n_layers);
 	if (r < 0)
 		return r;
-	dms_layer_list_free(layers, n_layers);
 	*ret = (unsigned)(n_images + n_snaps + n_vols + n_layers);
 	return 0;
 }
 
 static int setup(struct ops_bench *b)
 {
-	struct dms_pool_status st;
-	struct dms_image_info img;
+	struct dms_pool_status *st;
+	struct dms_image_info *img;
 	const char *slash;
+	bool active;
 	int r;
 
 	r = dms_pool_open(b->ctx, b->o->pool, &b->pool);
@@ -287,12 +291,14 @@ static int setup(struct ops_bench *b)
 	r = dms_pool_status(b->ctx, b->pool_name, &st);
 	if (r < 0)
 		return r;
-	if (!st.active) {
+	active = st->active;
+	snprintf(b->pool_dm, sizeof(b->pool_dm), "%s", st->dm_name);
+	b->block_size = st->block_size;
+	dms_pool_status_free(st);
+	if (!active) {
 		snprintf(b->error, sizeof(b->error), "pool '%s' is not active", b->pool_name);
 		return -ENXIO;
 	}
-	snprintf(b->pool_dm, sizeof(b->pool_dm), "%s", st.dm_name);
-	b->block_size = st.block_size;
 	if (b->o->lvm_origin) {
 		slash = strchr(b->o->lvm_origin, '/');
 		if (!slash || slash == b->o->lvm_origin || (size_t)(slash - b->o->lvm_origin) >= sizeof(b->lvm_vg)) {
@@ -314,10 +320,11 @@ static int setup(struct ops_bench *b)
 	r = dms_image_inspect(b->pool, b->image, &img);
 	if (r < 0)
 		return r;
-	b->image_thin_id = img.thin_id;
-	b->image_size = img.size;
+	b->image_thin_id = img->thin_id;
+	b->image_size = img->virtual_size;
 	/* The image's dm name, as the library names it: the containerd path asks dmsetup about it. */
-	snprintf(b->image_dm, sizeof(b->image_dm), "%s", img.dm_name);
+	snprintf(b->image_dm, sizeof(b->image_dm), "%s", img->dm_name);
+	dms_image_info_free(img);
 	if (!b->o->import_source)
 		r = make_import_tree(b);
 	else

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "conf/config.h"
+#include "dms-util.h"
 #include "dmstore.h"
 
 /*
@@ -55,6 +56,28 @@ void json_print(json_object *o);
 /* What a removal prints with --json: {"type", "name", "pool", "removed": true}; schema in dmstore(8). */
 json_object *removed_json(const char *type, const char *name, const char *pool);
 
+/* Scope-bound owners of what the library hands out (dms-util.h's _cleanup_). */
+static inline void pool_status_freep(struct dms_pool_status **p)
+{
+	dms_pool_status_free(*p);
+}
+static inline void image_info_freep(struct dms_image_info **p)
+{
+	dms_image_info_free(*p);
+}
+static inline void snap_info_freep(struct dms_snap_info **p)
+{
+	dms_snap_info_free(*p);
+}
+static inline void vol_info_freep(struct dms_vol_info **p)
+{
+	dms_vol_info_free(*p);
+}
+static inline void run_info_freep(struct dms_run_info **p)
+{
+	dms_run_info_free(*p);
+}
+
 /* What an object command (image, snap) accepts, and what it was given. */
 struct cmd_args {
 	const char *cmd;  /* "image create", for messages */
@@ -99,8 +122,8 @@ void progress_init(struct progress *p);
 void progress_show(const struct dms_import_progress *ip, void *arg);
 void progress_done(struct progress *p);
 
-/* The pools' statuses ST[N] in Prometheus' text format on stdout: EXIT_OK, or the exit code of a failure (reported). */
-int pool_metrics_print(struct cmd_ctx *ctx, const struct dms_pool_status *st, size_t n);
+/* The pools' statuses *ST[N] in Prometheus' text format on stdout: EXIT_OK, or the exit code of a failure (reported). */
+int pool_metrics_print(struct cmd_ctx *ctx, struct dms_pool_status *const *st, size_t n);
 
 int cmd_pool(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_image(int argc, char **argv, struct cmd_ctx *ctx);

@@ -29,7 +29,7 @@ static json_object *image_json(const struct dms_image_info *im)
 	json_object_object_add(o, "name", json_object_new_string(im->name));
 	json_object_object_add(o, "state", json_object_new_string(im->ready ? "ready" : "importing"));
 	json_object_object_add(o, "thin_id", json_object_new_int64(im->thin_id));
-	json_object_object_add(o, "size", json_object_new_uint64(im->size));
+	json_object_object_add(o, "size", json_object_new_uint64(im->virtual_size));
 	json_object_object_add(o, "containers", json_object_new_int64(im->containers));
 	json_object_object_add(o, "source", json_object_new_string(im->source));
 	json_object_object_add(o, "entries", json_object_new_uint64(im->entries));
@@ -41,13 +41,13 @@ static json_object *image_json(const struct dms_image_info *im)
 /* The image as 'image inspect --json' shows it, after a change; closes the pool. */
 static int print_image_json(struct cmd_ctx *ctx, struct cmd_args *a, const char *name)
 {
-	struct dms_image_info im;
+	_cleanup_(image_info_freep) struct dms_image_info *im = NULL;
 	int r;
 
 	r = dms_image_inspect(a->pool, name, &im);
 	if (r < 0)
 		return cmd_done(ctx, a, lib_error(ctx, r));
-	json_print(image_json(&im));
+	json_print(image_json(im));
 	return cmd_done(ctx, a, EXIT_OK);
 }
 
@@ -98,9 +98,9 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 		"image as 'image inspect --json' does, without the config.\n";
 	struct cmd_args a = { .cmd = "image import", .help = help, .min_operands = 2, .max_operands = 2,
 			      .allow_size = true, .allow_platform = true, .allow_json = true, .allow_wait = true };
-	struct dms_image_info im;
+	_cleanup_(image_info_freep) struct dms_image_info *im = NULL;
 	struct progress prog;
-	struct dms_import_opts opts = { .progress = progress_show, .progress_arg = &prog };
+	struct dms_import_opts opts = { .size = sizeof(opts), .progress = progress_show, .progress_arg = &prog };
 	char b[32];
 	int r;
 
@@ -116,7 +116,7 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	progress_init(&prog);
 	if (prog.tty)
 		fprintf(stderr, "importing '%s' into image '%s'...\n", a.operands[1], a.operands[0]);
-	opts.size = a.size ? a.size : ctx->config.image_size;
+	opts.image_size = a.size ? a.size : ctx->config.image_size;
 	opts.platform = a.platform;
 	r = dms_image_import_from(a.pool, a.operands[0], a.operands[1], &opts);
 	progress_done(&prog);
@@ -126,11 +126,11 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	if (a.json) {
-		json_print(image_json(&im));
+		json_print(image_json(im));
 		return cmd_done(ctx, &a, EXIT_OK);
 	}
-	printf("image '%s' imported: %" PRIu64 " entries, %s of file data\n", im.name, im.entries,
-	       dms_size_format(im.bytes, b, sizeof(b)));
+	printf("image '%s' imported: %" PRIu64 " entries, %s of file data\n", im->name, im->entries,
+	       dms_size_format(im->bytes, b, sizeof(b)));
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
@@ -138,7 +138,7 @@ static int image_ls(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] = "usage: dmstore image ls [--json] [--pool POOL]\n";
 	struct cmd_args a = { .cmd = "image ls", .help = help, .allow_json = true };
-	struct dms_image_info *ims = NULL;
+	struct dms_image_info **ims = NULL;
 	size_t n = 0;
 	int r;
 
@@ -155,19 +155,20 @@ static int image_ls(int argc, char **argv, struct cmd_ctx *ctx)
 		json_object *arr = json_object_new_array();
 
 		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, image_json(&ims[i]));
+			json_object_array_add(arr, image_json(ims[i]));
 		json_print(arr);
 	} else {
 		printf("%-24s %-9s %10s %10s %10s %8s\n", "NAME", "STATE", "SIZE", "DATA", "CONTAINERS", "THIN-ID");
 		for (size_t i = 0; i < n; i++) {
 			char s[32], d[32];
 
-			printf("%-24s %-9s %10s %10s %10u %8" PRIu32 "\n", ims[i].name,
-			       ims[i].ready ? "ready" : "importing", dms_size_format(ims[i].size, s, sizeof(s)),
-			       dms_size_format(ims[i].bytes, d, sizeof(d)), ims[i].containers, ims[i].thin_id);
+			printf("%-24s %-9s %10s %10s %10u %8" PRIu32 "\n", ims[i]->name,
+			       ims[i]->ready ? "ready" : "importing",
+			       dms_size_format(ims[i]->virtual_size, s, sizeof(s)),
+			       dms_size_format(ims[i]->bytes, d, sizeof(d)), ims[i]->containers, ims[i]->thin_id);
 		}
 	}
-	free(ims);
+	dms_image_list_free(ims, n);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
@@ -213,7 +214,7 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	static const char help[] = "usage: dmstore image inspect NAME [--json] [--pool POOL]\n";
 	struct cmd_args a = { .cmd = "image inspect", .help = help, .min_operands = 1, .max_operands = 1,
 			      .allow_json = true };
-	struct dms_image_info im;
+	_cleanup_(image_info_freep) struct dms_image_info *im = NULL;
 	_cleanup_free_ char *config = NULL;
 	json_object *cfg = NULL;
 	char s[32], d[32];
@@ -234,7 +235,7 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	if (!cfg)
 		cfg = json_object_new_object();
 	if (a.json) {
-		json_object *o = image_json(&im);
+		json_object *o = image_json(im);
 
 		/* The kept config's keys beside the image's own; its "created" is the image author's date. */
 		json_object_object_foreach(cfg, key, val) {
@@ -244,11 +245,12 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 		json_print(o);
 	} else {
-		printf("%-11s %s\n%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %" PRIu64 " entries, %s\n%-11s %u\n",
-		       "image", im.name, "state", im.ready ? "ready" : "importing", "size",
-		       dms_size_format(im.size, s, sizeof(s)), "thin id", im.thin_id, "source",
-		       *im.source ? im.source : "(empty)", "contents", im.entries,
-		       dms_size_format(im.bytes, d, sizeof(d)), "containers", im.containers);
+		printf("%-11s %s\n%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %" PRIu64
+		       " entries, %s\n%-11s %u\n",
+		       "image", im->name, "state", im->ready ? "ready" : "importing", "size",
+		       dms_size_format(im->virtual_size, s, sizeof(s)), "thin id", im->thin_id, "source",
+		       *im->source ? im->source : "(empty)", "contents", im->entries,
+		       dms_size_format(im->bytes, d, sizeof(d)), "containers", im->containers);
 		print_config(cfg);
 	}
 	json_object_put(cfg);

@@ -29,9 +29,9 @@ static const char *const modes[] = { "rw", "ro", "out_of_data_space", "fail", "i
 static int count_kinds(struct cmd_ctx *ctx, const char *name, uint64_t counts[N_KINDS])
 {
 	struct dms_pool *pool = NULL;
-	struct dms_image_info *ims = NULL;
-	struct dms_snap_info *snaps = NULL;
-	struct dms_vol_info *vols = NULL;
+	struct dms_image_info **ims = NULL;
+	struct dms_snap_info **snaps = NULL;
+	struct dms_vol_info **vols = NULL;
 	size_t n_ims = 0, n_snaps = 0, n_vols = 0;
 	int r;
 
@@ -48,11 +48,11 @@ static int count_kinds(struct cmd_ctx *ctx, const char *name, uint64_t counts[N_
 		counts[KIND_CONTAINER] = n_snaps;
 		counts[KIND_VOLUME] = counts[KIND_VOLUME_SNAPSHOT] = 0;
 		for (size_t i = 0; i < n_vols; i++)
-			counts[*vols[i].origin ? KIND_VOLUME_SNAPSHOT : KIND_VOLUME]++;
+			counts[*vols[i]->origin ? KIND_VOLUME_SNAPSHOT : KIND_VOLUME]++;
 	}
-	free(ims);
-	free(snaps);
-	free(vols);
+	dms_image_list_free(ims, n_ims);
+	dms_snap_list_free(snaps, n_snaps);
+	dms_vol_list_free(vols, n_vols);
 	return r;
 }
 
@@ -123,16 +123,16 @@ static uint64_t active(const struct dms_pool_status *st)
 	return st->active;
 }
 
-int pool_metrics_print(struct cmd_ctx *ctx, const struct dms_pool_status *st, size_t n)
+int pool_metrics_print(struct cmd_ctx *ctx, struct dms_pool_status *const *st, size_t n)
 {
 	struct pool_sample s[n ? n : 1];
 	int r, code = EXIT_OK;
 
 	/* A pool whose catalogue cannot be read loses its device counts, not the other metrics. */
 	for (size_t i = 0; i < n; i++) {
-		s[i].st = &st[i];
-		s[i].live = st[i].active && strcmp(st[i].mode, "fail") != 0;
-		r = count_kinds(ctx, st[i].name, s[i].kinds);
+		s[i].st = st[i];
+		s[i].live = st[i]->active && strcmp(st[i]->mode, "fail") != 0;
+		r = count_kinds(ctx, st[i]->name, s[i].kinds);
 		s[i].counted = r == 0;
 		if (r < 0)
 			code = lib_error(ctx, r);
@@ -142,8 +142,8 @@ int pool_metrics_print(struct cmd_ctx *ctx, const struct dms_pool_status *st, si
 	family("dmstore_pool_mode", "The pool's mode, one series per mode: 1 for the one it is in.");
 	for (size_t i = 0; i < n; i++)
 		for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
-			printf("dmstore_pool_mode{pool=\"%s\",mode=\"%s\"} %d\n", st[i].name, modes[m],
-			       strcmp(st[i].mode, modes[m]) == 0);
+			printf("dmstore_pool_mode{pool=\"%s\",mode=\"%s\"} %d\n", st[i]->name, modes[m],
+			       strcmp(st[i]->mode, modes[m]) == 0);
 	gauge(s, n, "dmstore_pool_data_size_bytes", "Size of the pool's data space.", false, data_size);
 	gauge(s, n, "dmstore_pool_data_used_bytes", "Data space the pool's thin devices map.", true, data_used);
 	gauge(s, n, "dmstore_pool_metadata_size_bytes", "Size of the pool's metadata device.", false, metadata_size);
@@ -155,12 +155,12 @@ int pool_metrics_print(struct cmd_ctx *ctx, const struct dms_pool_status *st, si
 	      true, needs_check);
 	family("dmstore_pool_thin_devices", "Thin devices in the pool's metadata, as the kernel counts them.");
 	for (size_t i = 0; i < n; i++)
-		if (st[i].device_count >= 0)
-			sample("dmstore_pool_thin_devices", st[i].name, (uint64_t)st[i].device_count);
+		if (st[i]->device_count >= 0)
+			sample("dmstore_pool_thin_devices", st[i]->name, (uint64_t)st[i]->device_count);
 	family("dmstore_pool_devices", "Objects in the pool's catalogue, by kind.");
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < N_KINDS && s[i].counted; k++)
-			printf("dmstore_pool_devices{pool=\"%s\",kind=\"%s\"} %" PRIu64 "\n", st[i].name, kind_names[k],
-			       s[i].kinds[k]);
+			printf("dmstore_pool_devices{pool=\"%s\",kind=\"%s\"} %" PRIu64 "\n", st[i]->name,
+			       kind_names[k], s[i].kinds[k]);
 	return code;
 }

@@ -239,7 +239,7 @@ static int finish_removals(struct cmd_ctx *ctx, struct watch *w)
 
 static int watch(struct cmd_ctx *ctx, struct watch *w)
 {
-	struct dms_pool_status st;
+	struct dms_pool_status *st;
 	uint32_t nr;
 	int r;
 
@@ -265,16 +265,17 @@ static int watch(struct cmd_ctx *ctx, struct watch *w)
 			r = dms_pool_status(ctx->lib, w->name, &st);
 		if (r < 0)
 			return r;
-		if (strcmp(st.mode, w->mode) != 0) {
-			if (*w->mode || strcmp(st.mode, "rw") != 0)
-				say(w, "mode %s", st.mode);
-			snprintf(w->mode, sizeof(w->mode), "%s", st.mode);
+		if (strcmp(st->mode, w->mode) != 0) {
+			if (*w->mode || strcmp(st->mode, "rw") != 0)
+				say(w, "mode %s", st->mode);
+			snprintf(w->mode, sizeof(w->mode), "%s", st->mode);
 		}
-		crossing(w, "data", &w->data_above, st.data_used, st.data_total);
-		crossing(w, "metadata", &w->metadata_above, st.metadata_used, st.metadata_total);
+		crossing(w, "data", &w->data_above, st->data_used, st->data_total);
+		crossing(w, "metadata", &w->metadata_above, st->metadata_used, st->metadata_total);
 		busy = 1;
-		r = autoextend(ctx, w, &st);
+		r = autoextend(ctx, w, st);
 		busy = 0;
+		dms_pool_status_free(st);
 		if (r < 0)
 			return r;
 		if (r > 0 || stop)

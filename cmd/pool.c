@@ -173,9 +173,9 @@ static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dms_pool_create_opts o = { 0 };
+	struct dms_pool_create_opts o = DMS_OPTS_INIT(struct dms_pool_create_opts);
 	long wait_ms = DMS_LOCK_WAIT_FOREVER;
-	struct dms_pool_status st;
+	_cleanup_(pool_status_freep) struct dms_pool_status *st = NULL;
 	const char *name;
 	uint64_t block_size = DMS_BLOCK_SIZE_DEFAULT;
 	bool json = false;
@@ -248,19 +248,19 @@ static int pool_create(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r < 0)
 		return lib_error(ctx, r);
 	if (json) {
-		json_print(status_json(&st));
+		json_print(status_json(st));
 		return EXIT_OK;
 	}
 	if (o.loop)
 		printf("pool '%s' created: data %s, metadata %s%s, block size %s, sparse files in %s/%s\n", name,
-		       dms_size_format(st.data_total, a, sizeof(a)), dms_size_format(st.metadata_total, b, sizeof(b)),
+		       dms_size_format(st->data_total, a, sizeof(a)), dms_size_format(st->metadata_total, b, sizeof(b)),
 		       (o.data_size && o.metadata_size) ? "" : " (sizes picked by dmstore)",
-		       dms_size_format(st.block_size, c, sizeof(c)), dms_ctx_state_dir(ctx->lib), name);
+		       dms_size_format(st->block_size, c, sizeof(c)), dms_ctx_state_dir(ctx->lib), name);
 	else
 		printf("pool '%s' created: data %s on %s, metadata %s on %s, block size %s\n", name,
-		       dms_size_format(st.data_total, a, sizeof(a)), st.data_path,
-		       dms_size_format(st.metadata_total, b, sizeof(b)), st.metadata_path,
-		       dms_size_format(st.block_size, c, sizeof(c)));
+		       dms_size_format(st->data_total, a, sizeof(a)), st->data_path,
+		       dms_size_format(st->metadata_total, b, sizeof(b)), st->metadata_path,
+		       dms_size_format(st->block_size, c, sizeof(c)));
 	return EXIT_OK;
 }
 
@@ -318,7 +318,7 @@ static int pool_status(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dms_pool_status *sts = NULL;
+	struct dms_pool_status **sts = NULL;
 	enum status_format format = FORMAT_TABLE;
 	const char *name;
 	char **names = NULL;
@@ -381,19 +381,21 @@ static int pool_status(int argc, char **argv, struct cmd_ctx *ctx)
 		code = code ? code : r;
 	} else if (format == FORMAT_JSON && name) {
 		if (n_st)
-			json_print(status_json(&sts[0]));
+			json_print(status_json(sts[0]));
 	} else if (format == FORMAT_JSON) {
 		arr = json_object_new_array();
 		for (size_t i = 0; i < n_st; i++)
-			json_object_array_add(arr, status_json(&sts[i]));
+			json_object_array_add(arr, status_json(sts[i]));
 		json_print(arr);
 	} else {
 		for (size_t i = 0; i < n_st; i++) {
 			if (i)
 				putchar('\n');
-			status_print(&sts[i]);
+			status_print(sts[i]);
 		}
 	}
+	for (size_t i = 0; i < n_st; i++)
+		dms_pool_status_free(sts[i]);
 	free(sts);
 	return code;
 }
@@ -401,7 +403,7 @@ static int pool_status(int argc, char **argv, struct cmd_ctx *ctx)
 static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	static const char help[] = "usage: dmstore pool ls [--json]\n\nOne line per pool.\n";
-	struct dms_pool_status st;
+	struct dms_pool_status *st;
 	char **names = NULL;
 	size_t n = 0;
 	bool json = false, force = false;
@@ -432,14 +434,15 @@ static int pool_ls(int argc, char **argv, struct cmd_ctx *ctx)
 			continue;
 		}
 		if (json) {
-			json_object_array_add(arr, status_json(&st));
-			continue;
+			json_object_array_add(arr, status_json(st));
+		} else {
+			snprintf(d, sizeof(d), st->device_count >= 0 ? "%ld" : "-", st->device_count);
+			printf("%-20s %-10s %-8s %11s %11s %5.1f%% %7s\n", st->name, st->active ? st->mode : "inactive",
+			       st->loop ? "loop" : "block", dms_size_format(st->data_total, t, sizeof(t)),
+			       status_live(st) ? dms_size_format(st->data_used, u, sizeof(u)) : "-",
+			       percent(st->data_used, st->data_total), d);
 		}
-		snprintf(d, sizeof(d), st.device_count >= 0 ? "%ld" : "-", st.device_count);
-		printf("%-20s %-10s %-8s %11s %11s %5.1f%% %7s\n", st.name, st.active ? st.mode : "inactive",
-		       st.loop ? "loop" : "block", dms_size_format(st.data_total, t, sizeof(t)),
-		       status_live(&st) ? dms_size_format(st.data_used, u, sizeof(u)) : "-",
-		       percent(st.data_used, st.data_total), d);
+		dms_pool_status_free(st);
 	}
 	if (json)
 		json_print(arr);
@@ -466,7 +469,7 @@ static int op_remove(struct cmd_ctx *ctx, const char *name, bool force)
 static int pool_simple_one(int (*op)(struct cmd_ctx *, const char *, bool), const char *done, struct cmd_ctx *ctx,
 			   const char *name, bool force, bool json, json_object *all)
 {
-	struct dms_pool_status st;
+	_cleanup_(pool_status_freep) struct dms_pool_status *st = NULL;
 	int r;
 
 	r = op(ctx, name, force);
@@ -484,9 +487,9 @@ static int pool_simple_one(int (*op)(struct cmd_ctx *, const char *, bool), cons
 	if (r < 0)
 		return lib_error(ctx, r);
 	if (all)
-		json_object_array_add(all, status_json(&st));
+		json_object_array_add(all, status_json(st));
 	else
-		json_print(status_json(&st));
+		json_print(status_json(st));
 	return EXIT_OK;
 }
 
@@ -609,7 +612,7 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dms_recover_report rep;
+	struct dms_recover_report *rep;
 	struct dms_pool *pool = NULL;
 	const char *name;
 	long wait_ms = DMS_LOCK_WAIT_FOREVER;
@@ -643,23 +646,23 @@ static int pool_recover(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r < 0)
 		return lib_error(ctx, r);
 	if (json) {
-		json_print(recover_json(name, &rep));
-		dms_recover_report_free(&rep);
+		json_print(recover_json(name, rep));
+		dms_recover_report_free(rep);
 		return EXIT_OK;
 	}
-	if (rep.released_metadata_snap)
+	if (rep->released_metadata_snap)
 		printf("pool '%s': a metadata snapshot held by a dmstore that died was released\n", name);
-	for (size_t i = 0; i < rep.n_resumed; i++)
-		printf("pool '%s': volume '%s' was left suspended: resumed\n", name, rep.resumed[i]);
-	for (size_t i = 0; i < rep.n_orphans; i++)
+	for (size_t i = 0; i < rep->n_resumed; i++)
+		printf("pool '%s': volume '%s' was left suspended: resumed\n", name, rep->resumed[i]);
+	for (size_t i = 0; i < rep->n_orphans; i++)
 		printf("pool '%s': thin id %" PRIu32 " is in the kernel but no catalogue row owns it%s\n", name,
-		       rep.orphans[i], rep.orphans_deleted ? ": deleted" : "");
+		       rep->orphans[i], rep->orphans_deleted ? ": deleted" : "");
 	printf("pool '%s': %u change(s) rolled forward, %u rolled back, %zu volume(s) resumed\n", name,
-	       rep.rolled_forward, rep.rolled_back, rep.n_resumed);
-	if (rep.n_orphans && !rep.orphans_deleted)
+	       rep->rolled_forward, rep->rolled_back, rep->n_resumed);
+	if (rep->n_orphans && !rep->orphans_deleted)
 		printf("pool '%s': %zu thin id(s) no catalogue row owns: delete them with 'dmstore pool recover %s --orphans'\n",
-		       name, rep.n_orphans, name);
-	dms_recover_report_free(&rep);
+		       name, rep->n_orphans, name);
+	dms_recover_report_free(rep);
 	return EXIT_OK;
 }
 
@@ -681,7 +684,7 @@ static int pool_grow(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dms_pool_status st;
+	_cleanup_(pool_status_freep) struct dms_pool_status *st = NULL;
 	uint64_t data_size = 0, metadata_size = 0;
 	long wait_ms = DMS_LOCK_WAIT_FOREVER;
 	const char *name;
@@ -716,10 +719,10 @@ static int pool_grow(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r < 0)
 		return lib_error(ctx, r);
 	if (json)
-		json_print(status_json(&st));
+		json_print(status_json(st));
 	else
-		printf("pool '%s': data %s, metadata %s\n", name, dms_size_format(st.data_total, a, sizeof(a)),
-		       dms_size_format(st.metadata_total, b, sizeof(b)));
+		printf("pool '%s': data %s, metadata %s\n", name, dms_size_format(st->data_total, a, sizeof(a)),
+		       dms_size_format(st->metadata_total, b, sizeof(b)));
 	return EXIT_OK;
 }
 
@@ -736,7 +739,7 @@ static json_object *check_json(const char *name, const struct dms_check_report *
 	json_object_object_add(o, "catalogue_rows", json_object_new_uint64(rep->n_rows));
 	json_object_object_add(o, "catalogue_transaction_id", json_object_new_uint64(rep->catalogue_txn));
 	for (size_t i = 0; i < rep->n_findings; i++) {
-		const struct dms_check_finding *f = &rep->findings[i];
+		const struct dms_check_finding *f = rep->findings[i];
 		json_object *j = json_object_new_object();
 
 		json_object_object_add(j, "kind", json_object_new_string(dms_check_kind_name(f->kind)));
@@ -759,7 +762,7 @@ static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
 		"that the other lacks, interrupted changes, mounts and attachments that are gone, devices\n"
 		"active that should not be or not active that should be. One line per finding, saying\n"
 		"what to run, then a summary. Exit status 0 when clean, 1 when it found something.\n";
-	struct dms_check_report rep;
+	struct dms_check_report *rep;
 	struct dms_pool *pool = NULL;
 	const char *name;
 	bool json = false, force = false;
@@ -779,20 +782,21 @@ static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r < 0)
 		return lib_error(ctx, r);
 	if (json) {
-		json_print(check_json(name, &rep));
+		json_print(check_json(name, rep));
 	} else {
-		for (size_t i = 0; i < rep.n_findings; i++)
-			printf("%s\n", rep.findings[i].message);
+		for (size_t i = 0; i < rep->n_findings; i++)
+			printf("%s\n", rep->findings[i]->message);
 		char found[64] = "clean";
 
-		if (rep.n_findings)
-			snprintf(found, sizeof(found), "%zu problem(s) found", rep.n_findings);
+		if (rep->n_findings)
+			snprintf(found, sizeof(found), "%zu problem(s) found", rep->n_findings);
 		printf("pool '%s'%s: %s; %zu thin id(s) in the kernel%s, %zu catalogue row(s), metadata %s\n", name,
-		       rep.active ? "" : " (inactive)", found, rep.n_thin_ids, rep.thin_ids_checked ? "" : " (not read)",
-		       rep.n_rows, rep.metadata_checked ? "checked by thin_check" : "not checked");
+		       rep->active ? "" : " (inactive)", found, rep->n_thin_ids,
+		       rep->thin_ids_checked ? "" : " (not read)", rep->n_rows,
+		       rep->metadata_checked ? "checked by thin_check" : "not checked");
 	}
-	r = rep.n_findings ? EXIT_FAILURE_ : EXIT_OK;
-	dms_check_report_free(&rep);
+	r = rep->n_findings ? EXIT_FAILURE_ : EXIT_OK;
+	dms_check_report_free(rep);
 	return r;
 }
 

@@ -392,7 +392,7 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 				   "Containers with their image, state (created, running, exited) and last exit code.\n"
 				   "--pool defaults to $DMSTORE_POOL, else the config file's pool, else the only pool there is.\n";
 	struct cmd_args a = { .cmd = "ps", .help = help, .allow_json = true };
-	struct dms_snap_info *snaps = NULL;
+	struct dms_snap_info **snaps = NULL;
 	json_object *arr = NULL;
 	size_t n = 0;
 	int r, code = EXIT_OK;
@@ -414,7 +414,7 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 		struct dms_run_status *st = NULL;
 		char exit_text[16] = "-";
 
-		r = dms_run_status(a.pool, snaps[i].name, &st);
+		r = dms_run_status(a.pool, snaps[i]->name, &st);
 		if (r < 0) {
 			code = lib_error(ctx, r);
 			continue;
@@ -426,8 +426,8 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 		if (a.json) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "name", json_object_new_string(snaps[i].name));
-			json_object_object_add(o, "image", json_object_new_string(snaps[i].image));
+			json_object_object_add(o, "name", json_object_new_string(snaps[i]->name));
+			json_object_object_add(o, "image", json_object_new_string(snaps[i]->image));
 			json_object_object_add(o, "state", json_object_new_string(state_name(st->state)));
 			json_object_object_add(o, "exit_code",
 					       st->has_exit_code ? json_object_new_int(st->exit_code) : NULL);
@@ -443,13 +443,13 @@ int cmd_ps(int argc, char **argv, struct cmd_ctx *ctx)
 			}
 			json_object_array_add(arr, o);
 		} else {
-			printf("%-24s %-20s %-8s %5s %s\n", snaps[i].name, snaps[i].image, state_name(st->state),
+			printf("%-24s %-20s %-8s %5s %s\n", snaps[i]->name, snaps[i]->image, state_name(st->state),
 			       exit_text, st->n_args ? st->args[0] : "");
 		}
 		dms_run_status_free(st);
 	}
 	if (a.json)
 		json_print(arr);
-	free(snaps);
+	dms_snap_list_free(snaps, n);
 	return cmd_done(ctx, &a, code);
 }

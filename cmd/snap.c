@@ -25,7 +25,7 @@ static json_object *snap_json(const struct dms_snap_info *s)
 	json_object_object_add(o, "name", json_object_new_string(s->name));
 	json_object_object_add(o, "image", json_object_new_string(s->image));
 	json_object_object_add(o, "thin_id", json_object_new_int64(s->thin_id));
-	json_object_object_add(o, "size", json_object_new_uint64(s->size));
+	json_object_object_add(o, "size", json_object_new_uint64(s->virtual_size));
 	json_object_object_add(o, "used", s->active ? json_object_new_uint64(s->used) : NULL);
 	json_object_object_add(o, "active", json_object_new_boolean(s->active));
 	json_object_object_add(o, "device", json_object_new_string(s->device));
@@ -37,13 +37,13 @@ static json_object *snap_json(const struct dms_snap_info *s)
 /* The container as 'snap inspect --json' shows it, after a change; closes the pool. */
 static int print_snap_json(struct cmd_ctx *ctx, struct cmd_args *a, const char *name)
 {
-	struct dms_snap_info s;
+	_cleanup_(snap_info_freep) struct dms_snap_info *s = NULL;
 	int r;
 
 	r = dms_snap_inspect(a->pool, name, &s);
 	if (r < 0)
 		return cmd_done(ctx, a, lib_error(ctx, r));
-	json_print(snap_json(&s));
+	json_print(snap_json(s));
 	return cmd_done(ctx, a, EXIT_OK);
 }
 
@@ -55,7 +55,7 @@ static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 		"space until written. SIZE (default: the image's) may be larger; the filesystem grows to it.\n";
 	struct cmd_args a = { .cmd = "snap create", .help = help, .min_operands = 1, .max_operands = 1,
 			      .allow_size = true, .allow_image = true, .allow_json = true, .allow_wait = true };
-	struct dms_snap_info s;
+	_cleanup_(snap_info_freep) struct dms_snap_info *s = NULL;
 	int r;
 
 	r = cmd_parse(ctx, &a, argc, argv);
@@ -76,9 +76,9 @@ static int snap_create(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	if (a.json)
-		json_print(snap_json(&s));
+		json_print(snap_json(s));
 	else
-		printf("container '%s' created from image '%s': %s\n", s.name, s.image, s.device);
+		printf("container '%s' created from image '%s': %s\n", s->name, s->image, s->device);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
@@ -90,7 +90,7 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 				   "container as 'snap inspect --json' does.\n";
 	struct cmd_args a = { .cmd = "snap mount", .help = help, .min_operands = 1, .max_operands = 2,
 			      .allow_json = true, .allow_wait = true };
-	char dir[4096];
+	_cleanup_free_ char *dir = NULL;
 	int r;
 
 	r = cmd_parse(ctx, &a, argc, argv);
@@ -101,7 +101,7 @@ static int snap_mount(int argc, char **argv, struct cmd_ctx *ctx)
 	r = cmd_open_pool(ctx, &a);
 	if (r)
 		return r;
-	r = dms_snap_mount(a.pool, a.operands[0], a.n_operands > 1 ? a.operands[1] : NULL, 0, dir, sizeof(dir));
+	r = dms_snap_mount(a.pool, a.operands[0], a.n_operands > 1 ? a.operands[1] : NULL, 0, &dir);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	if (a.json)
@@ -187,17 +187,17 @@ static void print_snap(const struct dms_snap_info *s)
 {
 	char z[32], u[32];
 
-	printf("%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n%-11s %s\n", "container",
-	       s->name, "image", s->image, "thin id", s->thin_id, "size", dms_size_format(s->size, z, sizeof(z)),
-	       "used", s->active ? dms_size_format(s->used, u, sizeof(u)) : "- (inactive)", "device", s->device,
-	       "mountpoint", *s->mountpoint ? s->mountpoint : "-");
+	printf("%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n%-11s %s\n", "container", s->name,
+	       "image", s->image, "thin id", s->thin_id, "size", dms_size_format(s->virtual_size, z, sizeof(z)), "used",
+	       s->active ? dms_size_format(s->used, u, sizeof(u)) : "- (inactive)", "device", s->device, "mountpoint",
+	       *s->mountpoint ? s->mountpoint : "-");
 }
 
 static int snap_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct cmd_args a = { .cmd = "snap inspect", .help = "usage: dmstore snap inspect NAME [--json] [--pool POOL]\n",
 			      .min_operands = 1, .max_operands = 1, .allow_json = true };
-	struct dms_snap_info s;
+	_cleanup_(snap_info_freep) struct dms_snap_info *s = NULL;
 	int r;
 
 	r = cmd_parse(ctx, &a, argc, argv);
@@ -212,9 +212,9 @@ static int snap_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	if (a.json)
-		json_print(snap_json(&s));
+		json_print(snap_json(s));
 	else
-		print_snap(&s);
+		print_snap(s);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
@@ -222,7 +222,7 @@ static int snap_ls(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct cmd_args a = { .cmd = "snap ls", .help = "usage: dmstore snap ls [--json] [--pool POOL]\n",
 			      .allow_json = true };
-	struct dms_snap_info *snaps = NULL;
+	struct dms_snap_info **snaps = NULL;
 	size_t n = 0;
 	int r;
 
@@ -239,20 +239,20 @@ static int snap_ls(int argc, char **argv, struct cmd_ctx *ctx)
 		json_object *arr = json_object_new_array();
 
 		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, snap_json(&snaps[i]));
+			json_object_array_add(arr, snap_json(snaps[i]));
 		json_print(arr);
 	} else {
 		printf("%-24s %-20s %10s %10s %-7s %s\n", "NAME", "IMAGE", "SIZE", "USED", "ACTIVE", "MOUNTPOINT");
 		for (size_t i = 0; i < n; i++) {
 			char z[32], u[32];
 
-			printf("%-24s %-20s %10s %10s %-7s %s\n", snaps[i].name, snaps[i].image,
-			       dms_size_format(snaps[i].size, z, sizeof(z)),
-			       snaps[i].active ? dms_size_format(snaps[i].used, u, sizeof(u)) : "-",
-			       snaps[i].active ? "yes" : "no", *snaps[i].mountpoint ? snaps[i].mountpoint : "-");
+			printf("%-24s %-20s %10s %10s %-7s %s\n", snaps[i]->name, snaps[i]->image,
+			       dms_size_format(snaps[i]->virtual_size, z, sizeof(z)),
+			       snaps[i]->active ? dms_size_format(snaps[i]->used, u, sizeof(u)) : "-",
+			       snaps[i]->active ? "yes" : "no", *snaps[i]->mountpoint ? snaps[i]->mountpoint : "-");
 		}
 	}
-	free(snaps);
+	dms_snap_list_free(snaps, n);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 

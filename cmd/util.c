@@ -53,10 +53,10 @@ int require_root(const char *what)
 
 void print_lock_wait(const char *pool, const struct dms_lock_holder *holder, void *userdata)
 {
-	char who[sizeof(holder->cmdline) + 96];
+	_cleanup_free_ char *who = dms_lock_holder_format(holder);
 
 	fprintf(stderr, "dmstore: pool '%s' is busy: held by %s; waiting for it\n", pool,
-		dms_lock_holder_format(holder, who, sizeof(who)));
+		who ? who : "another process");
 }
 
 /* Whole seconds, 0 included; the library counts milliseconds in a long. */

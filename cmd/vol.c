@@ -113,9 +113,9 @@ static json_object *vol_json(const struct dms_vol_info *v)
 	for (size_t i = 0; i < v->n_attachments; i++) {
 		json_object *a = json_object_new_object();
 
-		json_object_object_add(a, "container", json_object_new_string(v->attachments[i].container));
-		json_object_object_add(a, "path", json_object_new_string(v->attachments[i].path));
-		json_object_object_add(a, "read_only", json_object_new_boolean(v->attachments[i].read_only));
+		json_object_object_add(a, "container", json_object_new_string(v->attachments[i]->container));
+		json_object_object_add(a, "path", json_object_new_string(v->attachments[i]->path));
+		json_object_object_add(a, "read_only", json_object_new_boolean(v->attachments[i]->read_only));
 		json_object_array_add(att, a);
 	}
 	json_object_object_add(o, "name", json_object_new_string(v->name));
@@ -123,7 +123,7 @@ static json_object *vol_json(const struct dms_vol_info *v)
 	json_object_object_add(o, "filesystem", v->raw ? NULL : json_object_new_string("ext4"));
 	json_object_object_add(o, "label", json_object_new_string(v->label));
 	json_object_object_add(o, "thin_id", json_object_new_int64(v->thin_id));
-	json_object_object_add(o, "size", json_object_new_uint64(v->size));
+	json_object_object_add(o, "size", json_object_new_uint64(v->virtual_size));
 	json_object_object_add(o, "used", v->active ? json_object_new_uint64(v->used) : NULL);
 	json_object_object_add(o, "active", json_object_new_boolean(v->active));
 	json_object_object_add(o, "device", json_object_new_string(v->device));
@@ -143,21 +143,21 @@ static void print_vol(const struct dms_vol_info *v)
 		snprintf(fs, sizeof(fs), "ext4, label '%s'", v->label);
 	printf("%-11s %s\n%-11s %s\n%-11s %s\n%-11s %" PRIu32 "\n%-11s %s\n%-11s %s\n%-11s %s\n"
 	       "%-11s %s\n",
-	       "volume", v->name, "origin", *v->origin ? v->origin : "-", "filesystem", fs, "thin id",
-	       v->thin_id, "size", dms_size_format(v->size, z, sizeof(z)), "used",
-	       v->active ? dms_size_format(v->used, u, sizeof(u)) : "- (inactive)", "device", v->device,
-	       "mountpoint", *v->mountpoint ? v->mountpoint : "-");
+	       "volume", v->name, "origin", *v->origin ? v->origin : "-", "filesystem", fs, "thin id", v->thin_id,
+	       "size", dms_size_format(v->virtual_size, z, sizeof(z)), "used",
+	       v->active ? dms_size_format(v->used, u, sizeof(u)) : "- (inactive)", "device", v->device, "mountpoint",
+	       *v->mountpoint ? v->mountpoint : "-");
 	if (v->n_attachments == 0)
 		printf("%-11s -\n", "attached");
 	for (size_t i = 0; i < v->n_attachments; i++)
-		printf("%-11s container '%s' at %s%s\n", i ? "" : "attached", v->attachments[i].container,
-		       v->attachments[i].path, v->attachments[i].read_only ? " (read-only)" : "");
+		printf("%-11s container '%s' at %s%s\n", i ? "" : "attached", v->attachments[i]->container,
+		       v->attachments[i]->path, v->attachments[i]->read_only ? " (read-only)" : "");
 }
 
 /* After a change: the volume as it is now, as JSON, or LINE for a human. */
 static int report(struct cmd_ctx *ctx, struct cmd_args *a, const char *name, const char *line)
 {
-	struct dms_vol_info v;
+	_cleanup_(vol_info_freep) struct dms_vol_info *v = NULL;
 	int r;
 
 	if (!a->json) {
@@ -167,7 +167,7 @@ static int report(struct cmd_ctx *ctx, struct cmd_args *a, const char *name, con
 	r = dms_vol_inspect(a->pool, name, &v);
 	if (r < 0)
 		return cmd_done(ctx, a, lib_error(ctx, r));
-	json_print(vol_json(&v));
+	json_print(vol_json(v));
 	return cmd_done(ctx, a, EXIT_OK);
 }
 
@@ -213,7 +213,7 @@ static int vol_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct cmd_args a = { .cmd = "vol inspect", .help = "usage: dmstore vol inspect NAME [--json] [--pool POOL]\n",
 			      .min_operands = 1, .max_operands = 1, .allow_json = true };
-	struct dms_vol_info v;
+	_cleanup_(vol_info_freep) struct dms_vol_info *v = NULL;
 	int r;
 
 	r = cmd_parse(ctx, &a, argc, argv);
@@ -228,9 +228,9 @@ static int vol_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));
 	if (a.json)
-		json_print(vol_json(&v));
+		json_print(vol_json(v));
 	else
-		print_vol(&v);
+		print_vol(v);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
@@ -238,7 +238,7 @@ static int vol_ls(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct cmd_args a = { .cmd = "vol ls", .help = "usage: dmstore vol ls [--json] [--pool POOL]\n",
 			      .allow_json = true };
-	struct dms_vol_info *vols = NULL;
+	struct dms_vol_info **vols = NULL;
 	size_t n = 0;
 	int r;
 
@@ -255,7 +255,7 @@ static int vol_ls(int argc, char **argv, struct cmd_ctx *ctx)
 		json_object *arr = json_object_new_array();
 
 		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, vol_json(&vols[i]));
+			json_object_array_add(arr, vol_json(vols[i]));
 		json_print(arr);
 	} else {
 		printf("%-24s %-16s %10s %10s %-7s %-8s %s\n", "NAME", "ORIGIN", "SIZE", "USED", "ACTIVE", "ATTACHED",
@@ -263,14 +263,15 @@ static int vol_ls(int argc, char **argv, struct cmd_ctx *ctx)
 		for (size_t i = 0; i < n; i++) {
 			char z[32], u[32];
 
-			printf("%-24s %-16s %10s %10s %-7s %-8zu %s\n", vols[i].name,
-			       *vols[i].origin ? vols[i].origin : "-", dms_size_format(vols[i].size, z, sizeof(z)),
-			       vols[i].active ? dms_size_format(vols[i].used, u, sizeof(u)) : "-",
-			       vols[i].active ? "yes" : "no", vols[i].n_attachments,
-			       *vols[i].mountpoint ? vols[i].mountpoint : "-");
+			printf("%-24s %-16s %10s %10s %-7s %-8zu %s\n", vols[i]->name,
+			       *vols[i]->origin ? vols[i]->origin : "-",
+			       dms_size_format(vols[i]->virtual_size, z, sizeof(z)),
+			       vols[i]->active ? dms_size_format(vols[i]->used, u, sizeof(u)) : "-",
+			       vols[i]->active ? "yes" : "no", vols[i]->n_attachments,
+			       *vols[i]->mountpoint ? vols[i]->mountpoint : "-");
 		}
 	}
-	free(vols);
+	dms_vol_list_free(vols, n);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 

@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 {
 	const char *size = argc > 1 ? argv[1] : "512M";
 	const char *name = argc > 2 ? argv[2] : "p0";
-	struct dms_pool_status st;
+	struct dms_pool_status *st;
 	struct dms_ctx *ctx;
 	uint64_t bytes;
 	char human[32];
@@ -51,8 +51,12 @@ int main(int argc, char **argv)
 		dms_ctx_free(ctx);
 		return r;
 	}
-	printf("pool '%s': %s, %" PRIu64 " of %" PRIu64 " data bytes used\n", st.name, st.mode, st.data_used,
-	       st.data_total);
+	printf("pool '%s': %s, %" PRIu64 " of %" PRIu64 " data bytes used\n", st->name, st->mode, st->data_used,
+	       st->data_total);
+	/* How to read a field appended after the oldest libdmstore this runs with (this one is in all). */
+	if (DMS_HAS_FIELD(st, device_count) && st->device_count >= 0)
+		printf("pool '%s': %ld thin devices\n", st->name, st->device_count);
+	dms_pool_status_free(st);
 	dms_ctx_free(ctx);
 	return 0;
 }

@@ -25,6 +25,21 @@ static void pool_closep(struct dms_pool **pool)
 
 #define _cleanup_pool_ _cleanup_(pool_closep)
 
+static void vol_info_freep(struct dms_vol_info **v)
+{
+	dms_vol_info_free(*v);
+}
+
+struct vol_list {
+	struct dms_vol_info **items;
+	size_t n;
+};
+
+static void vol_list_freep(struct vol_list *l)
+{
+	dms_vol_list_free(l->items, l->n);
+}
+
 static int open_pool(struct plugin_call *c, struct dms_pool **ret)
 {
 	int r = dms_pool_open(c->plugin->ctx, c->plugin->pool_name, ret);
@@ -32,8 +47,8 @@ static int open_pool(struct plugin_call *c, struct dms_pool **ret)
 	return r < 0 ? plugin_lib_fail(c, r) : 0;
 }
 
-/* Where Docker finds the volume: the first holder's mount, "" while it has none. */
-static int mountpoint(struct plugin_call *c, struct dms_pool *pool, const char *name, char *buf, size_t len)
+/* Where Docker finds the volume, allocated in *RET_DIR: the first holder's mount, "" while it has none. */
+static int mountpoint(struct plugin_call *c, struct dms_pool *pool, const char *name, char **ret_dir)
 {
 	char **holders = NULL;
 	size_t n = 0;
@@ -42,9 +57,10 @@ static int mountpoint(struct plugin_call *c, struct dms_pool *pool, const char *
 	r = dms_vol_holders(pool, name, &holders, &n);
 	if (r < 0)
 		return plugin_lib_fail(c, r);
-	*buf = '\0';
 	if (n > 0)
-		r = dms_vol_holder_dir(pool, name, holders[0], buf, len);
+		r = dms_vol_holder_dir(pool, name, holders[0], ret_dir);
+	else if (!(*ret_dir = strdup("")))
+		r = -ENOMEM;
 	dms_strv_free(holders, n);
 	return r < 0 ? plugin_lib_fail(c, r) : (int)n;
 }
@@ -112,7 +128,7 @@ int vd_mount(struct plugin_call *c)
 {
 	_cleanup_pool_ struct dms_pool *pool = NULL;
 	const char *name, *id;
-	char dir[4096];
+	_cleanup_free_ char *dir = NULL;
 	int r;
 
 	r = plugin_req_string(c, "Name", &name);
@@ -122,7 +138,7 @@ int vd_mount(struct plugin_call *c)
 		r = open_pool(c, &pool);
 	if (r < 0)
 		return r;
-	r = dms_vol_hold(pool, name, id, dir, sizeof(dir));
+	r = dms_vol_hold(pool, name, id, &dir);
 	if (r < 0)
 		return plugin_lib_fail(c, r);
 	json_object_object_add(c->resp, "Mountpoint", json_object_new_string(dir));
@@ -150,14 +166,14 @@ int vd_path(struct plugin_call *c)
 {
 	_cleanup_pool_ struct dms_pool *pool = NULL;
 	const char *name;
-	char dir[4096];
+	_cleanup_free_ char *dir = NULL;
 	int r;
 
 	r = plugin_req_string(c, "Name", &name);
 	if (r == 0)
 		r = open_pool(c, &pool);
 	if (r == 0)
-		r = mountpoint(c, pool, name, dir, sizeof(dir));
+		r = mountpoint(c, pool, name, &dir);
 	if (r < 0)
 		return r;
 	json_object_object_add(c->resp, "Mountpoint", json_object_new_string(dir));
@@ -171,7 +187,7 @@ static json_object *status_json(struct dms_pool *pool, const struct dms_vol_info
 
 	json_object_object_add(o, "pool", json_object_new_string(dms_pool_name(pool)));
 	json_object_object_add(o, "thin_id", json_object_new_int64(v->thin_id));
-	json_object_object_add(o, "size", json_object_new_uint64(v->size));
+	json_object_object_add(o, "size", json_object_new_uint64(v->virtual_size));
 	json_object_object_add(o, "used", v->active ? json_object_new_uint64(v->used) : NULL);
 	json_object_object_add(o, "filesystem", json_object_new_string("ext4"));
 	json_object_object_add(o, "label", json_object_new_string(v->label));
@@ -184,8 +200,9 @@ static json_object *status_json(struct dms_pool *pool, const struct dms_vol_info
 int vd_get(struct plugin_call *c)
 {
 	_cleanup_pool_ struct dms_pool *pool = NULL;
-	struct dms_vol_info v;
-	char dir[4096], created[32];
+	_cleanup_(vol_info_freep) struct dms_vol_info *v = NULL;
+	_cleanup_free_ char *dir = NULL;
+	char created[32];
 	const char *name;
 	json_object *vol;
 	struct tm tm;
@@ -200,17 +217,17 @@ int vd_get(struct plugin_call *c)
 	r = dms_vol_inspect(pool, name, &v);
 	if (r < 0)
 		return plugin_lib_fail(c, r);
-	n = mountpoint(c, pool, name, dir, sizeof(dir));
+	n = mountpoint(c, pool, name, &dir);
 	if (n < 0)
 		return n;
-	t = (time_t)v.created;
+	t = (time_t)v->created;
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 	vol = json_object_new_object();
-	json_object_object_add(vol, "Name", json_object_new_string(v.name));
+	json_object_object_add(vol, "Name", json_object_new_string(v->name));
 	json_object_object_add(vol, "Mountpoint", json_object_new_string(dir));
 	/* RFC 3339, as moby decodes it (a Go time.Time). */
 	json_object_object_add(vol, "CreatedAt", json_object_new_string(created));
-	json_object_object_add(vol, "Status", status_json(pool, &v, n));
+	json_object_object_add(vol, "Status", status_json(pool, v, n));
 	json_object_object_add(c->resp, "Volume", vol);
 	return 0;
 }
@@ -218,28 +235,27 @@ int vd_get(struct plugin_call *c)
 int vd_list(struct plugin_call *c)
 {
 	_cleanup_pool_ struct dms_pool *pool = NULL;
-	_cleanup_free_ struct dms_vol_info *vols = NULL;
+	_cleanup_(vol_list_freep) struct vol_list vols = { 0 };
 	json_object *list;
-	char dir[4096];
-	size_t n = 0;
 	int r;
 
 	r = open_pool(c, &pool);
 	if (r < 0)
 		return r;
-	r = dms_vol_list(pool, &vols, &n);
+	r = dms_vol_list(pool, &vols.items, &vols.n);
 	if (r < 0)
 		return plugin_lib_fail(c, r);
 	list = json_object_new_array();
 	json_object_object_add(c->resp, "Volumes", list);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < vols.n; i++) {
+		_cleanup_free_ char *dir = NULL;
 		json_object *v;
 
-		r = mountpoint(c, pool, vols[i].name, dir, sizeof(dir));
+		r = mountpoint(c, pool, vols.items[i]->name, &dir);
 		if (r < 0)
 			return r;
 		v = json_object_new_object();
-		json_object_object_add(v, "Name", json_object_new_string(vols[i].name));
+		json_object_object_add(v, "Name", json_object_new_string(vols.items[i]->name));
 		json_object_object_add(v, "Mountpoint", json_object_new_string(dir));
 		json_object_array_add(list, v);
 	}

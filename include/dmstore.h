@@ -34,6 +34,20 @@
  * directory, the root, the umask, the environment, signal dispositions, nor
  * libdevmapper's log function (dms_devmapper_quiet() is the program's to
  * call).
+ *
+ * Structs, so the ABI can grow. Each struct the library fills (a status,
+ * an info, a report) is allocated by it, freed by its dms_<thing>_free()
+ * (a list by dms_<thing>_list_free()), and begins with SIZE, the sizeof the
+ * library was built with. Fields are only ever appended: a program built
+ * against a newer header checks that a field is there with DMS_HAS_FIELD().
+ * Strings in them are never NULL ("" when none) and go with the struct;
+ * lists in them are allocated arrays of pointers, with a count.
+ *
+ * Each struct the caller passes in (options) begins with SIZE too, which the
+ * caller sets to its sizeof (DMS_OPTS_INIT). The library reads the fields
+ * that fit in SIZE and takes the rest as zero. A SIZE larger than the
+ * library's own is -E2BIG unless every byte past its own is zero, as
+ * openat2(2) does; a SIZE of 0, or too small for the first version, -EINVAL.
  */
 
 #include <stdbool.h>
@@ -43,12 +57,19 @@
 
 #define DMS_EXPORT __attribute__((visibility("default")))
 
+/* Whether the struct at PTR, filled by the library, has FIELD: DMS_HAS_FIELD(info, used). */
+#define DMS_HAS_FIELD(ptr, field) \
+	(offsetof(__typeof__(*(ptr)), field) + sizeof((ptr)->field) <= (ptr)->size)
+/* Options to pass in: struct dms_import_opts o = DMS_OPTS_INIT(struct dms_import_opts); */
+#define DMS_OPTS_INIT(type) ((type){ .size = sizeof(type) })
+
 /*
  * The version this header came with (the Makefile reads it from here); the
  * library's own, which may be newer, is dms_version()'s. The soname,
- * libdmstore.so.0, changes only when the ABI breaks.
+ * libdmstore.so.1, changes only when the ABI breaks: 0.2.0 broke 0.1.0's
+ * (libdmstore.so.0) to make every struct above versioned and allocated.
  */
-#define DMS_VERSION "0.1.0"
+#define DMS_VERSION "0.2.0"
 DMS_EXPORT const char *dms_version(void);
 
 struct dms_ctx;
@@ -92,16 +113,21 @@ DMS_EXPORT const char *dms_ctx_run_dir(const struct dms_ctx *ctx);
 
 /*
  * Who holds a lock: what its holder noted in the lock file when it took it,
- * checked against the kernel's list of locks.
+ * checked against the kernel's list of locks. The library's, lent to a
+ * dms_lock_wait_fn for the length of the call.
  */
 struct dms_lock_holder {
+	uint32_t size;
 	int pid;		/* 0: unknown */
 	int64_t since;		/* unix seconds it took the lock; 0: unknown */
-	char cmdline[256];	/* its arguments, space-separated, maybe cut short; "" if unknown */
+	char *cmdline;		/* its arguments, space-separated; "" if unknown */
 	bool unverified;	/* the kernel did not confirm that PID holds it: the note may be stale */
 };
-/* "pid 123 (dmstore image import big /srv/big) since 12:03:04", " (may be stale)" if unverified. */
-DMS_EXPORT const char *dms_lock_holder_format(const struct dms_lock_holder *holder, char *buf, size_t len);
+/*
+ * "pid 123 (dmstore image import big /srv/big) since 12:03:04", " (may be
+ * stale)" if unverified; allocated (free it), NULL when out of memory.
+ */
+DMS_EXPORT char *dms_lock_holder_format(const struct dms_lock_holder *holder);
 
 /*
  * A change of a pool waits for the pool's lock while another change holds it.
@@ -158,6 +184,7 @@ DMS_EXPORT bool dms_pool_name_valid(const char *name);
 #define DMS_BLOCK_SIZE_MAX (1024U * 1024U * 1024U)
 
 struct dms_pool_create_opts {
+	uint32_t size;		/* sizeof(struct dms_pool_create_opts): DMS_OPTS_INIT */
 	/* Dedicated block devices ... */
 	const char *data_dev;
 	const char *metadata_dev;
@@ -171,7 +198,8 @@ struct dms_pool_create_opts {
 };
 
 struct dms_pool_status {
-	char name[DMS_POOL_NAME_MAX + 1];
+	uint32_t size;
+	char *name;
 	bool active;
 	bool loop;
 	bool zero;
@@ -186,19 +214,21 @@ struct dms_pool_status {
 	const char *no_space;	 /* "error" or "queue" */
 	bool needs_check;
 	long device_count;	 /* thin devices in the pool's metadata; -1 when unknown */
-	char dm_name[128];
-	char data_path[4096];	 /* the device, or the sparse file */
-	char metadata_path[4096];
-	char data_dev[64];	 /* the block device under the pool now ("/dev/loop3"), "" if inactive */
-	char metadata_dev[64];
+	char *dm_name;
+	char *data_path;	 /* the device, or the sparse file */
+	char *metadata_path;
+	char *data_dev;		 /* the block device under the pool now ("/dev/loop3"), "" if inactive */
+	char *metadata_dev;
 };
+DMS_EXPORT void dms_pool_status_free(struct dms_pool_status *status);
 
+/* RET_STATUS (may be NULL): the new pool's status. */
 DMS_EXPORT int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool_create_opts *opts,
-			       struct dms_pool_status *ret_status);
+			       struct dms_pool_status **ret_status);
 DMS_EXPORT int dms_pool_activate(struct dms_ctx *ctx, const char *name);
 DMS_EXPORT int dms_pool_deactivate(struct dms_ctx *ctx, const char *name);
 DMS_EXPORT int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force);
-DMS_EXPORT int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status *ret_status);
+DMS_EXPORT int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status **ret_status);
 /*
  * Grow a pool, online, under its lock. A loop-file pool: its data file to
  * DATA_SIZE and its metadata file to METADATA_SIZE (0: unchanged; shrinking
@@ -248,6 +278,7 @@ DMS_EXPORT void dms_pool_close(struct dms_pool *pool);
 DMS_EXPORT const char *dms_pool_name(const struct dms_pool *pool);
 /* What dms_pool_recover did, and what it found. */
 struct dms_recover_report {
+	uint32_t size;
 	unsigned rolled_forward;	/* changes the kernel had committed, finished */
 	unsigned rolled_back;		/* changes it had not, undone */
 	char **resumed;			/* volumes a dead dmstore left suspended, resumed */
@@ -271,7 +302,7 @@ DMS_EXPORT struct dms_ctx *dms_pool_ctx(const struct dms_pool *pool);
  * owns. Refused, saying what to run, on a pool the kernel failed or made
  * read-only. Free the report with dms_recover_report_free.
  */
-DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_report *ret_report);
+DMS_EXPORT int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_report **ret_report);
 DMS_EXPORT void dms_recover_report_free(struct dms_recover_report *report);
 
 /*
@@ -295,21 +326,23 @@ enum dms_check_kind {
 };
 
 struct dms_check_finding {
+	uint32_t size;
 	enum dms_check_kind kind;
-	char object_type[16];		/* "image", "container", "volume"; "" when no object is named */
-	char object[DMS_NAME_MAX + 1];	/* its name; "" when none */
+	char *object_type;		/* "image", "container", "volume"; "" when no object is named */
+	char *object;			/* its name; "" when none */
 	int64_t thin_id;		/* -1 when none */
-	char message[1024];		/* one line for a human, saying what to run */
+	char *message;			/* one line for a human, saying what to run */
 };
 
 struct dms_check_report {
+	uint32_t size;
 	bool active;			/* the pool is active: its devices and mounts were checked too */
 	bool metadata_checked;		/* thin_check ran (not on a failed or read-only pool) */
 	bool thin_ids_checked;		/* the kernel's thin ids were compared with the catalogue's */
 	size_t n_thin_ids;		/* thin ids in the pool's metadata */
 	size_t n_rows;			/* catalogue rows */
 	uint64_t catalogue_txn;		/* the catalogue's transaction id (thin_repair asks for it) */
-	struct dms_check_finding *findings;
+	struct dms_check_finding **findings;
 	size_t n_findings;
 };
 
@@ -320,24 +353,26 @@ struct dms_check_report {
  * live pool, or on the metadata of an inactive one. Fails only when it cannot
  * check; what it finds is in the report (free with dms_check_report_free).
  */
-DMS_EXPORT int dms_pool_check(struct dms_pool *pool, struct dms_check_report *ret_report);
+DMS_EXPORT int dms_pool_check(struct dms_pool *pool, struct dms_check_report **ret_report);
 DMS_EXPORT void dms_check_report_free(struct dms_check_report *report);
 DMS_EXPORT const char *dms_check_kind_name(enum dms_check_kind kind);
 
 #define DMS_IMAGE_SIZE_DEFAULT (10ULL << 30)
 
 struct dms_image_info {
-	char name[DMS_NAME_MAX + 1];
+	uint32_t size;
+	char *name;
 	uint32_t thin_id;
-	uint64_t size;		/* virtual bytes */
+	uint64_t virtual_size;	/* bytes */
 	int64_t created;	/* unix seconds */
 	unsigned containers;	/* snapshots of it */
-	char source[1024];	/* what it was imported from; "" for an empty image */
+	char *source;		/* what it was imported from; "" for an empty image */
 	uint64_t entries;	/* files, dirs, links imported */
 	uint64_t bytes;		/* file bytes imported */
 	bool ready;		/* false while an import runs */
-	char dm_name[128];	/* its dm device's: the kernel's while active (an import), else the one it gets */
+	char *dm_name;		/* its dm device's: the kernel's while active (an import), else the one it gets */
 };
+DMS_EXPORT void dms_image_info_free(struct dms_image_info *info);
 
 DMS_EXPORT int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size);
 /*
@@ -358,7 +393,8 @@ struct dms_import_progress {
 };
 
 struct dms_import_opts {
-	uint64_t size;		/* 0: DMS_IMAGE_SIZE_DEFAULT */
+	uint32_t size;		/* sizeof(struct dms_import_opts): DMS_OPTS_INIT */
+	uint64_t image_size;	/* bytes; 0: DMS_IMAGE_SIZE_DEFAULT */
 	const char *platform;	/* "os/arch[/variant]" from a multi-platform index; NULL: linux/amd64 */
 	void (*progress)(const struct dms_import_progress *p, void *arg);
 	void *progress_arg;
@@ -383,36 +419,40 @@ DMS_EXPORT int dms_image_import_from(struct dms_pool *pool, const char *name, co
  * "{}" for others. Free *RET_JSON with free().
  */
 DMS_EXPORT int dms_image_config(struct dms_pool *pool, const char *name, char **ret_json);
-DMS_EXPORT int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info *ret_info);
-DMS_EXPORT int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, size_t *ret_n);
+DMS_EXPORT int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info **ret_info);
+DMS_EXPORT int dms_image_list(struct dms_pool *pool, struct dms_image_info ***ret_images, size_t *ret_n);
+DMS_EXPORT void dms_image_list_free(struct dms_image_info **images, size_t n);
 /* Refused while containers use it, unless FORCE, which removes them first. */
 DMS_EXPORT int dms_image_remove(struct dms_pool *pool, const char *name, bool force);
 
 struct dms_snap_info {
-	char name[DMS_NAME_MAX + 1];
-	char image[DMS_NAME_MAX + 1];
+	uint32_t size;
+	char *name;
+	char *image;
 	uint32_t thin_id;
-	uint64_t size;		/* virtual bytes */
+	uint64_t virtual_size;	/* bytes */
 	uint64_t used;		/* bytes the device maps (shared with the image or its own); 0 if inactive */
 	bool active;
-	char device[4096];	/* /dev/mapper/... */
-	char mountpoint[4096];	/* "" if not mounted by dmstore */
+	char *device;		/* /dev/mapper/... */
+	char *mountpoint;	/* "" if not mounted by dmstore */
 	int64_t created;
 };
+DMS_EXPORT void dms_snap_info_free(struct dms_snap_info *info);
 
 /* A thin snapshot of IMAGE's base, activated. SIZE 0: the image's size; larger grows the filesystem. */
 DMS_EXPORT int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, uint64_t size);
 /*
  * Mount at DIR, or at <state dir>/<pool>/mnt/<name> when DIR is NULL; the
- * directory used goes in RET_DIR. Like every host mount dmstore makes, it is
- * nosuid and nodev, unless FLAGS has DMS_SNAP_MOUNT_CONTAINER_ROOT: the mount
- * an OCI runtime takes as the container's root, where the image's setuid
- * binaries work. That one goes only to the default place, below the pool's
- * state directory, which root alone can enter (DIR must be NULL).
+ * directory used goes in *RET_DIR (may be NULL; free it). Like every host
+ * mount dmstore makes, it is nosuid and nodev, unless FLAGS has
+ * DMS_SNAP_MOUNT_CONTAINER_ROOT: the mount an OCI runtime takes as the
+ * container's root, where the image's setuid binaries work. That one goes
+ * only to the default place, below the pool's state directory, which root
+ * alone can enter (DIR must be NULL).
  */
 #define DMS_SNAP_MOUNT_CONTAINER_ROOT (1U << 0)
-DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags, char *ret_dir,
-			      size_t len);
+DMS_EXPORT int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags,
+			      char **ret_dir);
 DMS_EXPORT int dms_snap_umount(struct dms_pool *pool, const char *name);
 /* Unmount, deactivate, delete: the writable layer is gone and its blocks go back to the pool. */
 DMS_EXPORT int dms_snap_remove(struct dms_pool *pool, const char *name);
@@ -426,8 +466,9 @@ DMS_EXPORT int dms_snap_remove(struct dms_pool *pool, const char *name);
  */
 #define DMS_REMOVE_FORCE (1U << 0)
 DMS_EXPORT int dms_snap_remove_flags(struct dms_pool *pool, const char *name, unsigned flags, bool *ret_deferred);
-DMS_EXPORT int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info *ret_info);
-DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_t *ret_n);
+DMS_EXPORT int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info **ret_info);
+DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info ***ret_snaps, size_t *ret_n);
+DMS_EXPORT void dms_snap_list_free(struct dms_snap_info **snaps, size_t n);
 
 /*
  * A container's runs (runtime/ runs them): SPEC is how (JSON: image, process,
@@ -436,14 +477,15 @@ DMS_EXPORT int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_s
  * that dmstore for the whole run: -EBUSY while another holds it.
  */
 struct dms_run_info {
-	char *spec;		/* NULL when the container was never given one */
+	uint32_t size;
+	char *spec;		/* "" when the container was never given one */
 	int64_t pid;
 	bool has_exit_code;
 	int exit_code;
 	int64_t started, finished; /* unix seconds, 0 if never */
 };
-DMS_EXPORT int dms_snap_run_get(struct dms_pool *pool, const char *name, struct dms_run_info *ret_info);
-DMS_EXPORT void dms_run_info_clear(struct dms_run_info *info);
+DMS_EXPORT int dms_snap_run_get(struct dms_pool *pool, const char *name, struct dms_run_info **ret_info);
+DMS_EXPORT void dms_run_info_free(struct dms_run_info *info);
 DMS_EXPORT int dms_snap_run_set_spec(struct dms_pool *pool, const char *name, const char *spec);
 DMS_EXPORT int dms_snap_run_started(struct dms_pool *pool, const char *name, int64_t pid);
 /* EXIT_CODE < 0: unknown (its watcher died). */
@@ -451,26 +493,29 @@ DMS_EXPORT int dms_snap_run_ended(struct dms_pool *pool, const char *name, int e
 DMS_EXPORT int dms_snap_run_lock(struct dms_pool *pool, const char *name, int *ret_fd);
 
 struct dms_vol_attachment {
-	char container[DMS_NAME_MAX + 1];
-	char path[4096];	/* inside the container's rootfs */
+	uint32_t size;
+	char *container;
+	char *path;		/* inside the container's rootfs */
 	bool read_only;
 };
 
 struct dms_vol_info {
-	char name[DMS_NAME_MAX + 1];
-	char label[17];
+	uint32_t size;
+	char *name;
+	char *label;			/* "" if none */
 	bool raw;			/* no filesystem: made by dms_vol_create_raw, or a snapshot of such a volume */
-	char origin[DMS_NAME_MAX + 1];	/* the volume this one is a snapshot of; "" if none */
+	char *origin;			/* the volume this one is a snapshot of; "" if none */
 	uint32_t thin_id;
-	uint64_t size;			/* virtual bytes */
+	uint64_t virtual_size;		/* bytes */
 	uint64_t used;			/* bytes the device maps; 0 if inactive */
 	bool active;
-	char device[4096];
-	char mountpoint[4096];		/* host mount (vol mount), "" if none */
+	char *device;
+	char *mountpoint;		/* host mount (vol mount), "" if none */
+	struct dms_vol_attachment **attachments; /* all of them */
 	size_t n_attachments;
-	struct dms_vol_attachment attachments[16];
 	int64_t created;
 };
+DMS_EXPORT void dms_vol_info_free(struct dms_vol_info *info);
 
 /* A standalone thin device of SIZE with ext4 (LABEL may be NULL), activated. */
 DMS_EXPORT int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t size, const char *label);
@@ -479,8 +524,9 @@ DMS_EXPORT int dms_vol_create(struct dms_pool *pool, const char *name, uint64_t 
  * volume, the caller's to fill. It cannot be mounted or attached; a grow grows the device.
  */
 DMS_EXPORT int dms_vol_create_raw(struct dms_pool *pool, const char *name, uint64_t size);
-DMS_EXPORT int dms_vol_inspect(struct dms_pool *pool, const char *name, struct dms_vol_info *ret_info);
-DMS_EXPORT int dms_vol_list(struct dms_pool *pool, struct dms_vol_info **ret_vols, size_t *ret_n);
+DMS_EXPORT int dms_vol_inspect(struct dms_pool *pool, const char *name, struct dms_vol_info **ret_info);
+DMS_EXPORT int dms_vol_list(struct dms_pool *pool, struct dms_vol_info ***ret_vols, size_t *ret_n);
+DMS_EXPORT void dms_vol_list_free(struct dms_vol_info **vols, size_t n);
 /* Mount NAME at PATH inside container CONTAINER's mounted rootfs, resolved in that root only. */
 DMS_EXPORT int dms_vol_attach(struct dms_pool *pool, const char *name, const char *container, const char *path,
 			      bool read_only);
@@ -510,13 +556,13 @@ DMS_EXPORT int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t si
  */
 #define DMS_HOLDER_MAX 128
 DMS_EXPORT bool dms_holder_valid(const char *holder);
-/* The mount point goes in RET_DIR. */
-DMS_EXPORT int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, char *ret_dir, size_t len);
+/* The mount point goes in *RET_DIR (may be NULL; free it). */
+DMS_EXPORT int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, char **ret_dir);
 DMS_EXPORT int dms_vol_unhold(struct dms_pool *pool, const char *name, const char *holder);
 /* NAME's holders now, sorted; free with dms_strv_free. */
 DMS_EXPORT int dms_vol_holders(struct dms_pool *pool, const char *name, char ***ret_holders, size_t *ret_n);
-/* Where HOLDER's mount of NAME is, or would be. */
-DMS_EXPORT int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len);
+/* Where HOLDER's mount of NAME is, or would be, in *RET_DIR (free it). */
+DMS_EXPORT int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char **ret_dir);
 
 /*
  * Containers run on an OCI runtime (crun or runc), as `dmstore run`, `start`

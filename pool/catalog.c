@@ -142,6 +142,14 @@ static int prepare(struct dms_catalog *cat, const char *sql, sqlite3_stmt **ret)
 	return sql_errno(sqlite3_prepare_v2(cat->db, sql, -1, ret, NULL));
 }
 
+/* A text column, "" for NULL: a hand-edited database may hold one where dmstore never writes it. */
+static const char *column_text(sqlite3_stmt *s, int col)
+{
+	const unsigned char *text = sqlite3_column_text(s, col);
+
+	return text ? (const char *)text : "";
+}
+
 static int exec(struct dms_catalog *cat, const char *sql)
 {
 	return sql_errno(sqlite3_exec(cat->db, sql, NULL, NULL, NULL));
@@ -378,9 +386,9 @@ static void read_row(sqlite3_stmt *s, struct dms_row *row)
 		.active = sqlite3_column_int(s, 8) != 0,
 		.created = sqlite3_column_int64(s, 10),
 	};
-	snprintf(row->name, sizeof(row->name), "%s", (const char *)sqlite3_column_text(s, 2));
-	snprintf(row->mountpoint, sizeof(row->mountpoint), "%s", (const char *)sqlite3_column_text(s, 9));
-	snprintf(row->meta, sizeof(row->meta), "%s", (const char *)sqlite3_column_text(s, 11));
+	snprintf(row->name, sizeof(row->name), "%s", column_text(s, 2));
+	snprintf(row->mountpoint, sizeof(row->mountpoint), "%s", column_text(s, 9));
+	snprintf(row->meta, sizeof(row->meta), "%s", column_text(s, 11));
 }
 
 static int one_row(sqlite3_stmt *s, struct dms_row *ret_row)
@@ -516,9 +524,9 @@ static void read_attachment(sqlite3_stmt *s, struct dms_attachment *a)
 		.container_id = sqlite3_column_int64(s, 2),
 		.read_only = sqlite3_column_int(s, 4) != 0,
 	};
-	snprintf(a->path, sizeof(a->path), "%s", (const char *)sqlite3_column_text(s, 3));
-	snprintf(a->volume, sizeof(a->volume), "%s", (const char *)sqlite3_column_text(s, 5));
-	snprintf(a->container, sizeof(a->container), "%s", (const char *)sqlite3_column_text(s, 6));
+	snprintf(a->path, sizeof(a->path), "%s", column_text(s, 3));
+	snprintf(a->volume, sizeof(a->volume), "%s", column_text(s, 5));
+	snprintf(a->container, sizeof(a->container), "%s", column_text(s, 6));
 }
 
 int dms_catalog_attach_insert(struct dms_catalog *cat, struct dms_attachment *a)
@@ -650,7 +658,7 @@ int dms_catalog_image_config_get(struct dms_catalog *cat, int64_t image_id, char
 		return -ENOENT;
 	if (rc != SQLITE_ROW)
 		return sql_errno(rc);
-	json = strdup((const char *)sqlite3_column_text(s, 0));
+	json = strdup(column_text(s, 0));
 	if (!json)
 		return -ENOMEM;
 	*ret_json = json;
@@ -697,7 +705,7 @@ int dms_catalog_run_get(struct dms_catalog *cat, int64_t container_id, struct dm
 		return sql_errno(rc);
 	*ret_run = (struct dms_run_row){
 		.container_id = container_id,
-		.spec = strdup((const char *)sqlite3_column_text(s, 0)),
+		.spec = strdup(column_text(s, 0)),
 		.pid = sqlite3_column_int64(s, 1),
 		.has_exit_code = sqlite3_column_int(s, 2) != 0,
 		.exit_code = sqlite3_column_int(s, 3),
@@ -785,11 +793,11 @@ static int read_layer(sqlite3_stmt *s, struct dms_layer_row *l)
 	*l = (struct dms_layer_row){
 		.id = sqlite3_column_int64(s, 0),
 		.device_id = sqlite3_column_int64(s, 1),
-		.key = strdup((const char *)sqlite3_column_text(s, 2)),
+		.key = strdup(column_text(s, 2)),
 		.parent_id = sqlite3_column_int64(s, 3),
-		.parent = strdup((const char *)sqlite3_column_text(s, 4)),
+		.parent = strdup(column_text(s, 4)),
 		.kind = sqlite3_column_int(s, 5),
-		.labels = strdup((const char *)sqlite3_column_text(s, 6)),
+		.labels = strdup(column_text(s, 6)),
 		.used = (uint64_t)sqlite3_column_int64(s, 7),
 		.created = sqlite3_column_int64(s, 8),
 		.updated = sqlite3_column_int64(s, 9),

@@ -37,12 +37,24 @@ const char *dms_check_kind_name(enum dms_check_kind kind)
 	return (size_t)kind < DMS_ARRAY_SIZE(kind_names) ? kind_names[kind] : "unknown";
 }
 
+static void finding_free(struct dms_check_finding *f)
+{
+	if (!f)
+		return;
+	free(f->object_type);
+	free(f->object);
+	free(f->message);
+	free(f);
+}
+
 void dms_check_report_free(struct dms_check_report *report)
 {
 	if (!report)
 		return;
+	for (size_t i = 0; i < report->n_findings; i++)
+		finding_free(report->findings[i]);
 	free(report->findings);
-	*report = (struct dms_check_report){ 0 };
+	free(report);
 }
 
 /* What a row is called in messages, and the command group that removes or unmounts one. */
@@ -72,22 +84,29 @@ static int add(struct dms_check_report *rep, enum dms_check_kind kind, const str
 static int add(struct dms_check_report *rep, enum dms_check_kind kind, const struct dms_row *row, int64_t thin_id,
 	       const char *fmt, ...)
 {
-	struct dms_check_finding *grown, *f;
+	struct dms_check_finding **grown, *f;
 	va_list ap;
+	int n;
 
 	grown = realloc(rep->findings, (rep->n_findings + 1) * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
 	rep->findings = grown;
-	f = &rep->findings[rep->n_findings++];
-	*f = (struct dms_check_finding){ .kind = kind, .thin_id = thin_id };
-	if (row) {
-		snprintf(f->object_type, sizeof(f->object_type), "%s", object_word(row));
-		snprintf(f->object, sizeof(f->object), "%s", row->name);
-	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	*f = (struct dms_check_finding){ .size = sizeof(*f), .kind = kind, .thin_id = thin_id };
 	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	n = vasprintf(&f->message, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		f->message = NULL;
+	if (!f->message || dms_str_set(&f->object_type, row ? object_word(row) : "") < 0 ||
+	    dms_str_set(&f->object, row ? row->name : "") < 0) {
+		finding_free(f);
+		return -ENOMEM;
+	}
+	rep->findings[rep->n_findings++] = f;
 	return 0;
 }
 
@@ -159,7 +178,7 @@ static int check_live(struct dms_pool *pool, struct dms_check_report *rep, uint3
 		      uint64_t *ret_txn, bool *ret_has_txn)
 {
 	struct dms_thin_pool_status st;
-	char why[sizeof(((struct dms_check_finding *)0)->message)];
+	char why[1024];
 	bool released;
 	int r;
 
@@ -387,9 +406,9 @@ static int check_devices(struct dms_pool *pool, struct dms_check_report *rep, co
 	return r;
 }
 
-int dms_pool_check(struct dms_pool *pool, struct dms_check_report *ret_report)
+int dms_pool_check(struct dms_pool *pool, struct dms_check_report **ret_report)
 {
-	struct dms_check_report rep = { 0 };
+	struct dms_check_report *rep = calloc(1, sizeof(*rep));
 	_cleanup_free_ struct dms_row *rows = NULL;
 	_cleanup_free_ uint32_t *ids = NULL;
 	size_t n_rows = 0, n_ids = 0;
@@ -398,15 +417,20 @@ int dms_pool_check(struct dms_pool *pool, struct dms_check_report *ret_report)
 	bool has_txn = false;
 	int r;
 
+	if (!rep)
+		return dms_fail(pool->ctx, -ENOMEM, "pool '%s': out of memory", pool->cfg.name);
+	rep->size = sizeof(*rep);
 	r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd);
-	if (r < 0)
+	if (r < 0) {
+		dms_check_report_free(rep);
 		return r;
+	}
 	r = dms_pool_dm_find(pool->cfg.name, &info);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "pool '%s': device-mapper: %s", pool->cfg.name, strerror(-r));
 		goto out;
 	}
-	rep.active = info.exists;
+	rep->active = info.exists;
 	if (info.exists)
 		snprintf(pool->dm_name, sizeof(pool->dm_name), "%s", info.name);
 	r = dms_catalog_list(pool->cat, -1, 0, &rows, &n_rows);
@@ -414,25 +438,25 @@ int dms_pool_check(struct dms_pool *pool, struct dms_check_report *ret_report)
 		r = dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
 		goto out;
 	}
-	rep.n_rows = n_rows;
-	if (rep.active)
-		r = check_live(pool, &rep, &ids, &n_ids, &kernel_txn, &has_txn);
+	rep->n_rows = n_rows;
+	if (rep->active)
+		r = check_live(pool, rep, &ids, &n_ids, &kernel_txn, &has_txn);
 	else
-		r = check_offline(pool, &rep, &ids, &n_ids);
-	rep.n_thin_ids = n_ids;
+		r = check_offline(pool, rep, &ids, &n_ids);
+	rep->n_thin_ids = n_ids;
 	if (r == 0)
-		r = check_rows(pool, &rep, rows, n_rows, ids, n_ids, has_txn ? &kernel_txn : NULL);
+		r = check_rows(pool, rep, rows, n_rows, ids, n_ids, has_txn ? &kernel_txn : NULL);
 	/* Nothing of an inactive pool can be mounted or active: activate forgets its mounts and restores its devices. */
-	if (r == 0 && rep.active)
-		r = check_mounts(pool, &rep, rows, n_rows);
-	if (r == 0 && rep.active)
-		r = check_devices(pool, &rep, rows, n_rows);
+	if (r == 0 && rep->active)
+		r = check_mounts(pool, rep, rows, n_rows);
+	if (r == 0 && rep->active)
+		r = check_devices(pool, rep, rows, n_rows);
 out:
 	dms_change_end(pool);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			dms_fail(pool->ctx, r, "pool '%s': out of memory", pool->cfg.name);
-		dms_check_report_free(&rep);
+		dms_check_report_free(rep);
 		return r;
 	}
 	*ret_report = rep;

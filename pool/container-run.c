@@ -50,8 +50,9 @@ static int get_run(struct dms_pool *pool, const struct dms_row *row, struct dms_
 	return r < 0 ? dms_fail(pool->ctx, r, "container '%s': catalogue: %s", row->name, strerror(-r)) : 0;
 }
 
-int dms_snap_run_get(struct dms_pool *pool, const char *name, struct dms_run_info *ret)
+int dms_snap_run_get(struct dms_pool *pool, const char *name, struct dms_run_info **ret_info)
 {
+	struct dms_run_info *info;
 	struct dms_run_row run;
 	struct dms_row row;
 	int r;
@@ -61,21 +62,29 @@ int dms_snap_run_get(struct dms_pool *pool, const char *name, struct dms_run_inf
 		r = get_run(pool, &row, &run);
 	if (r < 0)
 		return r;
-	*ret = (struct dms_run_info){
-		.spec = run.spec,
-		.pid = run.pid,
-		.has_exit_code = run.has_exit_code,
-		.exit_code = run.exit_code,
-		.started = run.started,
-		.finished = run.finished,
-	};
+	info = calloc(1, sizeof(*info));
+	r = info ? dms_str_set(&info->spec, run.spec) : -ENOMEM;
+	free(run.spec);
+	if (r < 0) {
+		free(info);
+		return dms_fail(pool->ctx, r, "container '%s': out of memory", name);
+	}
+	info->size = sizeof(*info);
+	info->pid = run.pid;
+	info->has_exit_code = run.has_exit_code;
+	info->exit_code = run.exit_code;
+	info->started = run.started;
+	info->finished = run.finished;
+	*ret_info = info;
 	return 0;
 }
 
-void dms_run_info_clear(struct dms_run_info *info)
+void dms_run_info_free(struct dms_run_info *info)
 {
+	if (!info)
+		return;
 	free(info->spec);
-	info->spec = NULL;
+	free(info);
 }
 
 /* Read-modify-write of one row: only the run lock's holder writes it. */

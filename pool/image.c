@@ -29,6 +29,7 @@
 
 #include <json-c/json.h>
 
+#include "dm/dm.h"
 #include "dms-util.h"
 #include "fs/ext4.h"
 #include "fs/mount-at.h"
@@ -56,27 +57,34 @@ static void image_meta(struct dms_row *row, const char *source, const struct dms
 
 int dms_image_refuse_importing(struct dms_pool *pool, const struct dms_row *row)
 {
-	struct dms_lock_holder h;
-	char who[sizeof(h.cmdline) + 96];
+	struct dms_lock_holder h = { .size = sizeof(h) };
+	_cleanup_free_ char *who = NULL;
 
 	if (dms_import_lock_held(pool->ctx, pool->cfg.name, row->name, &h) > 0)
+		who = dms_lock_holder_format(&h);
+	dms_lock_holder_clear(&h);
+	if (who)
 		return dms_fail(pool->ctx, -EBUSY, "pool '%s': image '%s' is still being imported, by %s",
-				pool->cfg.name, row->name, dms_lock_holder_format(&h, who, sizeof(who)));
+				pool->cfg.name, row->name, who);
 	return dms_fail(pool->ctx, -EBUSY, "pool '%s': image '%s' is still being imported", pool->cfg.name, row->name);
 }
 
 int dms_image_refuse_pool_change(struct dms_ctx *ctx, const char *pool)
 {
-	struct dms_lock_holder h;
-	char image[DMS_NAME_MAX + 1], who[sizeof(h.cmdline) + 96];
+	struct dms_lock_holder h = { .size = sizeof(h) };
+	_cleanup_free_ char *who = NULL;
+	char image[DMS_NAME_MAX + 1];
 	int r = dms_import_lock_any_held(ctx, pool, image, sizeof(image), &h);
 
+	if (r > 0)
+		who = dms_lock_holder_format(&h);
+	dms_lock_holder_clear(&h);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': looking for running imports failed: %s", pool, strerror(-r));
 	if (r > 0)
 		return dms_fail(ctx, -EBUSY,
 				"pool '%s': image '%s' is being imported, by %s; let it finish or stop it first", pool,
-				image, dms_lock_holder_format(&h, who, sizeof(who)));
+				image, who ? who : "another process");
 	return 0;
 }
 
@@ -265,7 +273,7 @@ static int image_name_free(struct dms_pool *pool, const char *name)
 static int image_make(struct dms_pool *pool, const char *name, const char *source,
 		      const struct dms_import_opts *opts)
 {
-	uint64_t size = opts ? opts->size : 0;
+	uint64_t size = opts->image_size;
 	struct dms_oci_import *oci = NULL;
 	_cleanup_free_ char *config = NULL;
 	const char *op = source ? "image-import" : "image-create";
@@ -296,7 +304,7 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 			return r;
 	}
 	if (source && dms_image_source_is_image(source)) {
-		r = dms_oci_open(pool, name, source, opts ? opts->platform : NULL, &oci);
+		r = dms_oci_open(pool, name, source, opts->platform, &oci);
 		if (r == 0)
 			r = dms_oci_config_json(oci, &config);
 		if (r < 0) {
@@ -371,14 +379,14 @@ out_close:
 
 int dms_image_create(struct dms_pool *pool, const char *name, uint64_t size)
 {
-	struct dms_import_opts opts = { .size = size };
+	struct dms_import_opts opts = { .size = sizeof(opts), .image_size = size };
 
 	return image_make(pool, name, NULL, &opts);
 }
 
 int dms_image_import(struct dms_pool *pool, const char *name, const char *source, uint64_t size)
 {
-	struct dms_import_opts opts = { .size = size };
+	struct dms_import_opts opts = { .size = sizeof(opts), .image_size = size };
 
 	return image_make(pool, name, source, &opts);
 }
@@ -386,33 +394,71 @@ int dms_image_import(struct dms_pool *pool, const char *name, const char *source
 int dms_image_import_from(struct dms_pool *pool, const char *name, const char *source,
 			  const struct dms_import_opts *opts)
 {
+	struct dms_import_opts given = { .size = sizeof(given) };
+	int r;
+
 	if (!source)
 		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': no source", name);
-	return image_make(pool, name, source, opts);
+	if (opts) {
+		r = dms_opts_read(pool->ctx, "image", name, opts, dms_offsetofend(struct dms_import_opts, progress_arg),
+				  &given, sizeof(given));
+		if (r < 0)
+			return r;
+	}
+	return image_make(pool, name, source, &given);
 }
 
-static void image_info(struct dms_pool *pool, const struct dms_row *row, struct dms_image_info *info)
+void dms_image_info_free(struct dms_image_info *info)
+{
+	if (!info)
+		return;
+	free(info->name);
+	free(info->source);
+	free(info->dm_name);
+	free(info);
+}
+
+void dms_image_list_free(struct dms_image_info **images, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dms_image_info_free(images[i]);
+	free(images);
+}
+
+static int image_info(struct dms_pool *pool, const struct dms_row *row, struct dms_image_info **ret_info)
 {
 	json_object *o = json_tokener_parse(row->meta), *v;
+	const char *source = NULL;
+	char dm_name[DMS_DM_NAME_MAX + 1] = "";
+	struct dms_image_info *info = calloc(1, sizeof(*info));
+	int r = -ENOMEM;
 
+	if (!info)
+		goto out;
 	*info = (struct dms_image_info){
+		.size = sizeof(*info),
 		.thin_id = row->thin_id,
-		.size = row->size,
+		.virtual_size = row->size,
 		.created = row->created,
 		.ready = row->state == DMS_STATE_READY,
 	};
-	snprintf(info->name, sizeof(info->name), "%s", row->name);
-	(void)dms_thin_dev_name(pool, row, info->dm_name, sizeof(info->dm_name));
+	(void)dms_thin_dev_name(pool, row, dm_name, sizeof(dm_name));
 	(void)dms_catalog_count_children(pool->cat, row->id, &info->containers);
-	if (!o)
-		return;
-	if (json_object_object_get_ex(o, "source", &v))
-		snprintf(info->source, sizeof(info->source), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(o, "entries", &v))
+	if (o && json_object_object_get_ex(o, "source", &v))
+		source = json_object_get_string(v);
+	if (o && json_object_object_get_ex(o, "entries", &v))
 		info->entries = json_object_get_uint64(v);
-	if (json_object_object_get_ex(o, "bytes", &v))
+	if (o && json_object_object_get_ex(o, "bytes", &v))
 		info->bytes = json_object_get_uint64(v);
+	if (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->source, source) < 0 ||
+	    dms_str_set(&info->dm_name, dm_name) < 0)
+		goto out;
+	*ret_info = DMS_TAKE_PTR(info);
+	r = 0;
+out:
 	json_object_put(o);
+	dms_image_info_free(info);
+	return r;
 }
 
 /*
@@ -442,21 +488,21 @@ static int find_image(struct dms_pool *pool, const char *name, struct dms_row *r
 	return 0;
 }
 
-int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info *ret_info)
+int dms_image_inspect(struct dms_pool *pool, const char *name, struct dms_image_info **ret_info)
 {
 	struct dms_row row;
 	int r = find_image(pool, name, &row);
 
 	if (r < 0)
 		return r;
-	image_info(pool, &row, ret_info);
-	return 0;
+	r = image_info(pool, &row, ret_info);
+	return r < 0 ? dms_fail(pool->ctx, r, "image '%s': %s", name, strerror(-r)) : 0;
 }
 
-int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, size_t *ret_n)
+int dms_image_list(struct dms_pool *pool, struct dms_image_info ***ret_images, size_t *ret_n)
 {
 	_cleanup_free_ struct dms_row *rows = NULL;
-	struct dms_image_info *images;
+	struct dms_image_info **images;
 	size_t n, k = 0;
 	int r;
 
@@ -465,11 +511,18 @@ int dms_image_list(struct dms_pool *pool, struct dms_image_info **ret_images, si
 		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
 	images = calloc(n ? n : 1, sizeof(*images));
 	if (!images)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (rows[i].state == DMS_STATE_READY ||
-		    (rows[i].state == DMS_STATE_IMPORTING && !import_died(pool, &rows[i])))
-			image_info(pool, &rows[i], &images[k++]);
+		return dms_fail(pool->ctx, -ENOMEM, "pool '%s': out of memory", pool->cfg.name);
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].state != DMS_STATE_READY &&
+		    (rows[i].state != DMS_STATE_IMPORTING || import_died(pool, &rows[i])))
+			continue;
+		r = image_info(pool, &rows[i], &images[k]);
+		if (r < 0) {
+			dms_image_list_free(images, k);
+			return dms_fail(pool->ctx, r, "image '%s': %s", rows[i].name, strerror(-r));
+		}
+		k++;
+	}
 	*ret_images = images;
 	*ret_n = k;
 	return 0;

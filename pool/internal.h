@@ -39,6 +39,18 @@ int dms_fail_kind(struct dms_ctx *ctx, enum dms_error_kind kind, int r, const ch
  */
 int dms_fail_path(struct dms_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * versioned.c. Options OPTS the caller passed, read into RET, the library's
+ * own struct of SIZE bytes, by the size rules of include/dmstore.h: fields
+ * the caller's SIZE leaves out are zero; FIRST_SIZE is the first version's
+ * (up to the end of its last field). Reported, naming OBJECT 'NAME'.
+ */
+#define dms_offsetofend(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+int dms_opts_read(struct dms_ctx *ctx, const char *object, const char *name, const void *opts, size_t first_size,
+		  void *ret, size_t size);
+/* *DST an allocated copy of SRC, "" for NULL: the strings of a struct handed out. 0 or -ENOMEM. */
+int dms_str_set(char **dst, const char *src);
+
 /* What persists of a pool under <state dir>/<name>/pool.json. */
 struct dms_pool_config {
 	char name[DMS_POOL_NAME_MAX + 1];
@@ -75,8 +87,8 @@ int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
 /*
  * lock.c: the import lock of IMAGE, held by its importer from before its row
  * exists until it is final; taken and released under the pool lock. Held:
- * 1 (and who holds it in *RET_HOLDER, which may be NULL), 0 if not (no import,
- * or a dead one's lock left behind), or a negative errno. any_held names the
+ * 1 (and who holds it in *RET_HOLDER, which may be NULL; dms_lock_holder_clear
+ * it), 0 if not (no import, or a dead one's lock left behind), or a negative errno. any_held names the
  * first image of POOL being imported in RET_IMAGE. Release with FD -1 removes
  * a lock a dead importer left.
  */
@@ -89,12 +101,13 @@ int dms_import_lock_any_held(const struct dms_ctx *ctx, const char *pool, char *
 
 /*
  * lock-holder.c: the note a lock's holder leaves in the lock file (write),
- * and who holds the lock on FD (read): the note, checked against the
- * kernel's /proc/locks. The parse functions read a note, and a line of
- * /proc/locks.
+ * and who holds the lock on FD (read, 0 or -ENOMEM): the note, checked
+ * against the kernel's /proc/locks; clear frees what read and parse
+ * allocated. The parse functions read a note, and a line of /proc/locks.
  */
 void dms_lock_holder_write(int fd);
-void dms_lock_holder_read(int fd, struct dms_lock_holder *ret);
+int dms_lock_holder_read(int fd, struct dms_lock_holder *ret);
+void dms_lock_holder_clear(struct dms_lock_holder *h);
 int dms_lock_holder_parse(const char *note, struct dms_lock_holder *ret);
 int dms_proc_locks_parse(const char *line, unsigned *ret_major, unsigned *ret_minor, uint64_t *ret_ino, int *ret_pid);
 
@@ -304,6 +317,8 @@ int dms_vol_find(struct dms_pool *pool, const char *name, struct dms_row *ret_ro
 int dms_vol_name_free(struct dms_pool *pool, const char *name);
 /* Made by dms_vol_create_raw: no filesystem, so nothing to mount, attach or grow but the device. */
 bool dms_vol_is_raw(const struct dms_row *row);
+/* What the catalogue says of volume ROW, every attachment: its info but the device's state (device ""). */
+int dms_vol_info_catalogued(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info **ret_info);
 /* Activate (and record it should stay active), and resume if left suspended. */
 int dms_vol_device_up(struct dms_pool *pool, struct dms_row *row);
 /* Resume the volume's device if a dmstore that died left it suspended. */

@@ -24,32 +24,63 @@
 #include "dms-util.h"
 #include "pool/internal.h"
 
-/* /proc/PID/cmdline (PID 0: our own), its NUL-separated arguments joined by spaces, control characters as '?'. */
-static void read_cmdline(int pid, char *buf, size_t len)
+/* All of FD from its start, NUL-terminated, in *RET_LEN bytes; NULL when out of memory. */
+static char *read_whole(int fd, size_t *ret_len)
+{
+	size_t len = 0, cap = 512;
+	char *buf = malloc(cap), *grown;
+	ssize_t n;
+
+	while (buf) {
+		n = pread(fd, buf + len, cap - len - 1, (off_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len + 1 < cap)
+			continue;
+		grown = realloc(buf, cap * 2);
+		if (!grown)
+			free(buf);
+		buf = grown;
+		cap *= 2;
+	}
+	if (buf)
+		buf[len] = '\0';
+	*ret_len = len;
+	return buf;
+}
+
+/*
+ * /proc/PID/cmdline (PID 0: our own), its NUL-separated arguments joined by
+ * spaces, control characters as '?'; "" if it cannot be read, NULL when out of memory.
+ */
+static char *read_cmdline(int pid)
 {
 	char path[64];
 	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	size_t n = 0;
+	char *buf;
 
-	buf[0] = '\0';
 	if (pid)
 		snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	else
 		snprintf(path, sizeof(path), "/proc/self/cmdline");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
-	n = read(fd, buf, len - 1);
-	if (n <= 0)
-		n = 0;
-	buf[n] = '\0';
+		return strdup("");
+	buf = read_whole(fd, &n);
+	if (!buf)
+		return NULL;
 	while (n > 0 && buf[n - 1] == '\0')
 		buf[--n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
 		else if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
 			buf[i] = '?';
+	return buf;
 }
 
 /*
@@ -60,20 +91,29 @@ static void read_cmdline(int pid, char *buf, size_t len)
  */
 void dms_lock_holder_write(int fd)
 {
-	char cmdline[sizeof(((struct dms_lock_holder *)0)->cmdline)], note[sizeof(cmdline) + 64];
+	_cleanup_free_ char *cmdline = read_cmdline(0), *note = NULL;
 	int n;
 
-	read_cmdline(0, cmdline, sizeof(cmdline));
-	n = snprintf(note, sizeof(note), "%d %lld %s\n", (int)getpid(), (long long)time(NULL), cmdline);
-	if (n < 0 || (size_t)n >= sizeof(note))
+	if (!cmdline)
 		return;
+	n = asprintf(&note, "%d %lld %s\n", (int)getpid(), (long long)time(NULL), cmdline);
+	if (n < 0) {
+		note = NULL;
+		return;
+	}
 	if (pwrite(fd, note, (size_t)n, 0) == n)
 		(void)ftruncate(fd, n);
 }
 
+void dms_lock_holder_clear(struct dms_lock_holder *h)
+{
+	free(h->cmdline);
+	*h = (struct dms_lock_holder){ .size = sizeof(*h) };
+}
+
 int dms_lock_holder_parse(const char *note, struct dms_lock_holder *ret)
 {
-	struct dms_lock_holder h = { 0 };
+	struct dms_lock_holder h = { .size = sizeof(h) };
 	long long pid, since;
 	const char *cmd, *end;
 	int n = 0;
@@ -88,7 +128,9 @@ int dms_lock_holder_parse(const char *note, struct dms_lock_holder *ret)
 		return -EINVAL;
 	h.pid = (int)pid;
 	h.since = since;
-	snprintf(h.cmdline, sizeof(h.cmdline), "%.*s", (int)(end - cmd), cmd);
+	h.cmdline = strndup(cmd, (size_t)(end - cmd));
+	if (!h.cmdline)
+		return -ENOMEM;
 	*ret = h;
 	return 0;
 }
@@ -175,41 +217,51 @@ static int kernel_holder(int fd, int *ret_pid)
 	return 1;
 }
 
-void dms_lock_holder_read(int fd, struct dms_lock_holder *ret)
+int dms_lock_holder_read(int fd, struct dms_lock_holder *ret)
 {
-	struct dms_lock_holder note = { 0 };
-	char buf[sizeof(note.cmdline) + 64];
-	ssize_t n;
+	struct dms_lock_holder note = { .size = sizeof(note) };
+	_cleanup_free_ char *buf = NULL;
+	size_t n;
 	int pid = 0;
 
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	if (dms_lock_holder_parse(buf, &note) < 0)
-		note = (struct dms_lock_holder){ 0 };
+	buf = read_whole(fd, &n);
+	if (!buf)
+		return -ENOMEM;
+	if (dms_lock_holder_parse(buf, &note) == -ENOMEM)
+		return -ENOMEM;
+	if (!note.cmdline) {
+		note.cmdline = strdup("");
+		if (!note.cmdline)
+			return -ENOMEM;
+	}
 	if (kernel_holder(fd, &pid) <= 0) {
 		note.unverified = true;
 		*ret = note;
-		return;
+		return 0;
 	}
 	if (note.pid == pid) {
 		*ret = note;
-		return;
+		return 0;
 	}
 	/* The note is another process's: the kernel's holder has not written its own yet, or never does (flock(1)). */
-	*ret = (struct dms_lock_holder){ .pid = pid };
-	read_cmdline(pid, ret->cmdline, sizeof(ret->cmdline));
+	dms_lock_holder_clear(&note);
+	note.pid = pid;
+	note.cmdline = read_cmdline(pid);
+	if (!note.cmdline)
+		return -ENOMEM;
+	*ret = note;
+	return 0;
 }
 
-const char *dms_lock_holder_format(const struct dms_lock_holder *h, char *buf, size_t len)
+char *dms_lock_holder_format(const struct dms_lock_holder *h)
 {
-	char since[32] = "";
+	const char *cmdline = h->cmdline ? h->cmdline : "";
+	char since[32] = "", *buf;
 	struct tm tm;
 	time_t t = (time_t)h->since;
 
-	if (h->pid <= 0) {
-		snprintf(buf, len, "another process");
-		return buf;
-	}
+	if (h->pid <= 0)
+		return strdup("another process");
 	/* A time of day is enough for today; an older lock gets its date too. */
 	if (h->since > 0 && localtime_r(&t, &tm)) {
 		time_t now_t = time(NULL);
@@ -220,7 +272,8 @@ const char *dms_lock_holder_format(const struct dms_lock_holder *h, char *buf, s
 		else
 			strftime(since, sizeof(since), " since %Y-%m-%d %H:%M:%S", &tm);
 	}
-	snprintf(buf, len, "pid %d%s%s%s%s%s", h->pid, *h->cmdline ? " (" : "", h->cmdline, *h->cmdline ? ")" : "",
-		 since, h->unverified ? " (may be stale)" : "");
+	if (asprintf(&buf, "pid %d%s%s%s%s%s", h->pid, *cmdline ? " (" : "", cmdline, *cmdline ? ")" : "", since,
+		     h->unverified ? " (may be stale)" : "") < 0)
+		return NULL;
 	return buf;
 }

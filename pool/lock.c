@@ -81,16 +81,19 @@ static void sleep_ms(long ms)
 
 static int give_up(struct dms_ctx *ctx, const char *name, int fd, long timeout_ms)
 {
-	struct dms_lock_holder h;
-	char who[sizeof(h.cmdline) + 96], waited[32];
+	struct dms_lock_holder h = { .size = sizeof(h) };
+	_cleanup_free_ char *who = NULL;
+	char waited[32];
 
-	dms_lock_holder_read(fd, &h);
+	if (dms_lock_holder_read(fd, &h) == 0)
+		who = dms_lock_holder_format(&h);
+	dms_lock_holder_clear(&h);
 	if (timeout_ms % 1000)
 		snprintf(waited, sizeof(waited), "%.1f s", timeout_ms / 1000.0);
 	else
 		snprintf(waited, sizeof(waited), "%ld s", timeout_ms / 1000);
 	return dms_fail(ctx, -EBUSY, "pool '%s' is busy: held by %s; gave up after %s", name,
-			dms_lock_holder_format(&h, who, sizeof(who)), waited);
+			who ? who : "another process", waited);
 }
 
 /*
@@ -117,10 +120,12 @@ static int wait_for_lock(struct dms_ctx *ctx, const char *name, int fd, long tim
 		if (timeout_ms != DMS_LOCK_WAIT_FOREVER && waited >= timeout_ms)
 			return give_up(ctx, name, fd, timeout_ms);
 		if (!notified && waited >= NOTIFY_AFTER_MS) {
-			struct dms_lock_holder h;
+			struct dms_lock_holder h = { .size = sizeof(h) };
 
-			dms_lock_holder_read(fd, &h);
-			ctx->lock_wait_notify(name, &h, ctx->lock_wait_userdata);
+			/* Out of memory, the notice is skipped: it is a courtesy, the wait goes on. */
+			if (dms_lock_holder_read(fd, &h) == 0)
+				ctx->lock_wait_notify(name, &h, ctx->lock_wait_userdata);
+			dms_lock_holder_clear(&h);
 			notified = true;
 		}
 		if (notified && timeout_ms == DMS_LOCK_WAIT_FOREVER)
@@ -248,8 +253,11 @@ static int lock_file_held(const char *path, struct dms_lock_holder *ret_holder)
 		return 0;
 	if (r != -EBUSY)
 		return r;
-	if (ret_holder)
-		dms_lock_holder_read(fd, ret_holder);
+	if (ret_holder) {
+		r = dms_lock_holder_read(fd, ret_holder);
+		if (r < 0)
+			return r;
+	}
 	return 1;
 }
 

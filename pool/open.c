@@ -191,30 +191,35 @@ void dms_change_end(struct dms_pool *pool)
  * looks for: thin ids no row owns, told apart only once no intent is open
  * (an intent's id is its row's), and deleted only when asked.
  */
-int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_report *ret_report)
+int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_report **ret_report)
 {
-	struct dms_recover_report rep = { 0 };
+	struct dms_recover_report *rep = calloc(1, sizeof(*rep));
 	int r;
 
+	if (!rep)
+		return dms_fail(pool->ctx, -ENOMEM, "pool '%s': out of memory", pool->cfg.name);
+	rep->size = sizeof(*rep);
 	r = lock_active(pool);
-	if (r < 0)
+	if (r < 0) {
+		dms_recover_report_free(rep);
 		return r;
-	r = kernel_ready(pool, &rep.released_metadata_snap);
+	}
+	r = kernel_ready(pool, &rep->released_metadata_snap);
 	if (r == 0)
-		r = dms_resume_suspended(pool, &rep.resumed, &rep.n_resumed);
+		r = dms_resume_suspended(pool, &rep->resumed, &rep->n_resumed);
 	if (r == 0)
-		r = dms_recover(pool, &rep.rolled_forward, &rep.rolled_back);
+		r = dms_recover(pool, &rep->rolled_forward, &rep->rolled_back);
 	if (r == 0)
 		r = dms_finish_removals(pool, NULL);
 	if (r == 0)
-		r = dms_pool_orphans(pool, &rep.orphans, &rep.n_orphans);
-	if (r == 0 && rep.n_orphans && (flags & DMS_RECOVER_DELETE_ORPHANS)) {
-		r = dms_orphans_delete(pool, rep.orphans, rep.n_orphans);
-		rep.orphans_deleted = r == 0;
+		r = dms_pool_orphans(pool, &rep->orphans, &rep->n_orphans);
+	if (r == 0 && rep->n_orphans && (flags & DMS_RECOVER_DELETE_ORPHANS)) {
+		r = dms_orphans_delete(pool, rep->orphans, rep->n_orphans);
+		rep->orphans_deleted = r == 0;
 	}
 	dms_change_end(pool);
 	if (r < 0) {
-		dms_recover_report_free(&rep);
+		dms_recover_report_free(rep);
 		return r;
 	}
 	*ret_report = rep;
@@ -227,5 +232,5 @@ void dms_recover_report_free(struct dms_recover_report *report)
 		return;
 	dms_strv_free(report->resumed, report->n_resumed);
 	free(report->orphans);
-	*report = (struct dms_recover_report){ 0 };
+	free(report);
 }

@@ -297,10 +297,12 @@ static void remove_pool_dir(const struct dms_pool_config *cfg, const char *dir)
 	(void)rmdir(dir);
 }
 
-int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool_create_opts *o,
-		    struct dms_pool_status *ret_status)
+int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool_create_opts *opts,
+		    struct dms_pool_status **ret_status)
 {
 	_cleanup_close_ int lock = -1;
+	struct dms_pool_create_opts given;
+	const struct dms_pool_create_opts *o = &given;
 	struct dms_pool_config cfg = { 0 };
 	char dir[PATH_MAX];
 	bool configured = false, active = false;
@@ -309,6 +311,10 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 	if (!dms_pool_name_valid(name))
 		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name: use 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
 					name, DMS_POOL_NAME_MAX);
+	r = dms_opts_read(ctx, "pool", name, opts, dms_offsetofend(struct dms_pool_create_opts, force), &given,
+			  sizeof(given));
+	if (r < 0)
+		return r;
 	cfg.block_size = o->block_size ? o->block_size : DMS_BLOCK_SIZE_DEFAULT;
 	if (!block_size_valid(cfg.block_size))
 		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': block size %u is not a multiple of 64 KiB between 64 KiB and 1 GiB",

@@ -133,9 +133,9 @@ static int default_mount_dir(struct dms_pool *pool, const char *name, char *buf,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags, char *ret_dir,
-		   size_t len)
+int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, unsigned flags, char **ret_dir)
 {
+	_cleanup_free_ char *dir_copy = NULL;
 	struct dms_row row;
 	char where[PATH_MAX], dev[PATH_MAX], now[PATH_MAX];
 	uint64_t txn;
@@ -170,6 +170,11 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, uns
 			goto out;
 		}
 	}
+	/* Before the mount, so nothing past it fails for want of memory. */
+	if (ret_dir && dms_str_set(&dir_copy, where) < 0) {
+		r = dms_fail(pool->ctx, -ENOMEM, "container '%s': out of memory", name);
+		goto out;
+	}
 	r = dms_thin_dev_activate(pool, &row);
 	if (r < 0)
 		goto out;
@@ -192,7 +197,7 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, uns
 		goto out;
 	}
 	if (ret_dir)
-		snprintf(ret_dir, len, "%s", where);
+		*ret_dir = DMS_TAKE_PTR(dir_copy);
 out:
 	dms_change_end(pool);
 	return r;
@@ -301,33 +306,61 @@ int dms_snap_remove(struct dms_pool *pool, const char *name)
 	return dms_snap_remove_flags(pool, name, 0, NULL);
 }
 
-static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dms_snap_info *info)
+void dms_snap_info_free(struct dms_snap_info *info)
 {
-	char name[DMS_DM_NAME_MAX + 1];
+	if (!info)
+		return;
+	free(info->name);
+	free(info->image);
+	free(info->device);
+	free(info->mountpoint);
+	free(info);
+}
+
+void dms_snap_list_free(struct dms_snap_info **snaps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dms_snap_info_free(snaps[i]);
+	free(snaps);
+}
+
+static int snap_info(struct dms_pool *pool, const struct dms_row *row, struct dms_snap_info **ret_info)
+{
+	char name[DMS_DM_NAME_MAX + 1], device[PATH_MAX];
+	struct dms_snap_info *info = calloc(1, sizeof(*info));
+	const char *image = "";
 	struct dms_row img;
 	int r;
 
+	if (!info)
+		return -ENOMEM;
 	*info = (struct dms_snap_info){
+		.size = sizeof(*info),
 		.thin_id = row->thin_id,
-		.size = row->size,
+		.virtual_size = row->size,
 		.created = row->created,
 	};
-	snprintf(info->name, sizeof(info->name), "%s", row->name);
-	snprintf(info->mountpoint, sizeof(info->mountpoint), "%s", row->mountpoint);
 	if (dms_catalog_get(pool->cat, row->origin_id, &img) == 0)
-		snprintf(info->image, sizeof(info->image), "%s", img.name);
+		image = img.name;
 	r = dms_thin_dev_name(pool, row, name, sizeof(name));
 	if (r == 0)
-		r = dms_dm_path(name, info->device, sizeof(info->device));
-	if (r < 0)
-		return r;
-	r = dms_thin_dev_is_active(pool, row, &info->active);
+		r = dms_dm_path(name, device, sizeof(device));
+	if (r == 0)
+		r = dms_thin_dev_is_active(pool, row, &info->active);
 	if (r == 0 && info->active)
 		r = dms_thin_dev_used(pool, row, &info->used);
-	return r;
+	if (r == 0 && (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->image, image) < 0 ||
+		       dms_str_set(&info->device, device) < 0 || dms_str_set(&info->mountpoint, row->mountpoint) < 0))
+		r = -ENOMEM;
+	if (r < 0) {
+		dms_snap_info_free(info);
+		return r;
+	}
+	*ret_info = info;
+	return 0;
 }
 
-int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info *ret_info)
+int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_info **ret_info)
 {
 	struct dms_row row;
 	int r;
@@ -339,10 +372,10 @@ int dms_snap_inspect(struct dms_pool *pool, const char *name, struct dms_snap_in
 	return r < 0 ? dms_fail(pool->ctx, r, "container '%s': %s", name, strerror(-r)) : 0;
 }
 
-int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_t *ret_n)
+int dms_snap_list(struct dms_pool *pool, struct dms_snap_info ***ret_snaps, size_t *ret_n)
 {
 	_cleanup_free_ struct dms_row *rows = NULL;
-	struct dms_snap_info *snaps;
+	struct dms_snap_info **snaps;
 	size_t n, k = 0;
 	int r;
 
@@ -351,14 +384,14 @@ int dms_snap_list(struct dms_pool *pool, struct dms_snap_info **ret_snaps, size_
 		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
 	snaps = calloc(n ? n : 1, sizeof(*snaps));
 	if (!snaps)
-		return -ENOMEM;
+		return dms_fail(pool->ctx, -ENOMEM, "pool '%s': out of memory", pool->cfg.name);
 	for (size_t i = 0; i < n; i++) {
 		/* A row mid-change belongs to another process's transaction: not a container yet, or not any more. */
 		if (rows[i].state != DMS_STATE_READY)
 			continue;
 		r = snap_info(pool, &rows[i], &snaps[k]);
 		if (r < 0) {
-			free(snaps);
+			dms_snap_list_free(snaps, k);
 			return dms_fail(pool->ctx, r, "container '%s': %s", rows[i].name, strerror(-r));
 		}
 		k++;

@@ -81,7 +81,7 @@ static void devnum_path(unsigned maj, unsigned min, char *buf, size_t len)
 }
 
 /* The backing devices as the live table names them (major:minor). */
-static void live_backing(const char *dm_name, struct dms_pool_status *st)
+static void live_backing(const char *dm_name, char *data_dev, char *metadata_dev, size_t len)
 {
 	_cleanup_free_ char *params = NULL;
 	unsigned mmaj, mmin, dmaj, dmin;
@@ -90,13 +90,28 @@ static void live_backing(const char *dm_name, struct dms_pool_status *st)
 		return;
 	if (sscanf(params, "%u:%u %u:%u", &mmaj, &mmin, &dmaj, &dmin) != 4)
 		return;
-	devnum_path(mmaj, mmin, st->metadata_dev, sizeof(st->metadata_dev));
-	devnum_path(dmaj, dmin, st->data_dev, sizeof(st->data_dev));
+	devnum_path(mmaj, mmin, metadata_dev, len);
+	devnum_path(dmaj, dmin, data_dev, len);
 }
 
-int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status *ret_status)
+void dms_pool_status_free(struct dms_pool_status *status)
 {
-	struct dms_pool_status st = { .device_count = -1, .mode = "inactive", .discards = "", .no_space = "" };
+	if (!status)
+		return;
+	free(status->name);
+	free(status->dm_name);
+	free(status->data_path);
+	free(status->metadata_path);
+	free(status->data_dev);
+	free(status->metadata_dev);
+	free(status);
+}
+
+int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status **ret_status)
+{
+	struct dms_pool_status st = { .size = sizeof(st), .device_count = -1 };
+	struct dms_pool_status *ret;
+	char dm_name[DMS_DM_NAME_MAX + 1] = "", data_dev[64] = "", metadata_dev[64] = "";
 	struct dms_pool_config cfg;
 	struct dms_thin_pool_status ts;
 	struct dms_dm_info info;
@@ -112,26 +127,26 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
 
-	snprintf(st.name, sizeof(st.name), "%s", name);
+	st.mode = "inactive";
+	st.discards = "";
+	st.no_space = "";
 	st.loop = cfg.loop;
 	st.zero = cfg.zero;
 	st.block_size = cfg.block_size;
 	st.data_total = cfg.data_size;
 	st.metadata_total = cfg.metadata_size;
-	snprintf(st.data_path, sizeof(st.data_path), "%s", cfg.data_path);
-	snprintf(st.metadata_path, sizeof(st.metadata_path), "%s", cfg.metadata_path);
 	/* The kernel's name while active (dmstore 0.1.0 may have given another), else the one it gets. */
 	r = dms_pool_dm_find(name, &info);
 	if (r == 0 && info.exists)
-		snprintf(st.dm_name, sizeof(st.dm_name), "%s", info.name);
+		snprintf(dm_name, sizeof(dm_name), "%s", info.name);
 	else if (r == 0)
-		r = dms_pool_dm_name(name, st.dm_name, sizeof(st.dm_name));
+		r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (info.exists) {
-		r = dms_thin_pool_status(st.dm_name, &ts);
+		r = dms_thin_pool_status(dm_name, &ts);
 		if (r < 0)
-			return dms_fail(ctx, r, "pool '%s': reading the status of '%s' failed: %s", name, st.dm_name,
+			return dms_fail(ctx, r, "pool '%s': reading the status of '%s' failed: %s", name, dm_name,
 					strerror(-r));
 		st.active = true;
 		st.mode = mode_name(ts.mode);
@@ -146,7 +161,7 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 			st.no_space = ts.error_if_no_space ? "error" : "queue";
 			st.needs_check = ts.needs_check;
 		}
-		live_backing(st.dm_name, &st);
+		live_backing(dm_name, data_dev, metadata_dev, sizeof(data_dev));
 	}
 
 	/*
@@ -160,7 +175,18 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 		if (dms_pool_trylock(ctx, name, &lock) == 0 && dms_pool_thin_ids(ctx, &cfg, &ids, &n_ids) == 0)
 			st.device_count = (long)n_ids;
 	}
-	*ret_status = st;
+	ret = malloc(sizeof(*ret));
+	if (!ret)
+		return dms_fail(ctx, -ENOMEM, "pool '%s': out of memory", name);
+	*ret = st;
+	if (dms_str_set(&ret->name, name) < 0 || dms_str_set(&ret->dm_name, dm_name) < 0 ||
+	    dms_str_set(&ret->data_path, cfg.data_path) < 0 ||
+	    dms_str_set(&ret->metadata_path, cfg.metadata_path) < 0 || dms_str_set(&ret->data_dev, data_dev) < 0 ||
+	    dms_str_set(&ret->metadata_dev, metadata_dev) < 0) {
+		dms_pool_status_free(ret);
+		return dms_fail(ctx, -ENOMEM, "pool '%s': out of memory", name);
+	}
+	*ret_status = ret;
 	return 0;
 }
 

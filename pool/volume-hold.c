@@ -123,8 +123,9 @@ int dms_vol_holders(struct dms_pool *pool, const char *name, char ***ret_holders
 	return r < 0 ? dms_fail(pool->ctx, r, "volume '%s': finding its holders failed: %s", name, strerror(-r)) : 0;
 }
 
-int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char *buf, size_t len)
+int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *holder, char **ret_dir)
 {
+	char dir[PATH_MAX];
 	int r;
 
 	if (!dms_name_valid(name))
@@ -134,10 +135,12 @@ int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const char *hold
 			name ? name : "", DMS_NAME_MAX);
 	r = check_holder(pool, name, holder);
 	if (r == 0)
-		r = dms_vol_holders_dir(pool, name, holder, buf, len);
-	return r == -ENAMETOOLONG ?
-		       dms_fail(pool->ctx, r, "volume '%s': holder '%s': the path is too long", name, holder) :
-		       r;
+		r = dms_vol_holders_dir(pool, name, holder, dir, sizeof(dir));
+	if (r == -ENAMETOOLONG)
+		return dms_fail(pool->ctx, r, "volume '%s': holder '%s': the path is too long", name, holder);
+	if (r == 0 && dms_str_set(ret_dir, dir) < 0)
+		return dms_fail(pool->ctx, -ENOMEM, "volume '%s': holder '%s': out of memory", name, holder);
+	return r;
 }
 
 /* Mount the volume at HOLDER's directory, unless it is there already. */
@@ -175,7 +178,7 @@ static int hold_locked(struct dms_pool *pool, struct dms_row *row, const char *h
 	return 0;
 }
 
-int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, char *ret_dir, size_t len)
+int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, char **ret_dir)
 {
 	char dir[PATH_MAX];
 	struct dms_row row;
@@ -194,9 +197,9 @@ int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, ch
 	dms_change_end(pool);
 	if (r < 0)
 		return r;
-	if ((size_t)snprintf(ret_dir, len, "%s", dir) >= len)
-		return dms_fail(pool->ctx, -ENAMETOOLONG, "volume '%s': holder '%s': '%s' does not fit the buffer",
-				name, holder, dir);
+	/* Held already, should this fail: asking again is not an error. */
+	if (ret_dir && dms_str_set(ret_dir, dir) < 0)
+		return dms_fail(pool->ctx, -ENOMEM, "volume '%s': holder '%s': out of memory", name, holder);
 	return 0;
 }
 

@@ -261,47 +261,120 @@ int dms_vol_create_raw(struct dms_pool *pool, const char *name, uint64_t size)
 	return vol_create(pool, name, size, NULL, true);
 }
 
-static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info *info)
+void dms_vol_info_free(struct dms_vol_info *info)
+{
+	if (!info)
+		return;
+	for (size_t i = 0; i < info->n_attachments; i++) {
+		free(info->attachments[i]->container);
+		free(info->attachments[i]->path);
+		free(info->attachments[i]);
+	}
+	free(info->attachments);
+	free(info->name);
+	free(info->label);
+	free(info->origin);
+	free(info->device);
+	free(info->mountpoint);
+	free(info);
+}
+
+void dms_vol_list_free(struct dms_vol_info **vols, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dms_vol_info_free(vols[i]);
+	free(vols);
+}
+
+/* Every attachment the catalogue has of ROW, however many. */
+static int vol_attachments(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info *info)
 {
 	_cleanup_free_ struct dms_attachment *att = NULL;
-	char dm_name[DMS_DM_NAME_MAX + 1];
-	struct dms_row origin;
 	size_t n = 0;
 	int r;
 
-	*info = (struct dms_vol_info){
-		.thin_id = row->thin_id,
-		.size = row->size,
-		.created = row->created,
-	};
-	snprintf(info->name, sizeof(info->name), "%s", row->name);
-	snprintf(info->mountpoint, sizeof(info->mountpoint), "%s", row->mountpoint);
-	meta_label(row, info->label, sizeof(info->label));
-	info->raw = dms_vol_is_raw(row);
-	/* origin_id == id: the origin was removed (dms_catalog_orphan_snapshots). */
-	if (row->origin_id > 0 && row->origin_id != row->id && dms_catalog_get(pool->cat, row->origin_id, &origin) == 0)
-		snprintf(info->origin, sizeof(info->origin), "%s", origin.name);
 	r = dms_catalog_attach_list(pool->cat, row->id, 0, &att, &n);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n && i < DMS_ARRAY_SIZE(info->attachments); i++) {
-		struct dms_vol_attachment *a = &info->attachments[info->n_attachments++];
+	info->attachments = calloc(n ? n : 1, sizeof(*info->attachments));
+	if (!info->attachments)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct dms_vol_attachment *a = calloc(1, sizeof(*a));
 
-		snprintf(a->container, sizeof(a->container), "%s", att[i].container);
-		snprintf(a->path, sizeof(a->path), "%s", att[i].path);
-		a->read_only = att[i].read_only;
+		if (!a)
+			return -ENOMEM;
+		info->attachments[info->n_attachments++] = a;
+		*a = (struct dms_vol_attachment){ .size = sizeof(*a), .read_only = att[i].read_only };
+		if (dms_str_set(&a->container, att[i].container) < 0 || dms_str_set(&a->path, att[i].path) < 0)
+			return -ENOMEM;
 	}
+	return 0;
+}
+
+int dms_vol_info_catalogued(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info **ret_info)
+{
+	struct dms_vol_info *info = calloc(1, sizeof(*info));
+	struct dms_row origin;
+	const char *origin_name = "";
+	char label[17];
+	int r;
+
+	if (!info)
+		return -ENOMEM;
+	*info = (struct dms_vol_info){
+		.size = sizeof(*info),
+		.thin_id = row->thin_id,
+		.virtual_size = row->size,
+		.created = row->created,
+		.raw = dms_vol_is_raw(row),
+	};
+	meta_label(row, label, sizeof(label));
+	/* origin_id == id: the origin was removed (dms_catalog_orphan_snapshots). */
+	if (row->origin_id > 0 && row->origin_id != row->id && dms_catalog_get(pool->cat, row->origin_id, &origin) == 0)
+		origin_name = origin.name;
+	r = vol_attachments(pool, row, info);
+	if (r == 0 && (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->label, label) < 0 ||
+		       dms_str_set(&info->origin, origin_name) < 0 || dms_str_set(&info->device, "") < 0 ||
+		       dms_str_set(&info->mountpoint, row->mountpoint) < 0))
+		r = -ENOMEM;
+	if (r < 0) {
+		dms_vol_info_free(info);
+		return r;
+	}
+	*ret_info = info;
+	return 0;
+}
+
+static int vol_info(struct dms_pool *pool, const struct dms_row *row, struct dms_vol_info **ret_info)
+{
+	char dm_name[DMS_DM_NAME_MAX + 1], device[PATH_MAX];
+	struct dms_vol_info *info;
+	int r;
+
+	r = dms_vol_info_catalogued(pool, row, &info);
+	if (r < 0)
+		return r;
 	r = dms_thin_dev_name(pool, row, dm_name, sizeof(dm_name));
 	if (r == 0)
-		r = dms_dm_path(dm_name, info->device, sizeof(info->device));
+		r = dms_dm_path(dm_name, device, sizeof(device));
 	if (r == 0)
 		r = dms_thin_dev_is_active(pool, row, &info->active);
 	if (r == 0 && info->active)
 		r = dms_thin_dev_used(pool, row, &info->used);
-	return r;
+	if (r == 0) {
+		free(info->device);
+		r = dms_str_set(&info->device, device);
+	}
+	if (r < 0) {
+		dms_vol_info_free(info);
+		return r;
+	}
+	*ret_info = info;
+	return 0;
 }
 
-int dms_vol_inspect(struct dms_pool *pool, const char *name, struct dms_vol_info *ret_info)
+int dms_vol_inspect(struct dms_pool *pool, const char *name, struct dms_vol_info **ret_info)
 {
 	struct dms_row row;
 	int r;
@@ -313,10 +386,10 @@ int dms_vol_inspect(struct dms_pool *pool, const char *name, struct dms_vol_info
 	return r < 0 ? dms_fail(pool->ctx, r, "volume '%s': %s", name, strerror(-r)) : 0;
 }
 
-int dms_vol_list(struct dms_pool *pool, struct dms_vol_info **ret_vols, size_t *ret_n)
+int dms_vol_list(struct dms_pool *pool, struct dms_vol_info ***ret_vols, size_t *ret_n)
 {
 	_cleanup_free_ struct dms_row *rows = NULL;
-	_cleanup_free_ struct dms_vol_info *vols = NULL;
+	struct dms_vol_info **vols;
 	size_t n, k = 0;
 	int r;
 
@@ -325,17 +398,19 @@ int dms_vol_list(struct dms_pool *pool, struct dms_vol_info **ret_vols, size_t *
 		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
 	vols = calloc(n ? n : 1, sizeof(*vols));
 	if (!vols)
-		return -ENOMEM;
+		return dms_fail(pool->ctx, -ENOMEM, "pool '%s': out of memory", pool->cfg.name);
 	for (size_t i = 0; i < n; i++) {
 		/* A row mid-change belongs to another process's transaction: not a volume yet, or not any more. */
 		if (rows[i].state != DMS_STATE_READY)
 			continue;
 		r = vol_info(pool, &rows[i], &vols[k]);
-		if (r < 0)
+		if (r < 0) {
+			dms_vol_list_free(vols, k);
 			return dms_fail(pool->ctx, r, "volume '%s': %s", rows[i].name, strerror(-r));
+		}
 		k++;
 	}
-	*ret_vols = DMS_TAKE_PTR(vols);
+	*ret_vols = vols;
 	*ret_n = k;
 	return 0;
 }

@@ -126,15 +126,19 @@ static int check_volumes(struct dms_pool *pool, const char *name, const struct d
 			 size_t errlen)
 {
 	for (size_t i = 0; i < spec->n_volumes; i++) {
-		struct dms_vol_info v;
+		struct dms_vol_info *v;
 		int r = dms_vol_inspect(pool, spec->volumes[i].name, &v);
 
 		if (r < 0)
 			return errf(errbuf, errlen, r, "%s", dms_ctx_error(dms_pool_ctx(pool)));
-		for (size_t k = 0; k < v.n_attachments; k++)
-			if (strcmp(v.attachments[k].container, name) != 0 && !v.attachments[k].read_only)
-				return errf(errbuf, errlen, -EBUSY, "volume '%s' is attached read-write to container '%s'; detach it first",
-					    v.name, v.attachments[k].container);
+		for (size_t k = 0; r == 0 && k < v->n_attachments; k++)
+			if (strcmp(v->attachments[k]->container, name) != 0 && !v->attachments[k]->read_only)
+				r = errf(errbuf, errlen, -EBUSY,
+					 "volume '%s' is attached read-write to container '%s'; detach it first",
+					 v->name, v->attachments[k]->container);
+		dms_vol_info_free(v);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -147,6 +151,16 @@ static char *image_config(struct dms_pool *pool, const char *image, int *ret_r)
 	return json;
 }
 
+/* Whether container NAME exists: 0 if not, -EEXIST if so, or why it cannot be told. */
+static int container_free(struct dms_pool *pool, const char *name)
+{
+	struct dms_snap_info *info = NULL;
+	int r = dms_snap_inspect(pool, name, &info);
+
+	dms_snap_info_free(info);
+	return r == -ENOENT ? 0 : r == 0 ? -EEXIST : r;
+}
+
 /* Made from the image's name and the time: "busybox-5f3a9c". */
 static int generate_name(struct dms_pool *pool, const char *image, char *buf, size_t len)
 {
@@ -154,11 +168,10 @@ static int generate_name(struct dms_pool *pool, const char *image, char *buf, si
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (unsigned i = 0; i < 16; i++) {
-		struct dms_snap_info info;
 		unsigned long tag = ((unsigned long)ts.tv_nsec ^ (unsigned long)getpid() * 2654435761UL) + i * 7919UL;
 
 		snprintf(buf, len, "%.40s-%06lx", image, tag & 0xffffff);
-		if (dms_snap_inspect(pool, buf, &info) == -ENOENT)
+		if (container_free(pool, buf) == 0)
 			return 0;
 	}
 	return -EEXIST;
@@ -169,7 +182,6 @@ static int run_create(struct dms_pool *pool, const struct dms_run_opts *opts, ch
 {
 	_cleanup_free_ char *config = NULL, *json = NULL;
 	struct dms_run_spec spec = { 0 };
-	struct dms_snap_info info;
 	char runtime[PATH_MAX], name[DMS_NAME_MAX + 1];
 	int r;
 
@@ -183,8 +195,7 @@ static int run_create(struct dms_pool *pool, const struct dms_run_opts *opts, ch
 		return errf(errbuf, errlen, r, "%s", dms_ctx_error(dms_pool_ctx(pool)));
 	if (opts->name) {
 		snprintf(name, sizeof(name), "%s", opts->name);
-		r = dms_snap_inspect(pool, name, &info);
-		if (r == 0)
+		if (container_free(pool, name) == -EEXIST)
 			return errf(errbuf, errlen, -EEXIST, "container '%s' already exists", name);
 	} else {
 		r = generate_name(pool, opts->image, name, sizeof(name));
@@ -300,7 +311,7 @@ static int reap_locked(struct dms_pool *pool, const char *name, const struct dms
 		       size_t errlen)
 {
 	struct dms_run_spec spec = { 0 };
-	bool have_spec = info->spec && dms_run_spec_from_json(info->spec, &spec) == 0;
+	bool have_spec = *info->spec && dms_run_spec_from_json(info->spec, &spec) == 0;
 	int r;
 
 	runtime_forget(pool, name, have_spec ? &spec : NULL);
@@ -314,39 +325,40 @@ static int reap_locked(struct dms_pool *pool, const char *name, const struct dms
 /* After a dmstore that died mid-run: 1 if something was cleaned up, 0 if nothing needed to be. */
 static int run_reap(struct dms_pool *pool, const char *name, char *errbuf, size_t errlen)
 {
-	struct dms_run_info info = { 0 };
+	struct dms_run_info *info;
 	int fd = -1, r;
 
 	r = dms_snap_run_get(pool, name, &info);
 	if (r < 0)
 		return errf(errbuf, errlen, r, "%s", dms_ctx_error(dms_pool_ctx(pool)));
-	if (info.pid != 0) {
+	if (info->pid != 0) {
 		r = dms_snap_run_lock(pool, name, &fd);
 		if (r == -EBUSY)
 			r = 0; /* its dmstore is alive: running */
 		else if (r < 0)
 			r = errf(errbuf, errlen, r, "container '%s': run lock: %s", name, strerror(-r));
 		else
-			r = reap_locked(pool, name, &info, errbuf, errlen);
+			r = reap_locked(pool, name, info, errbuf, errlen);
 		if (fd >= 0)
 			(void)close(fd);
 	}
-	dms_run_info_clear(&info);
+	dms_run_info_free(info);
 	return r;
 }
 
 static int run_state(struct dms_pool *pool, const char *name, enum dms_run_state *ret_state,
-		     struct dms_run_info *ret_info, char *errbuf, size_t errlen)
+		     struct dms_run_info **ret_info, char *errbuf, size_t errlen)
 {
+	struct dms_run_info *info;
 	int r = run_reap(pool, name, errbuf, errlen);
 
 	if (r < 0)
 		return r;
-	r = dms_snap_run_get(pool, name, ret_info);
+	r = dms_snap_run_get(pool, name, &info);
 	if (r < 0)
 		return errf(errbuf, errlen, r, "%s", dms_ctx_error(dms_pool_ctx(pool)));
-	*ret_state = ret_info->pid ? DMS_RUN_RUNNING : ret_info->has_exit_code || ret_info->finished ? DMS_RUN_EXITED :
-												       DMS_RUN_CREATED;
+	*ret_state = info->pid ? DMS_RUN_RUNNING : info->has_exit_code || info->finished ? DMS_RUN_EXITED : DMS_RUN_CREATED;
+	*ret_info = info;
 	return 0;
 }
 
@@ -362,17 +374,20 @@ static void run_free(struct dms_run *run)
 
 static int mount_and_attach(struct dms_run *run, uid_t *uid, gid_t *gid, char *errbuf, size_t errlen)
 {
-	struct dms_snap_info info;
+	struct dms_snap_info *info = NULL;
+	_cleanup_free_ char *mounted = NULL;
 	int rootfd, r;
 
 	r = dms_snap_inspect(run->pool, run->name, &info);
-	if (r == 0 && *info.mountpoint) {
-		snprintf(run->rootfs, sizeof(run->rootfs), "%s", info.mountpoint);
+	if (r == 0 && *info->mountpoint) {
+		snprintf(run->rootfs, sizeof(run->rootfs), "%s", info->mountpoint);
 	} else if (r == 0) {
-		r = dms_snap_mount(run->pool, run->name, NULL, DMS_SNAP_MOUNT_CONTAINER_ROOT, run->rootfs,
-				   sizeof(run->rootfs));
+		r = dms_snap_mount(run->pool, run->name, NULL, DMS_SNAP_MOUNT_CONTAINER_ROOT, &mounted);
 		run->mounted = r == 0;
+		if (r == 0)
+			snprintf(run->rootfs, sizeof(run->rootfs), "%s", mounted);
 	}
+	dms_snap_info_free(info);
 	if (r < 0)
 		return errf(errbuf, errlen, r, "%s", dms_ctx_error(dms_pool_ctx(run->pool)));
 	rootfd = open(run->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -395,7 +410,7 @@ static int mount_and_attach(struct dms_run *run, uid_t *uid, gid_t *gid, char *e
 
 static int run_begin(struct dms_pool *pool, const char *name, struct dms_run **ret_run, char *errbuf, size_t errlen)
 {
-	struct dms_run_info info = { 0 };
+	struct dms_run_info *info = NULL;
 	struct dms_run *run;
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -423,17 +438,17 @@ static int run_begin(struct dms_pool *pool, const char *name, struct dms_run **r
 		errf(errbuf, errlen, r, "container '%s': run lock: %s", name, strerror(-r));
 		goto fail;
 	}
-	if (info.pid != 0) {
-		r = reap_locked(pool, name, &info, errbuf, errlen);
+	if (info->pid != 0) {
+		r = reap_locked(pool, name, info, errbuf, errlen);
 		if (r < 0)
 			goto fail;
 	}
-	if (!info.spec) {
+	if (!*info->spec) {
 		r = errf(errbuf, errlen, -EINVAL, "container '%s' has no run spec (it was made by 'snap create'): use 'dmstore run'",
 			 name);
 		goto fail;
 	}
-	r = dms_run_spec_from_json(info.spec, &run->spec);
+	r = dms_run_spec_from_json(info->spec, &run->spec);
 	if (r < 0) {
 		errf(errbuf, errlen, r, "container '%s': its run spec is unreadable", name);
 		goto fail;
@@ -458,11 +473,11 @@ static int run_begin(struct dms_pool *pool, const char *name, struct dms_run **r
 		(void)dms_snap_run_ended(pool, name, -1);
 		goto fail;
 	}
-	dms_run_info_clear(&info);
+	dms_run_info_free(info);
 	*ret_run = run;
 	return 0;
 fail:
-	dms_run_info_clear(&info);
+	dms_run_info_free(info);
 	run_free(run);
 	return r;
 }
@@ -648,7 +663,7 @@ static int status_from_spec(struct dms_run_status *st, const char *json)
 	struct dms_run_spec spec = { 0 };
 	int r = 0;
 
-	if (json && dms_run_spec_from_json(json, &spec) == 0) {
+	if (*json && dms_run_spec_from_json(json, &spec) == 0) {
 		st->image = DMS_TAKE_PTR(spec.image);
 		st->args = calloc(spec.n_args + 1, sizeof(*st->args));
 		if (st->args) {
@@ -669,7 +684,7 @@ static int status_from_spec(struct dms_run_status *st, const char *json)
 
 int dms_run_status(struct dms_pool *pool, const char *name, struct dms_run_status **ret_status)
 {
-	struct dms_run_info info = { 0 };
+	struct dms_run_info *info = NULL;
 	struct dms_run_status *st;
 	char err[DMS_ERROR_MAX] = "";
 	enum dms_run_state state = DMS_RUN_CREATED;
@@ -681,20 +696,20 @@ int dms_run_status(struct dms_pool *pool, const char *name, struct dms_run_statu
 	if (r < 0)
 		return run_fail(pool, name, r, err);
 	st = calloc(1, sizeof(*st));
-	r = st ? status_from_spec(st, info.spec) : -ENOMEM;
+	r = st ? status_from_spec(st, info->spec) : -ENOMEM;
 	if (r < 0) {
-		dms_run_info_clear(&info);
+		dms_run_info_free(info);
 		dms_run_status_free(st);
 		return dms_fail(dms_pool_ctx(pool), r, "container '%s': %s", name, strerror(-r));
 	}
 	st->size = sizeof(*st);
 	st->state = state;
-	st->pid = info.pid;
-	st->has_exit_code = info.has_exit_code;
-	st->exit_code = info.exit_code;
-	st->started = info.started;
-	st->finished = info.finished;
-	dms_run_info_clear(&info);
+	st->pid = info->pid;
+	st->has_exit_code = info->has_exit_code;
+	st->exit_code = info->exit_code;
+	st->started = info->started;
+	st->finished = info->finished;
+	dms_run_info_free(info);
 	*ret_status = st;
 	return 0;
 }

@@ -26,10 +26,10 @@ for f in sbin/dmstore sbin/dmstore-docker-plugin lib/libdmstore.a "lib/libdmstor
 	lib/systemd/system/dmstore-pools.service lib/systemd/system/dmstore-monitor@.service; do
 	[ -f "$root/$f" ] || fail "not installed: $prefix/$f"
 done
-[ "$(readlink "$root/lib/libdmstore.so.0")" = "libdmstore.so.$version" ] || fail "libdmstore.so.0 link"
-[ "$(readlink "$root/lib/libdmstore.so")" = libdmstore.so.0 ] || fail "libdmstore.so link"
+[ "$(readlink "$root/lib/libdmstore.so.1")" = "libdmstore.so.$version" ] || fail "libdmstore.so.1 link"
+[ "$(readlink "$root/lib/libdmstore.so")" = libdmstore.so.1 ] || fail "libdmstore.so link"
 # Whole outputs into grep: grep -q leaving early would fail the pipe (pipefail).
-grep -q 'SONAME.*\[libdmstore\.so\.0\]' <<<"$(readelf -d "$root/lib/libdmstore.so.$version")" || fail "soname"
+grep -q 'SONAME.*\[libdmstore\.so\.1\]' <<<"$(readelf -d "$root/lib/libdmstore.so.$version")" || fail "soname"
 grep -qx "ExecStart=$prefix/sbin/dmstore-docker-plugin" "$root/lib/systemd/system/dmstore-docker-plugin.service" ||
 	fail "the plugin's unit does not run $prefix/sbin/dmstore-docker-plugin"
 [ "$("$root/sbin/dmstore" --version)" = "dmstore $version" ] || fail "installed dmstore --version"
@@ -60,8 +60,8 @@ LD_LIBRARY_PATH=$root/lib DMSTORE_STATE_DIR=$dest/state "$dest/example" 64M ghos
 grep -qx "libdmstore $version" "$dest/out" || fail "example: no version: $(cat "$dest/out")"
 grep -qx "64M is 67108864 bytes (64 MiB)" "$dest/out" || fail "example: size: $(cat "$dest/out")"
 grep -qx "example: pool 'ghost' does not exist" "$dest/err" || fail "example: error: $(cat "$dest/err")"
-grep -q "libdmstore.so.0 => $root/lib/libdmstore.so.0" <<<"$(LD_LIBRARY_PATH=$root/lib ldd "$dest/example")" ||
-	fail "example does not load the installed libdmstore.so.0"
+grep -q "libdmstore.so.1 => $root/lib/libdmstore.so.1" <<<"$(LD_LIBRARY_PATH=$root/lib ldd "$dest/example")" ||
+	fail "example does not load the installed libdmstore.so.1"
 rm -rf "$dest/example" "$dest/out" "$dest/err" "$dest/state"
 
 make -s --no-print-directory uninstall DESTDIR="$dest" PREFIX="$prefix" > /dev/null 2>&1 || fail "make uninstall"

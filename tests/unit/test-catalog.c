@@ -160,6 +160,44 @@ static void refuses_a_newer_schema(void **state)
 	assert_int_equal(dms_catalog_open(e->path, &cat), -EPROTONOSUPPORT);
 }
 
+/* The sqlite3 program's SQL on the closed catalogue, as a hand edit would be. */
+static void edit(struct env *e, const char *sql)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\"", e->path, sql);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A hand-edited catalogue may hold NULL where dmstore never writes one: read as "", not "(null)" or a crash. */
+static void null_text_reads_empty(void **state)
+{
+	struct env *e = *state;
+	char spec[] = "{}";
+	struct dms_run_row run = { .spec = spec };
+	struct dms_row found;
+
+	add(e->cat, DMS_KIND_CONTAINER, "web", 4);
+	assert_int_equal(dms_catalog_find(e->cat, DMS_KIND_CONTAINER, "web", &found), 0);
+	run.container_id = found.id;
+	assert_int_equal(dms_catalog_run_set(e->cat, &run), 0);
+	dms_catalog_close(e->cat);
+	e->cat = NULL;
+	edit(e, "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = "
+		"replace(replace(replace(sql, 'mountpoint TEXT NOT NULL', 'mountpoint TEXT'), "
+		"'meta TEXT NOT NULL', 'meta TEXT'), 'spec TEXT NOT NULL', 'spec TEXT') "
+		"WHERE name IN ('devices', 'container_runs')");
+	edit(e, "UPDATE devices SET mountpoint = NULL, meta = NULL; UPDATE container_runs SET spec = NULL");
+	assert_int_equal(dms_catalog_open(e->path, &e->cat), 0);
+	assert_int_equal(dms_catalog_find(e->cat, DMS_KIND_CONTAINER, "web", &found), 0);
+	assert_string_equal(found.mountpoint, "");
+	assert_string_equal(found.meta, "");
+	run = (struct dms_run_row){ 0 };
+	assert_int_equal(dms_catalog_run_get(e->cat, found.id, &run), 0);
+	assert_string_equal(run.spec, "");
+	free(run.spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +206,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(intents_and_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_a_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(null_text_reads_empty, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,15 +66,19 @@ static void note_parse(void **state)
 	struct dms_lock_holder h;
 
 	assert_int_equal(dms_lock_holder_parse("123 1700000000 dmstore image import big /srv/big\n", &h), 0);
+	assert_int_equal(h.size, sizeof(h));
 	assert_int_equal(h.pid, 123);
 	assert_int_equal(h.since, 1700000000);
 	assert_string_equal(h.cmdline, "dmstore image import big /srv/big");
 	assert_false(h.unverified);
+	dms_lock_holder_clear(&h);
 	/* Left over from a longer note: not part of this one. */
 	assert_int_equal(dms_lock_holder_parse("7 5 short\nolder tail\n", &h), 0);
 	assert_string_equal(h.cmdline, "short");
+	dms_lock_holder_clear(&h);
 	assert_int_equal(dms_lock_holder_parse("7 5 \n", &h), 0);
 	assert_string_equal(h.cmdline, "");
+	dms_lock_holder_clear(&h);
 
 	assert_int_equal(dms_lock_holder_parse("", &h), -EINVAL);
 	assert_int_equal(dms_lock_holder_parse("123 1700000000 cut short", &h), -EINVAL);
@@ -125,18 +129,45 @@ static void note_verified(void **state)
 {
 	int fd1 = open_file("a.lock"), fd2 = open_file("a.lock");
 	struct dms_lock_holder h;
-	char buf[512];
+	char *buf;
 
 	assert_int_equal(flock(fd1, LOCK_EX), 0);
 	dms_lock_holder_write(fd1);
-	dms_lock_holder_read(fd2, &h);
+	assert_int_equal(dms_lock_holder_read(fd2, &h), 0);
 	assert_int_equal(h.pid, getpid());
 	assert_false(h.unverified);
 	assert_non_null(strstr(h.cmdline, "test-lock"));
 	assert_true(h.since >= time(NULL) - 60 && h.since <= time(NULL));
-	dms_lock_holder_format(&h, buf, sizeof(buf));
+	buf = dms_lock_holder_format(&h);
+	assert_non_null(buf);
 	assert_null(strstr(buf, "(may be stale)"));
 	assert_non_null(strstr(buf, " since "));
+	free(buf);
+	dms_lock_holder_clear(&h);
+	close(fd1);
+	close(fd2);
+}
+
+/* A holder's arguments however long (0.1.0 cut them at 255 bytes): the note and what is read of it. */
+static void note_long_cmdline(void **state)
+{
+	int fd1 = open_file("long.lock"), fd2 = open_file("long.lock");
+	char cmdline[5000], note[5100];
+	struct dms_lock_holder h;
+	int n;
+
+	memset(cmdline, 'x', sizeof(cmdline) - 1);
+	cmdline[sizeof(cmdline) - 1] = '\0';
+	n = snprintf(note, sizeof(note), "%d 5 %s\n", (int)getpid(), cmdline);
+	assert_int_equal(pwrite(fd1, note, (size_t)n, 0), n);
+	assert_int_equal(flock(fd1, LOCK_EX), 0);
+	assert_int_equal(dms_lock_holder_read(fd2, &h), 0);
+	assert_int_equal(h.pid, getpid());
+	assert_string_equal(h.cmdline, cmdline);
+	dms_lock_holder_clear(&h);
+	assert_int_equal(dms_lock_holder_parse(note, &h), 0);
+	assert_string_equal(h.cmdline, cmdline);
+	dms_lock_holder_clear(&h);
 	close(fd1);
 	close(fd2);
 }
@@ -150,35 +181,44 @@ static void note_of_another(void **state)
 
 	assert_int_equal(pwrite(fd1, ghost, sizeof(ghost) - 1, 0), (ssize_t)sizeof(ghost) - 1);
 	assert_int_equal(flock(fd1, LOCK_EX), 0);
-	dms_lock_holder_read(fd2, &h);
+	assert_int_equal(dms_lock_holder_read(fd2, &h), 0);
 	assert_int_equal(h.pid, getpid());
 	assert_int_equal(h.since, 0);
 	assert_false(h.unverified);
 	assert_non_null(strstr(h.cmdline, "test-lock"));
+	dms_lock_holder_clear(&h);
 	close(fd1);
 
 	/* Nobody holds it now: only the note is left, and it is said to be so. */
-	dms_lock_holder_read(fd2, &h);
+	assert_int_equal(dms_lock_holder_read(fd2, &h), 0);
 	assert_int_equal(h.pid, 999999);
 	assert_true(h.unverified);
+	dms_lock_holder_clear(&h);
 	close(fd2);
 }
 
 static void holder_format(void **state)
 {
-	struct dms_lock_holder h = { .pid = 42, .cmdline = "dmstore image import big /x" };
-	char buf[512];
+	char cmdline[] = "dmstore image import big /x", empty[] = "";
+	struct dms_lock_holder h = { .size = sizeof(h), .pid = 42, .cmdline = cmdline };
+	char *buf;
 
-	assert_string_equal(dms_lock_holder_format(&h, buf, sizeof(buf)), "pid 42 (dmstore image import big /x)");
+	buf = dms_lock_holder_format(&h);
+	assert_string_equal(buf, "pid 42 (dmstore image import big /x)");
+	free(buf);
 	h.unverified = true;
-	assert_string_equal(dms_lock_holder_format(&h, buf, sizeof(buf)),
-			    "pid 42 (dmstore image import big /x) (may be stale)");
-	h = (struct dms_lock_holder){ .pid = 42, .since = time(NULL) };
-	dms_lock_holder_format(&h, buf, sizeof(buf));
+	buf = dms_lock_holder_format(&h);
+	assert_string_equal(buf, "pid 42 (dmstore image import big /x) (may be stale)");
+	free(buf);
+	h = (struct dms_lock_holder){ .size = sizeof(h), .pid = 42, .since = time(NULL), .cmdline = empty };
+	buf = dms_lock_holder_format(&h);
 	assert_int_equal(strncmp(buf, "pid 42 since ", 13), 0);
 	assert_int_equal(strlen(buf), strlen("pid 42 since 12:03:04"));
-	h = (struct dms_lock_holder){ 0 };
-	assert_string_equal(dms_lock_holder_format(&h, buf, sizeof(buf)), "another process");
+	free(buf);
+	h = (struct dms_lock_holder){ .size = sizeof(h), .cmdline = empty };
+	buf = dms_lock_holder_format(&h);
+	assert_string_equal(buf, "another process");
+	free(buf);
 }
 
 struct notices {
@@ -318,10 +358,12 @@ static void import_locks(void **state)
 	assert_int_equal(dms_import_lock_held(pool.ctx, "p", "big", &h), 1);
 	assert_int_equal(h.pid, getpid());
 	assert_false(h.unverified);
+	dms_lock_holder_clear(&h);
 	assert_int_equal(dms_import_lock_held(pool.ctx, "p", "small", NULL), 0);
 	assert_int_equal(dms_import_lock_held(pool.ctx, "q", "big", NULL), 0);
 	assert_int_equal(dms_import_lock_any_held(pool.ctx, "p", image, sizeof(image), &h), 1);
 	assert_string_equal(image, "big");
+	dms_lock_holder_clear(&h);
 
 	/* The importer dies: its lock file stays, unlocked. */
 	close(fd);
@@ -346,6 +388,7 @@ int main(void)
 		cmocka_unit_test(note_parse),
 		cmocka_unit_test(proc_locks_parse),
 		cmocka_unit_test(note_verified),
+		cmocka_unit_test(note_long_cmdline),
 		cmocka_unit_test(note_of_another),
 		cmocka_unit_test(holder_format),
 		cmocka_unit_test(pool_lock_gives_up),

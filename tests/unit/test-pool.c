@@ -171,7 +171,7 @@ static void config_missing_and_corrupt(void **state)
 static void pool_status_of_unknown_pool(void **state)
 {
 	struct env *e = *state;
-	struct dms_pool_status st;
+	struct dms_pool_status *st = NULL;
 
 	assert_int_equal(dms_ctx_error_kind(e->ctx), DMS_ERROR_NONE);
 	assert_int_equal(dms_pool_status(e->ctx, "ghost", &st), -ENOENT);
@@ -179,6 +179,7 @@ static void pool_status_of_unknown_pool(void **state)
 	assert_int_equal(dms_ctx_error_kind(e->ctx), DMS_ERROR_NOT_FOUND);
 	assert_int_equal(dms_pool_status(e->ctx, "../etc", &st), -EINVAL);
 	assert_int_equal(dms_ctx_error_kind(e->ctx), DMS_ERROR_INVALID);
+	assert_null(st);
 }
 
 int main(void)

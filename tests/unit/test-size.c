@@ -121,7 +121,7 @@ static void test_format(void **state)
 static void test_library_refuses_too_large(void **state)
 {
 	struct dms_pool pool = { .lock_fd = -1 };
-	struct dms_pool_create_opts o = { .loop = true, .data_size = 8ULL << 60 };
+	struct dms_pool_create_opts o = { .size = sizeof(o), .loop = true, .data_size = 8ULL << 60 };
 
 	assert_int_equal(dms_ctx_new(&pool.ctx), 0);
 	snprintf(pool.cfg.name, sizeof(pool.cfg.name), "p");
