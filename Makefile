@@ -64,8 +64,12 @@ SONAME := libdmstore.so.1
 GO := $(shell command -v go 2>/dev/null)
 GO_SRC := $(wildcard snapshotter/*.go snapshotter/dmstore/*.go)
 GO_PKG := $(B)/go/src/dmstore/snapshotter
+# It reads dmstore.conf with conf/'s parser, linked in too (with inih) from an archive, as the
+# library: cgo hands its link CGO_LDFLAGS more than once, and an object would be defined twice.
+GO_C_OBJ := $(B)/libdmstore-conf.a $(B)/libdmstore.a
 GO_ENV = GO111MODULE=off GOPATH="$(CURDIR)/$(B)/go:/usr/share/gocode" GOCACHE="$(CURDIR)/$(B)/go/cache" \
-	CGO_CFLAGS="-I$(CURDIR)/include" CGO_LDFLAGS="$(CURDIR)/$(B)/libdmstore.a $(PKG_LIBS)"
+	CGO_CFLAGS="-I$(CURDIR)/include -I$(CURDIR)" \
+	CGO_LDFLAGS="$(addprefix $(CURDIR)/,$(GO_C_OBJ)) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)"
 
 # `make V=1` shows the full commands.
 ifeq ($(V),1)
@@ -151,15 +155,15 @@ $(GO_PKG):
 	@mkdir -p $(dir $@)
 	$(Q)ln -sfn "$(CURDIR)/snapshotter" $@
 
-# go's cache does not look into the files CGO_LDFLAGS names: the library's hash, set as a
-# (never read) variable, makes a new libdmstore.a a new link.
-GO_STAMP = -ldflags "-X main.libdmstore=$$(sha1sum < "$(CURDIR)/$(B)/libdmstore.a" | cut -c1-16)"
+# go's cache does not look into the files CGO_LDFLAGS names: their hash, set as a
+# (never read) variable, makes a new archive a new link.
+GO_STAMP = -ldflags "-X main.libdmstore=$$(cd "$(CURDIR)" && cat $(GO_C_OBJ) | sha1sum | cut -c1-16)"
 
-dmstore-snapshotter: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
+dmstore-snapshotter: $(GO_SRC) $(GO_C_OBJ) | $(GO_PKG)
 	$(say) GO $@
 	$(Q)cd $(GO_PKG) && $(GO_ENV) go build $(GO_STAMP) -o "$(CURDIR)/$@" .
 
-$(B)/snapshotter-suite.test: $(GO_SRC) $(B)/libdmstore.a | $(GO_PKG)
+$(B)/snapshotter-suite.test: $(GO_SRC) $(GO_C_OBJ) | $(GO_PKG)
 	$(say) GO $@
 	$(Q)cd $(GO_PKG)/dmstore && $(GO_ENV) go test $(GO_STAMP) -c -o "$(CURDIR)/$@" .
 
@@ -184,6 +188,11 @@ $(B)/fuzz/%: $(B)/fuzz-obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
 fuzz: $(FUZZ_BIN)
 
 $(B)/libdmstore.a: $(LIB_OBJ)
+	@rm -f $@
+	$(say) AR $@
+	$(Q)$(AR) rcs $@ $^
+
+$(B)/libdmstore-conf.a: $(B)/pic/conf/config.o
 	@rm -f $@
 	$(say) AR $@
 	$(Q)$(AR) rcs $@ $^

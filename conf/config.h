@@ -4,8 +4,9 @@
 
 /*
  * The configuration of the dmstore programs, /etc/dmstore/dmstore.conf (INI),
- * read by dmstore and dmstore-docker-plugin (which takes pool, min_free and
- * mount_options):
+ * read by dmstore, dmstore-docker-plugin (which takes pool, min_free and
+ * mount_options) and dmstore-snapshotter (Go, through cgo: pool, image_size and
+ * min_free):
  *
  *   [dmstore]
  *   pool = p0              the pool object commands use without --pool or $DMSTORE_POOL

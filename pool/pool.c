@@ -297,6 +297,21 @@ static void remove_pool_dir(const struct dms_pool_config *cfg, const char *dir)
 	(void)rmdir(dir);
 }
 
+/* Made now, migrated, so that what reads it right after create (a script, sqlite3) finds it. */
+static int make_catalog(struct dms_ctx *ctx, const char *name, const char *dir)
+{
+	struct dms_catalog *cat;
+	char path[PATH_MAX + 16];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/catalog.db", dir);
+	r = dms_catalog_open(path, &cat);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': making the catalogue '%s' failed: %s", name, path, strerror(-r));
+	dms_catalog_close(cat);
+	return 0;
+}
+
 int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool_create_opts *opts,
 		    struct dms_pool_status **ret_status)
 {
@@ -395,6 +410,9 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 		dms_fail(ctx, r, "pool '%s': writing its configuration in '%s' failed: %s", name, dir, strerror(-r));
 		goto out_remove_dir;
 	}
+	r = make_catalog(ctx, name, dir);
+	if (r < 0)
+		goto out_remove_dir;
 	r = dms_pool_table_load(ctx, &cfg, false);
 	if (r < 0)
 		goto out_remove_dir;

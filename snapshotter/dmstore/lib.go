@@ -153,21 +153,33 @@ func newErr(e *C.struct_dms_go_err) error {
 	return &Error{Kind: int(e.kind), Msg: C.GoString(&e.msg[0])}
 }
 
-// Open opens pool NAME (the state and run dirs as libdmstore's defaults, or
-// its environment says).
-func Open(name string) (*Store, error) {
+// Open opens pool NAME ("": the only pool there is; the state and run dirs
+// as libdmstore's defaults, or its environment says), with CFG's settings
+// (nil: libdmstore's defaults).
+func Open(name string, cfg *Config) (*Store, error) {
 	s := &Store{name: name}
 	if r := C.dms_ctx_new(&s.ctx); r < 0 {
 		return nil, fmt.Errorf("dmstore: making a context failed: errno %d", -r)
+	}
+	if cfg != nil {
+		if err := cfg.apply(s.ctx); err != nil {
+			C.dms_ctx_free(s.ctx)
+			return nil, err
+		}
 	}
 	h, err := s.get()
 	if err != nil {
 		C.dms_ctx_free(s.ctx)
 		return nil, err
 	}
+	// The next handles open the pool by its name, whichever was the only one.
+	s.name = C.GoString(C.dms_pool_name(h))
 	s.put(h)
 	return s, nil
 }
+
+// Name is the pool's name.
+func (s *Store) Name() string { return s.name }
 
 func (s *Store) get() (*C.struct_dms_pool, error) {
 	s.mu.Lock()
@@ -186,8 +198,11 @@ func (s *Store) get() (*C.struct_dms_pool, error) {
 
 	var h *C.struct_dms_pool
 	var e C.struct_dms_go_err
-	cname := C.CString(s.name)
-	defer C.free(unsafe.Pointer(cname))
+	var cname *C.char
+	if s.name != "" {
+		cname = C.CString(s.name)
+		defer C.free(unsafe.Pointer(cname))
+	}
 	if C.dms_go_pool_open(s.ctx, cname, &h, &e) < 0 {
 		s.mu.Lock()
 		s.handles--

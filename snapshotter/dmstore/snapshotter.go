@@ -19,14 +19,19 @@ type Snapshotter struct {
 
 var _ snapshots.Snapshotter = (*Snapshotter)(nil)
 
-// New serves pool NAME; a layer without a parent is a device of BASESIZE bytes (0: libdmstore's default).
-func New(name string, baseSize uint64) (*Snapshotter, error) {
-	st, err := Open(name)
+// New serves pool NAME ("": the only pool there is) with CFG's settings (nil:
+// libdmstore's defaults); a layer without a parent is a device of BASESIZE
+// bytes (0: libdmstore's default).
+func New(name string, baseSize uint64, cfg *Config) (*Snapshotter, error) {
+	st, err := Open(name, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return &Snapshotter{store: st, baseSize: baseSize}, nil
 }
+
+// Pool is the name of the pool served.
+func (s *Snapshotter) Pool() string { return s.store.Name() }
 
 func options(opts []snapshots.Opt) (snapshots.Info, error) {
 	var info snapshots.Info

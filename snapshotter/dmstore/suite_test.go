@@ -87,7 +87,7 @@ func newSnapshotter(ctx context.Context, root string) (snapshots.Snapshotter, fu
 	if _, err := dmstoreCmd("pool", "create", pool, "--loop", "--data-size", size); err != nil {
 		return nil, nil, err
 	}
-	sn, err := New(pool, 256<<20)
+	sn, err := New(pool, 256<<20, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -47,12 +47,19 @@ check_pattern_survives_reactivation() {
 }
 
 test_loop_pool_lifecycle() {
+	local version
 	ds pool create p0 --loop --data-size 1G --metadata-size 64M
 	assert_contains "$OUT" "pool 'p0' created"
 	dmsetup info -c --noheadings -o uuid dmstore-p0-pool | grep -qx DMSTORE-p0-pool || fail "uuid"
 	dmsetup table dmstore-p0-pool | grep -q "thin-pool .* 1 error_if_no_space" || fail "not error_if_no_space"
 	[ "$(stat -c %s "$DMSTORE_STATE_DIR/p0/data.img")" -eq $((1 << 30)) ] || fail "data file size"
 	[ "$(du -k "$DMSTORE_STATE_DIR/p0/data.img" | cut -f1)" -lt 1024 ] || fail "data file not sparse"
+	# The catalogue is made by create, at the version the first command to open the pool would leave.
+	[ -e "$DMSTORE_STATE_DIR/p0/catalog.db" ] || fail "no catalogue after pool create"
+	version=$(sqlite3 "$DMSTORE_STATE_DIR/p0/catalog.db" 'PRAGMA user_version')
+	[ "$version" -gt 0 ] || fail "catalogue not migrated after pool create"
+	ds image ls --pool p0
+	assert_eq "$(sqlite3 "$DMSTORE_STATE_DIR/p0/catalog.db" 'PRAGMA user_version')" "$version" "catalogue version"
 	check_status_matches_dmsetup p0
 	ds pool status p0
 	assert_contains "$OUT" "$DMSTORE_STATE_DIR/p0/data.img (/dev/loop"

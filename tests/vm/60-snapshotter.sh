@@ -47,10 +47,12 @@ ctrd_cleanup() {
 	rm -rf "$CTRD_TMP" /run/containerd /run/dmstore-test
 }
 
+# Its pool and base size from dmstore.conf (--config; neither --pool nor --base-size).
 snap_start() {
+	printf '[dmstore]\npool = p\nimage_size = 256M\n' >"$CTRD_TMP/dmstore.conf"
 	# A killed snapshotter leaves its socket: waiting for one, wait for the new one.
 	rm -f "$SNAP_SOCK"
-	"$SNAP_BIN" --pool p --address "$SNAP_SOCK" --base-size 256M >>"$CTRD_TMP/snapshotter.log" 2>&1 &
+	"$SNAP_BIN" --config "$CTRD_TMP/dmstore.conf" --address "$SNAP_SOCK" >>"$CTRD_TMP/snapshotter.log" 2>&1 &
 	SNAP_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$SNAP_SOCK" ] && return 0
@@ -109,6 +111,9 @@ test_snapshotter_containerd() {
 	ctrd_setup
 	ctr_ images import --snapshotter dmstore --base-name dmstore.test/img "$IMAGES/a.tar" >/dev/null
 	assert_eq "$(ctr_committed)" 2 "committed layers of image a"
+	# The file's image_size is the base size (the default is 10G).
+	assert_eq "$(sqlite3 "$DMSTORE_STATE_DIR/p/catalog.db" 'SELECT DISTINCT size FROM devices')" $((256 << 20)) \
+		"layer size"
 	ctr_ images import --snapshotter dmstore --base-name dmstore.test/img "$IMAGES/b.tar" >/dev/null
 	# b shares a's base layer: only its own is added.
 	assert_eq "$(ctr_committed)" 3 "committed layers of images a and b"
@@ -122,6 +127,10 @@ test_snapshotter_containerd() {
 	[ ! -e "$SNAP_SOCK" ] || fail "the snapshotter left its socket"
 	assert_eq "$(kernel_thin_ids p | wc -l)" 0 "thin ids left after GC"
 	assert_consistent p
+	# A bad line: exit 2, naming the file and the line.
+	printf '[dmstore]\npool = p\nmin_free = 120\n' >"$CTRD_TMP/bad.conf"
+	expect 2 "$SNAP_BIN" --config "$CTRD_TMP/bad.conf" --address "$SNAP_SOCK"
+	assert_contains "$ERR" "$CTRD_TMP/bad.conf, line 3: min_free '120'"
 }
 
 # containerd removes what its GC collected from the snapshotter in the background (ctr images rm
