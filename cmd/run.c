@@ -144,7 +144,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 				  .runtime = *ctx->config.runtime ? ctx->config.runtime : NULL };
 	struct cmd_args a = { .cmd = "run" };
 	const char **env = NULL;
-	char name[DMS_NAME_MAX + 1];
+	_cleanup_free_ char *name = NULL;
 	bool remove = false;
 	int opt, r, code;
 
@@ -236,7 +236,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 		free(env);
 		return r;
 	}
-	r = dms_run_create(a.pool, &o, name, sizeof(name));
+	r = dms_run_create(a.pool, &o, &name);
 	free(env);
 	if (r < 0)
 		return cmd_done(ctx, &a, lib_error(ctx, r));

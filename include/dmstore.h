@@ -579,13 +579,9 @@ DMS_EXPORT int dms_vol_holder_dir(struct dms_pool *pool, const char *name, const
  * the next dms_run_begin or dms_run_status of the container: what the
  * runtime still runs is killed, and the run recorded as ended with an
  * unknown exit code.
- *
- * Structs passed in begin with SIZE, set to their sizeof: fields added later
- * go at the end, and a library older than the caller's header refuses a
- * struct larger than it knows (-EINVAL).
  */
 struct dms_run_volume {
-	uint32_t size;		/* sizeof(struct dms_run_volume) */
+	uint32_t size;		/* sizeof(struct dms_run_volume): DMS_OPTS_INIT */
 	const char *name;	/* the volume */
 	const char *path;	/* where inside the container: absolute */
 	bool read_only;
@@ -594,7 +590,7 @@ struct dms_run_volume {
 #define DMS_RUN_VOLUMES_MAX 16
 
 struct dms_run_opts {
-	uint32_t size;			/* sizeof(struct dms_run_opts) */
+	uint32_t size;			/* sizeof(struct dms_run_opts): DMS_OPTS_INIT */
 	const char *name;		/* the container; NULL: the image's name and a random tag */
 	const char *image;
 	const char *const *args;	/* the command and its arguments, replacing the image's Cmd */
@@ -615,9 +611,10 @@ struct dms_run_opts {
 /*
  * Check everything (the runtime, the image and its command, the volumes: none
  * may be attached read-write to another container), then make the container
- * and record its run spec; its name goes in RET_NAME. On failure nothing is left.
+ * and record its run spec; its name goes in *RET_NAME (may be NULL; free it).
+ * On failure nothing is left.
  */
-DMS_EXPORT int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char *ret_name, size_t len);
+DMS_EXPORT int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char **ret_name);
 
 /* A run in progress, from dms_run_begin to dms_run_end; used by one thread at a time, with its pool. */
 struct dms_run;

@@ -551,21 +551,6 @@ static int run_fail(struct dms_pool *pool, const char *name, int r, const char *
 	return dms_fail(ctx, r, "%s", err);
 }
 
-/* A caller's struct that begins with its size: what this library knows of it, the rest zero. */
-static bool copy_sized(void *dst, size_t known, const void *src)
-{
-	uint32_t size;
-
-	if (!src)
-		return false;
-	memcpy(&size, src, sizeof(size));
-	if (size < sizeof(size) || size > known)
-		return false;
-	memset(dst, 0, known);
-	memcpy(dst, src, size);
-	return true;
-}
-
 static int check_volume_opts(struct dms_ctx *ctx, const struct dms_run_volume *v)
 {
 	if (!dms_name_valid(v->name))
@@ -577,18 +562,21 @@ static int check_volume_opts(struct dms_ctx *ctx, const struct dms_run_volume *v
 	return 0;
 }
 
-int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char *ret_name, size_t len)
+int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char **ret_name)
 {
 	struct dms_ctx *ctx = dms_pool_ctx(pool);
 	struct dms_run_volume vols[DMS_RUN_VOLUMES_MAX];
 	const struct dms_run_volume *vol_ptrs[DMS_RUN_VOLUMES_MAX];
 	struct dms_run_opts o;
-	char err[DMS_ERROR_MAX] = "";
+	char err[DMS_ERROR_MAX] = "", name[DMS_NAME_MAX + 1];
 	int r;
 
-	if (!copy_sized(&o, sizeof(o), opts))
-		return dms_fail_invalid(ctx, -EINVAL, "run options: size %u is not one this library knows (%zu)",
-					opts ? opts->size : 0U, sizeof(o));
+	if (!opts)
+		return dms_fail_invalid(ctx, -EINVAL, "run options: none given");
+	r = dms_opts_read(ctx, "image", opts->image ? opts->image : "", opts,
+			  dms_offsetofend(struct dms_run_opts, n_volumes), &o, sizeof(o));
+	if (r < 0)
+		return r;
 	if (!dms_name_valid(o.image))
 		return dms_fail_invalid(ctx, -EINVAL, "image '%s': invalid name", o.image ? o.image : "");
 	if (o.name && !dms_name_valid(o.name))
@@ -599,18 +587,30 @@ int dms_run_create(struct dms_pool *pool, const struct dms_run_opts *opts, char 
 		return dms_fail_invalid(ctx, -EINVAL, "run options: %zu volumes, at most %d", o.n_volumes,
 					DMS_RUN_VOLUMES_MAX);
 	for (size_t i = 0; i < o.n_volumes; i++) {
-		if (!copy_sized(&vols[i], sizeof(vols[i]), o.volumes[i]))
-			return dms_fail_invalid(
-				ctx, -EINVAL, "run options: volume %zu: not a struct dms_run_volume this library knows",
-				i + 1);
+		const struct dms_run_volume *v = o.volumes[i];
+
+		if (!v)
+			return dms_fail_invalid(ctx, -EINVAL, "run options: volume %zu: NULL", i + 1);
+		r = dms_opts_read(ctx, "volume", v->name ? v->name : "", v,
+				  dms_offsetofend(struct dms_run_volume, read_only), &vols[i], sizeof(vols[i]));
+		if (r < 0)
+			return r;
 		r = check_volume_opts(ctx, &vols[i]);
 		if (r < 0)
 			return r;
 		vol_ptrs[i] = &vols[i];
 	}
 	o.volumes = vol_ptrs;
-	r = run_create(pool, &o, ret_name, len, err, sizeof(err));
-	return r < 0 ? run_fail(pool, o.name ? o.name : o.image, r, err) : 0;
+	r = run_create(pool, &o, name, sizeof(name), err, sizeof(err));
+	if (r < 0)
+		return run_fail(pool, o.name ? o.name : o.image, r, err);
+	if (ret_name) {
+		*ret_name = strdup(name);
+		if (!*ret_name)
+			return dms_fail(ctx, -ENOMEM, "container '%s': made, but its name could not be returned: %s",
+					name, strerror(ENOMEM));
+	}
+	return 0;
 }
 
 int dms_run_begin(struct dms_pool *pool, const char *name, struct dms_run **ret_run)
