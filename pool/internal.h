@@ -275,12 +275,15 @@ void dms_oci_close(struct dms_oci_import *imp);
  * when the holder lets go; if it is gone already, the thin id goes at once
  * (*TXN moves past it) and *RET_DEFERRED is false. dms_finish_removals deletes
  * the thin ids of 'removing' rows whose device is gone. The lock is held.
+ * dms_removal_describe: for pool check, in BUF, what a 'removing' row waits for
+ * (who holds its device) or what the next change does with it.
  */
 int dms_thin_dev_refuse_held(struct dms_pool *pool, const struct dms_row *row);
 int dms_thin_dev_held(struct dms_pool *pool, const struct dms_row *row, bool *ret_held);
 int dms_remove_deferred(struct dms_pool *pool, struct dms_row *row, uint64_t *txn, const char *op,
 			bool *ret_deferred);
 bool dms_row_removing(const struct dms_row *row);
+int dms_removal_describe(struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
 int dms_finish_removals(struct dms_pool *pool, unsigned *ret_finished);
 
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */
