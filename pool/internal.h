@@ -213,6 +213,12 @@ int dms_orphans_delete(struct dms_pool *pool, const uint32_t *ids, size_t n);
  */
 int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
 int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
+/*
+ * Activate every device the catalogue says is active and the kernel lacks
+ * (pool activate's restore, and what each change does first). Best effort:
+ * fails only when the catalogue cannot be read.
+ */
+int dms_activate_recorded(struct dms_pool *pool);
 /* Release the metadata snapshot a dead dmstore left held; the caller holds the pool lock. */
 int dms_pool_release_dead_snap(const char *dm_name, bool *ret_released);
 
