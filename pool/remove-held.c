@@ -100,8 +100,7 @@ int dms_removal_describe(struct dms_pool *pool, const struct dms_row *row, char 
 	else if (n == 1)
 		snprintf(buf, len, "waiting for %s", dms_holder_format(&h[0], who, sizeof(who)));
 	else
-		snprintf(buf, len, "waiting for %s (and %zu more)", dms_holder_format(&h[0], who, sizeof(who)),
-			 n - 1);
+		snprintf(buf, len, "waiting for %s (and %zu more)", dms_holder_format(&h[0], who, sizeof(who)), n - 1);
 	return 0;
 }
 

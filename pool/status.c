@@ -57,11 +57,12 @@ int dms_pool_kernel_refuses(const char *pool, const struct dms_thin_pool_status 
 	snprintf(fix, sizeof(fix), remedy, pool, pool);
 	if (st->mode == DMS_THIN_POOL_RO && !st->needs_check && st->total_metadata_blocks &&
 	    st->used_metadata_blocks >= st->total_metadata_blocks) {
-		snprintf(why, len,
-			 "pool '%s' is out of metadata space (%s of %s used: the kernel made it read-only, and writes to blocks not yet mapped fail): grow its metadata, online: 'dmstore pool grow %s --metadata-size SIZE' for a pool on loop files, or grow its metadata device, then 'dmstore pool grow %s'",
-			 pool, dms_size_format(st->used_metadata_blocks * DMS_THIN_METADATA_BLOCK, used, sizeof(used)),
-			 dms_size_format(st->total_metadata_blocks * DMS_THIN_METADATA_BLOCK, total, sizeof(total)),
-			 pool, pool);
+		snprintf(
+			why, len,
+			"pool '%s' is out of metadata space (%s of %s used: the kernel made it read-only, and writes that need a new block fail): grow its metadata, online: 'dmstore pool grow %s --metadata-size SIZE' for a pool on loop files, or grow its metadata device, then 'dmstore pool grow %s'",
+			pool, dms_size_format(st->used_metadata_blocks * DMS_THIN_METADATA_BLOCK, used, sizeof(used)),
+			dms_size_format(st->total_metadata_blocks * DMS_THIN_METADATA_BLOCK, total, sizeof(total)),
+			pool, pool);
 		return -EROFS;
 	}
 	if (st->mode == DMS_THIN_POOL_FAIL) {
