@@ -99,7 +99,9 @@ torture_full_pool_metadata() {
 # mapping tree (the leaf picked by I), in one process (eight dd are seconds under TCG), synced.
 full_diverge() {
 	perl -MIO::Handle -e '
-		open(my $r, "<", "/dev/urandom") and read($r, my $buf, 65536) == 65536 or die "urandom: $!\n";
+		my $buf;
+		open(my $r, "<", "/dev/urandom") or die "urandom: $!\n";
+		read($r, $buf, 65536) == 65536 or die "urandom: $!\n";
 		open(my $f, "+<", $ARGV[0]) or die "$ARGV[0]: $!\n";
 		for my $j (0 .. 7) {
 			sysseek($f, ($j * 128 + $ARGV[1] % 128) * 65536, 0) or die "seek: $!\n";
