@@ -6,7 +6,8 @@
 
 # Every crash point, as "<op>:<step> <command...>" (the command a kill there interrupts; its
 # objects are made by kill_prepare). dms_device_create/delete give each create and delete
-# after-intent, after-kernel, after-txn.
+# after-intent, after-kernel, after-txn; so do the deletes every change may begin with, of a
+# removal deferred (deferred-rm) and of what a dead dmstore left half-made (recover).
 KILL_POINTS=(
 	"pool-activate:after-load pool activate p"
 	"image-create:after-intent image create k-img --size 64M"
@@ -53,6 +54,12 @@ KILL_POINTS=(
 	"pool-grow:after-config pool grow p --data-size @PGROW@"
 	"pool-reload:after-load pool grow p --data-size @PGROW@"
 	"pool-grow:after-label pool grow d"
+	"deferred-rm:after-intent vol create k-v --size 16M"
+	"deferred-rm:after-kernel vol create k-v --size 16M"
+	"deferred-rm:after-txn vol create k-v --size 16M"
+	"recover:after-intent vol create k-v --size 16M"
+	"recover:after-kernel vol create k-v --size 16M"
+	"recover:after-txn vol create k-v --size 16M"
 	"layer-prepare:after-intent layer prepare k-l"
 	"layer-prepare:after-kernel layer prepare k-l"
 	"layer-prepare:after-txn layer prepare k-l"
@@ -129,6 +136,17 @@ kill_prepare() {
 		dmsetup suspend t-data
 		dmsetup reload t-data --table "0 $((256 * 2048)) linear $(disk 1) 0"
 		dmsetup resume t-data ;;
+	deferred-rm:*)
+		# A removal deferred, its holder gone: the next change (the command killed) deletes its thin id.
+		ds vol create k-held --size 16M
+		sleep 1000 < /dev/mapper/dmstore-p-vol-k--held &
+		ds vol rm k-held --force
+		kill $!
+		wait $! 2>/dev/null || true
+		for _ in $(seq 50); do dmsetup info dmstore-p-vol-k--held >/dev/null 2>&1 || break; sleep 0.1; done ;;
+	recover:*)
+		# A half-made image, which recovery (in the command killed) deletes.
+		expect 137 env DMSTORE_CRASH_AT=image-create:after-format "$DMSTORE" image create k-img --size 64M ;;
 	layer-commit:*) kill_layer prepare k-a ;;
 	layer-remove:*) kill_layer prepare k-lold ;;
 	esac
@@ -260,7 +278,7 @@ kill_family() {
 }
 
 torture_kill_every_step_pool() {
-	kill_family '^(pool|orphan)-'
+	kill_family '^(pool|orphan|deferred|recover)-'
 }
 
 torture_kill_every_step_image() {
