@@ -768,9 +768,9 @@ static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
 		"on the metadata (a snapshot of it while the pool is active), thin ids on either side\n"
 		"that the other lacks, interrupted changes, mounts and attachments that are gone, devices\n"
 		"active that should not be or not active that should be. One line per finding, saying\n"
-		"what to run, then a summary. Removals that --force deferred until their holder lets go\n"
-		"are listed, naming the holder, but are not problems. Exit status 0 when clean, 1 when\n"
-		"it found something.\n";
+		"what to run, then a summary. A removal still waiting for its holder to let go is listed,\n"
+		"naming the holder, but is not a problem. Exit status 0 when clean, 1 when it found\n"
+		"something.\n";
 	struct dms_check_report rep;
 	struct dms_pool *pool = NULL;
 	const char *name;
