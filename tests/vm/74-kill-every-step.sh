@@ -278,7 +278,7 @@ kill_family() {
 }
 
 torture_kill_every_step_pool() {
-	kill_family '^(pool|orphan|deferred|recover)-'
+	kill_family '^(pool-|orphan-|deferred-|recover:)'
 }
 
 torture_kill_every_step_image() {
