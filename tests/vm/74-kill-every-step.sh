@@ -251,14 +251,29 @@ kill_at() {
 	[ -z "${KILL_THOROUGH:-}" ] || kill_check "$point"
 }
 
-# Every literal crash point in pool/ is in KILL_POINTS (a new one must be added here).
+# The torture cases, one per command group: the "<op>:<step>" each one kills.
+KILL_FAMILIES=(
+	[0]='^(pool-|orphan-|deferred-|recover:)'
+	[1]='^image-'
+	[2]='^snap-'
+	[3]='^vol-'
+	[4]='^layer-'
+)
+
+# Every literal crash point in pool/ is in KILL_POINTS (a new one must be added here), and
+# every entry of KILL_POINTS in a family.
 kill_points_complete() {
-	local p missing=
+	local p e f covered missing=
 	for p in $(grep -ho 'dms_crash_point("[a-z-]*", "[a-z-]*")' pool/*.c | sed -E 's/.*\("([a-z-]*)", "([a-z-]*)"\)/\1:\2/' | sort -u); do
 		case $p in
 		pool-check:snap-held) continue ;; # a check, not a change
 		esac
 		printf '%s\n' "${KILL_POINTS[@]}" | grep -q "^$p " || missing="$missing $p"
+	done
+	for e in "${KILL_POINTS[@]}"; do
+		covered=
+		for f in "${KILL_FAMILIES[@]}"; do [[ ${e%% *} =~ $f ]] && covered=1; done
+		[ -n "$covered" ] || missing="$missing ${e%% *}(in no KILL_FAMILIES)"
 	done
 	[ -z "$missing" ] || fail "crash points not in KILL_POINTS:$missing"
 }
@@ -278,23 +293,23 @@ kill_family() {
 }
 
 torture_kill_every_step_pool() {
-	kill_family '^(pool-|orphan-|deferred-|recover:)'
+	kill_family "${KILL_FAMILIES[0]}"
 }
 
 torture_kill_every_step_image() {
-	kill_family '^image-'
+	kill_family "${KILL_FAMILIES[1]}"
 }
 
 torture_kill_every_step_snap() {
-	kill_family '^snap-'
+	kill_family "${KILL_FAMILIES[2]}"
 }
 
 torture_kill_every_step_vol() {
-	kill_family '^vol-'
+	kill_family "${KILL_FAMILIES[3]}"
 }
 
 torture_kill_every_step_layer() {
-	kill_family '^layer-'
+	kill_family "${KILL_FAMILIES[4]}"
 }
 
 # A sample: a create that formats, and a deferred removal (tests/vm/20-image-snap.sh and
