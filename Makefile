@@ -236,6 +236,11 @@ $(B)/dmstore-test: $(HOOKS_OBJ)
 	$(say) LD $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $(HOOKS_OBJ) $(PKG_LIBS) $(BENCH_LIBS)
 
+# The layer calls, which have no command, with the test hooks: tests/vm/74-kill-every-step.sh kills them.
+$(B)/layer-driver: tests/vm/layer-driver.c $(LIB_SRC:%.c=$(B)/hooks/%.o)
+	$(say) LD $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Remade whenever PREFIX, LIBDIR or INCLUDEDIR differ from the last build's, so that
 # `make install PREFIX=/opt/dmstore` installs a .pc that points there.
 $(B)/dmstore.pc: FORCE
@@ -280,15 +285,19 @@ unit: $(UNIT_BIN)
 hostcheck: all
 	@tests/run-host
 
-vmcheck: all $(B)/dmstore-test
+vmcheck: all $(B)/dmstore-test $(B)/layer-driver
 	@tests/run-vm
 
 # Everything `make check` runs, plus the long families (tests/vm/*.sh: torture_* cases, the
-# fuzz targets for a while each), then the power cuts (tests/power-cut).
+# fuzz targets for a while each), then the power cuts (tests/power-cut), then the figures table
+# (tests/torture-figures), whatever failed.
 torture: deps
-	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
-	@DMSTORE_TORTURE=1 DMSTORE_VM_TIMEOUT=$${DMSTORE_VM_TIMEOUT:-21600} tests/run-check $(UNIT_BIN)
-	@tests/power-cut $${DMSTORE_POWER_CUTS:-20}
+	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(B)/layer-driver $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
+	@rm -f $(B)/torture-figures; rc=0; \
+	DMSTORE_FIGURES=$(CURDIR)/$(B)/torture-figures DMSTORE_TORTURE=1 DMSTORE_VM_TIMEOUT=$${DMSTORE_VM_TIMEOUT:-21600} \
+		tests/run-check $(UNIT_BIN) || rc=1; \
+	DMSTORE_FIGURES=$(CURDIR)/$(B)/torture-figures tests/power-cut $${DMSTORE_POWER_CUTS:-20} || rc=1; \
+	tests/torture-figures $(B)/torture-figures; exit $$rc
 
 # Benchmarks are never timed tests: not part of `make check`. BENCH_ARGS=--quick for a smoke run.
 bench: all
@@ -298,7 +307,7 @@ bench: all
 check: deps
 	@$(MAKE) --no-print-directory check-installed
 
-check-installed: all $(B)/dmstore-test $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
+check-installed: all $(B)/dmstore-test $(B)/layer-driver $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
 	@tests/run-check $(UNIT_BIN)
 
 # What `make install` puts where (under DESTDIR), and so what `make uninstall` removes.

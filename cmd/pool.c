@@ -726,12 +726,22 @@ static int pool_grow(int argc, char **argv, struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
+/* A removal waiting for its holder is what rm --force asked for: reported, not a problem. */
+static size_t check_problems(const struct dms_check_report *rep)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->n_findings; i++)
+		n += rep->findings[i]->kind != DMS_CHECK_PENDING_REMOVAL;
+	return n;
+}
+
 static json_object *check_json(const char *name, const struct dms_check_report *rep)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
 	json_object_object_add(o, "pool", json_object_new_string(name));
-	json_object_object_add(o, "clean", json_object_new_boolean(rep->n_findings == 0));
+	json_object_object_add(o, "clean", json_object_new_boolean(check_problems(rep) == 0));
 	json_object_object_add(o, "active", json_object_new_boolean(rep->active));
 	json_object_object_add(o, "metadata_checked", json_object_new_boolean(rep->metadata_checked));
 	json_object_object_add(o, "thin_ids_checked", json_object_new_boolean(rep->thin_ids_checked));
@@ -761,7 +771,9 @@ static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
 		"on the metadata (a snapshot of it while the pool is active), thin ids on either side\n"
 		"that the other lacks, interrupted changes, mounts and attachments that are gone, devices\n"
 		"active that should not be or not active that should be. One line per finding, saying\n"
-		"what to run, then a summary. Exit status 0 when clean, 1 when it found something.\n";
+		"what to run, then a summary. A removal still waiting for its holder to let go is listed,\n"
+		"naming the holder, but is not a problem. Exit status 0 when clean, 1 when it found\n"
+		"something.\n";
 	struct dms_check_report *rep;
 	struct dms_pool *pool = NULL;
 	const char *name;
@@ -786,16 +798,20 @@ static int pool_check(int argc, char **argv, struct cmd_ctx *ctx)
 	} else {
 		for (size_t i = 0; i < rep->n_findings; i++)
 			printf("%s\n", rep->findings[i]->message);
-		char found[64] = "clean";
+		size_t problems = check_problems(rep), pending = rep->n_findings - problems;
+		char found[96] = "clean";
 
-		if (rep->n_findings)
-			snprintf(found, sizeof(found), "%zu problem(s) found", rep->n_findings);
+		if (problems)
+			snprintf(found, sizeof(found), "%zu problem(s) found", problems);
+		if (pending)
+			snprintf(found + strlen(found), sizeof(found) - strlen(found), ", %zu removal(s) pending",
+				 pending);
 		printf("pool '%s'%s: %s; %zu thin id(s) in the kernel%s, %zu catalogue row(s), metadata %s\n", name,
 		       rep->active ? "" : " (inactive)", found, rep->n_thin_ids,
 		       rep->thin_ids_checked ? "" : " (not read)", rep->n_rows,
 		       rep->metadata_checked ? "checked by thin_check" : "not checked");
 	}
-	r = rep->n_findings ? EXIT_FAILURE_ : EXIT_OK;
+	r = check_problems(rep) ? EXIT_FAILURE_ : EXIT_OK;
 	dms_check_report_free(rep);
 	return r;
 }

@@ -323,6 +323,7 @@ enum dms_check_kind {
 	DMS_CHECK_STALE_ATTACHMENT,	/* "stale_attachment": recorded as attached, not mounted there */
 	DMS_CHECK_DEVICE_INACTIVE,	/* "device_inactive": should be active, is not */
 	DMS_CHECK_DEVICE_UNEXPECTED,	/* "device_unexpected": active, should not be (or no row is it) */
+	DMS_CHECK_PENDING_REMOVAL,	/* "pending_removal": an rm --force waiting for the holder; not a problem */
 };
 
 struct dms_check_finding {

@@ -30,6 +30,7 @@ static const char *const kind_names[] = {
 	[DMS_CHECK_STALE_ATTACHMENT] = "stale_attachment",
 	[DMS_CHECK_DEVICE_INACTIVE] = "device_inactive",
 	[DMS_CHECK_DEVICE_UNEXPECTED] = "device_unexpected",
+	[DMS_CHECK_PENDING_REMOVAL] = "pending_removal",
 };
 
 const char *dms_check_kind_name(enum dms_check_kind kind)
@@ -269,6 +270,7 @@ static int check_rows(struct dms_pool *pool, struct dms_check_report *rep, const
 	rep->catalogue_txn = cat_txn;
 	for (size_t i = 0; i < n_rows && r == 0; i++) {
 		const struct dms_row *row = &rows[i];
+		char why[256];
 
 		if (row->pending_txn) {
 			intents = true;
@@ -283,6 +285,13 @@ static int check_rows(struct dms_pool *pool, struct dms_check_report *rep, const
 			r = add(rep, DMS_CHECK_UNFINISHED, row, row->thin_id,
 				"%s '%s' (thin id %u) has no contents: a dmstore that died while making it left it, and the next change of the pool removes it",
 				object_word(row), row->name, row->thin_id);
+		} else if (dms_row_removing(row)) {
+			/* Expected state, not damage: an rm --force whose holder has not let go yet. */
+			r = dms_removal_describe(pool, row, why, sizeof(why));
+			if (r == 0)
+				r = add(rep, DMS_CHECK_PENDING_REMOVAL, row, row->thin_id,
+					"%s '%s' (thin id %u) is being removed (rm --force): %s", object_word(row),
+					row->name, row->thin_id, why);
 		}
 	}
 	if (r == 0 && kernel_txn && !intents && *kernel_txn != cat_txn)

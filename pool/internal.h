@@ -226,6 +226,12 @@ int dms_orphans_delete(struct dms_pool *pool, const uint32_t *ids, size_t n);
  */
 int dms_recover(struct dms_pool *pool, unsigned *ret_rolled_forward, unsigned *ret_rolled_back);
 int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n);
+/*
+ * Activate every device the catalogue says is active and the kernel lacks
+ * (pool activate's restore, and what each change does first). Best effort:
+ * fails only when the catalogue cannot be read.
+ */
+int dms_activate_recorded(struct dms_pool *pool);
 /* Release the metadata snapshot a dead dmstore left held; the caller holds the pool lock. */
 int dms_pool_release_dead_snap(const char *dm_name, bool *ret_released);
 
@@ -288,12 +294,15 @@ void dms_oci_close(struct dms_oci_import *imp);
  * when the holder lets go; if it is gone already, the thin id goes at once
  * (*TXN moves past it) and *RET_DEFERRED is false. dms_finish_removals deletes
  * the thin ids of 'removing' rows whose device is gone. The lock is held.
+ * dms_removal_describe: for pool check, in BUF, what a 'removing' row waits for
+ * (who holds its device) or what the next change does with it.
  */
 int dms_thin_dev_refuse_held(struct dms_pool *pool, const struct dms_row *row);
 int dms_thin_dev_held(struct dms_pool *pool, const struct dms_row *row, bool *ret_held);
 int dms_remove_deferred(struct dms_pool *pool, struct dms_row *row, uint64_t *txn, const char *op,
 			bool *ret_deferred);
 bool dms_row_removing(const struct dms_row *row);
+int dms_removal_describe(struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len);
 int dms_finish_removals(struct dms_pool *pool, unsigned *ret_finished);
 
 /* snap.c: remove a container while the lock is held; *TXN moves past the delete. */

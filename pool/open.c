@@ -163,6 +163,8 @@ int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 	/* Removals deferred until their holder let go (pool/remove-held.c) are finished by the next change. */
 	if (r == 0)
 		r = dms_finish_removals(pool, NULL);
+	if (r == 0)
+		r = dms_activate_recorded(pool);
 	if (r < 0)
 		goto fail;
 	r = dms_pool_kernel_txn(pool, ret_txn);
@@ -211,6 +213,8 @@ int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_r
 		r = dms_recover(pool, &rep->rolled_forward, &rep->rolled_back);
 	if (r == 0)
 		r = dms_finish_removals(pool, NULL);
+	if (r == 0)
+		r = dms_activate_recorded(pool);
 	if (r == 0)
 		r = dms_pool_orphans(pool, &rep->orphans, &rep->n_orphans);
 	if (r == 0 && rep->n_orphans && (flags & DMS_RECOVER_DELETE_ORPHANS)) {

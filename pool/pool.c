@@ -514,6 +514,7 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock
 			r = dms_fail(ctx, r, "pool '%s': forgetting mounts that did not survive its deactivation failed: %s",
 				     name, strerror(-r));
 	}
+	/* Reported here, where it was asked for: a change only tries (dms_activate_recorded). */
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (rows[i].state != DMS_STATE_READY || rows[i].kind == DMS_KIND_IMAGE || !rows[i].active)
 			continue;

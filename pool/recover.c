@@ -67,6 +67,30 @@ int dms_resume_suspended(struct dms_pool *pool, char ***ret_names, size_t *ret_n
 }
 
 /*
+ * A dmstore killed between a commit and the activation it was for (snap
+ * create, a layer's snapshot), or between a deactivation and the change that
+ * needed it (snap rm, layer commit or remove), left a row that says active and
+ * no device: it comes back, as pool activate would bring it. One info ioctl
+ * per active row (dms_thin_dev_activate finds it by UUID first). A device that
+ * cannot be activated (its name taken by someone else's) stays down and pool
+ * check names it: a change of other objects is not refused for it.
+ */
+int dms_activate_recorded(struct dms_pool *pool)
+{
+	_cleanup_free_ struct dms_row *rows = NULL;
+	size_t n = 0;
+	int r;
+
+	r = dms_catalog_list(pool->cat, -1, 0, &rows, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].state == DMS_STATE_READY && rows[i].kind != DMS_KIND_IMAGE && rows[i].active)
+			(void)dms_thin_dev_activate(pool, &rows[i]);
+	return 0;
+}
+
+/*
  * A half-made device that cannot be deactivated is held by something this
  * process cannot let go: a mount (an older dmstore mounted imports in the
  * tree, and a kill left them there) or a process that opened it. Say which,

@@ -79,6 +79,31 @@ int dms_thin_dev_held(struct dms_pool *pool, const struct dms_row *row, bool *re
 	return 0;
 }
 
+int dms_removal_describe(struct dms_pool *pool, const struct dms_row *row, char *buf, size_t len)
+{
+	struct dms_holder h[HOLDERS_MAX];
+	struct dms_dm_info info;
+	char who[160];
+	size_t n = 0;
+	int r;
+
+	r = dms_thin_dev_find(pool, row, &info);
+	if (r == 0 && info.exists)
+		r = holders(pool, row, h, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "%s '%s': finding who holds its device failed: %s", kind_word(row),
+				row->name, strerror(-r));
+	if (!info.exists)
+		snprintf(buf, len, "its device is gone: the next change of the pool deletes its thin id");
+	else if (n == 0)
+		snprintf(buf, len, "its device is no longer held: the next change of the pool removes it");
+	else if (n == 1)
+		snprintf(buf, len, "waiting for %s", dms_holder_format(&h[0], who, sizeof(who)));
+	else
+		snprintf(buf, len, "waiting for %s (and %zu more)", dms_holder_format(&h[0], who, sizeof(who)), n - 1);
+	return 0;
+}
+
 /* Our namespace's mounts of ROW's device, detached lazily: the holder keeps the filesystem, nobody else sees it. */
 static int unmount_lazily(struct dms_pool *pool, const struct dms_row *row)
 {

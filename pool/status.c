@@ -43,14 +43,28 @@ static const char *discards_name(enum dms_thin_discards d)
  * recovery must not read its transaction id. What brings it back: the pool
  * reloaded after thin_check passes (pool activate runs thin_check, which also
  * clears a needs_check flag), or thin_repair when thin_check finds damage.
+ * A pool whose metadata ran out is read-only without needs_check, all of its
+ * metadata used (dm-thin's out-of-metadata-space mode, "ro" in its status):
+ * reloading changes nothing, but a bigger metadata device, taken online by a
+ * resume (pool grow), puts it back in write mode.
  */
 int dms_pool_kernel_refuses(const char *pool, const struct dms_thin_pool_status *st, char *why, size_t len)
 {
 	static const char remedy[] =
 		"unmount its containers and volumes, run 'dmstore pool deactivate %s', then 'dmstore pool activate %s', which runs thin_check on its metadata; if thin_check finds damage, see REPAIR in dmstore(8)";
-	char fix[512];
+	char fix[512], used[32], total[32];
 
 	snprintf(fix, sizeof(fix), remedy, pool, pool);
+	if (st->mode == DMS_THIN_POOL_RO && !st->needs_check && st->total_metadata_blocks &&
+	    st->used_metadata_blocks >= st->total_metadata_blocks) {
+		snprintf(
+			why, len,
+			"pool '%s' is out of metadata space (%s of %s used: the kernel made it read-only, and writes that need a new block fail): grow its metadata, online: 'dmstore pool grow %s --metadata-size SIZE' for a pool on loop files, or grow its metadata device, then 'dmstore pool grow %s'",
+			pool, dms_size_format(st->used_metadata_blocks * DMS_THIN_METADATA_BLOCK, used, sizeof(used)),
+			dms_size_format(st->total_metadata_blocks * DMS_THIN_METADATA_BLOCK, total, sizeof(total)),
+			pool, pool);
+		return -EROFS;
+	}
 	if (st->mode == DMS_THIN_POOL_FAIL) {
 		snprintf(why, len, "pool '%s' has failed (the kernel stopped it after a metadata or I/O error): %s", pool,
 			 fix);

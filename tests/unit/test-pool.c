@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "dm/dm.h"
 #include "dms-util.h"
 #include "pool/internal.h"
 
@@ -119,6 +120,30 @@ static int env_teardown(void **state)
 	return 0;
 }
 
+/* What a command that the kernel's pool mode refuses says to run: a full metadata is grown, not re-checked. */
+static void kernel_refusals(void **state)
+{
+	struct dms_thin_pool_status st;
+	char why[1024];
+
+	/* dm-thin's out-of-metadata-space mode, as a pool of 2 MiB of metadata showed it in the VM. */
+	assert_int_equal(dms_thin_pool_parse_status("75 512/512 1609/16384 - ro discard_passdown error_if_no_space - 512", &st), 0);
+	assert_int_equal(dms_pool_kernel_refuses("p", &st, why, sizeof(why)), -EROFS);
+	assert_non_null(strstr(why, "pool 'p' is out of metadata space (2 MiB of 2 MiB used: "));
+	assert_non_null(strstr(why, "'dmstore pool grow p --metadata-size SIZE'"));
+
+	/* Read-only after a metadata error: checked again on activation. */
+	assert_int_equal(dms_thin_pool_parse_status("75 100/512 1609/16384 - ro discard_passdown error_if_no_space needs_check 512", &st), 0);
+	assert_int_equal(dms_pool_kernel_refuses("p", &st, why, sizeof(why)), -EROFS);
+	assert_non_null(strstr(why, "pool 'p' is read-only (the kernel found a metadata error and set needs_check): "));
+	assert_non_null(strstr(why, "'dmstore pool activate p', which runs thin_check"));
+
+	assert_int_equal(dms_thin_pool_parse_status("Fail", &st), 0);
+	assert_int_equal(dms_pool_kernel_refuses("p", &st, why, sizeof(why)), -EIO);
+	assert_int_equal(dms_thin_pool_parse_status("75 512/512 1609/16384 - rw discard_passdown error_if_no_space - 512", &st), 0);
+	assert_int_equal(dms_pool_kernel_refuses("p", &st, why, sizeof(why)), 0);
+}
+
 static void config_roundtrip(void **state)
 {
 	struct env *e = *state;
@@ -189,6 +214,7 @@ int main(void)
 		cmocka_unit_test(holder_names),
 		cmocka_unit_test(uuids_of_a_pool),
 		cmocka_unit_test(metadata_min),
+		cmocka_unit_test(kernel_refusals),
 		cmocka_unit_test_setup_teardown(config_roundtrip, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(config_missing_and_corrupt, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(pool_status_of_unknown_pool, env_setup, env_teardown),

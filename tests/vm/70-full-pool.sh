@@ -94,3 +94,80 @@ torture_full_pool_metadata() {
 	assert_consistent p
 	ds pool check p
 }
+
+# full_diverge DEV I: eight 64 KiB blocks of DEV rewritten, one in each of eight leaves of its
+# mapping tree (the leaf picked by I), in one process (eight dd are seconds under TCG), synced.
+full_diverge() {
+	perl -MIO::Handle -e '
+		my $buf;
+		open(my $r, "<", "/dev/urandom") or die "urandom: $!\n";
+		read($r, $buf, 65536) == 65536 or die "urandom: $!\n";
+		open(my $f, "+<", $ARGV[0]) or die "$ARGV[0]: $!\n";
+		for my $j (0 .. 7) {
+			sysseek($f, ($j * 128 + $ARGV[1] % 128) * 65536, 0) or die "seek: $!\n";
+			syswrite($f, $buf) == 65536 or die "write: $!\n";
+		}
+		$f->sync or die "fsync: $!\n";' "$1" "$2"
+}
+
+# Metadata past dmstore's floor (min_free 0): the kernel's own limit. A 2 MiB metadata device and
+# snapshots of a volume that keeps diverging from them, until the kernel is out of metadata space:
+# the pool turns read-only, writes to new blocks fail at once, every change is refused saying to
+# grow the metadata, volumes and snapshots read back intact, and pool grow --metadata-size, online,
+# brings the pool back to writes.
+torture_full_pool_metadata_exhausted() {
+	local i j t0 secs keep before
+	printf '[dmstore]\nmin_free = 0\n' > "$T/dmstore.conf"
+	export DMSTORE_CONFIG=$T/dmstore.conf
+	ds pool create p --loop --data-size 1G --metadata-size 2M
+	ds vol create keep --size 16M --raw
+	head -c 4M /dev/urandom | dd of=/dev/mapper/dmstore-p-vol-keep bs=1M oflag=direct status=none
+	keep=$(full_sum /dev/mapper/dmstore-p-vol-keep)
+	ds vol create v --size 256M --raw
+	head -c 64M /dev/urandom | dd of=/dev/mapper/dmstore-p-vol-v bs=1M oflag=direct status=none
+	for i in $(seq 1 300); do
+		"$DMSTORE" vol snapshot v "s$i" >/dev/null 2>"$T/err" || break
+		[ $((i % 25)) -eq 1 ] && full_sum "/dev/mapper/dmstore-p-vsnap-s$i" > "$T/sum.s$i"
+		full_diverge /dev/mapper/dmstore-p-vol-v "$i" 2>"$T/err" || break
+	done
+	[ "$i" -lt 300 ] || fail "300 snapshots fit in 2 MiB of metadata"
+	echo "# stopped at snapshot $i: $(cat "$T/err")"
+	ds pool status p --json
+	assert_eq "$(jq -c '[.mode, .needs_check, .metadata_used == .metadata_total]' <<<"$OUT")" '["ro",false,true]' \
+		"pool status once the metadata ran out"
+	# A write that needs a new block fails, and soon: no queueing.
+	t0=$SECONDS
+	timeout 120 dd if=/dev/urandom of=/dev/mapper/dmstore-p-vol-v bs=64K count=1 seek=3000 oflag=direct \
+		status=none 2>/dev/null && fail "a write to a new block of a pool out of metadata succeeded"
+	secs=$((SECONDS - t0))
+	[ "$secs" -lt 60 ] || fail "the write took ${secs}s to fail: it hung"
+	# Every change refused, saying what to run; changing nothing.
+	FINGERPRINT_DISKS=
+	before=$(fingerprint)
+	expect 1 "$DMSTORE" vol create w --size 16M
+	assert_contains "$ERR" "pool 'p' is out of metadata space (2 MiB of 2 MiB used: the kernel made it read-only"
+	assert_contains "$ERR" "'dmstore pool grow p --metadata-size SIZE'"
+	expect 1 "$DMSTORE" vol rm s1
+	assert_contains "$ERR" "out of metadata space"
+	expect 1 "$DMSTORE" pool check p --json
+	assert_eq "$(jq -r '.findings[0].kind' <<<"$OUT")" pool_read_only "pool check's finding"
+	assert_contains "$(jq -r '.findings[0].message' <<<"$OUT")" "out of metadata space"
+	assert_eq "$(fingerprint)" "$before" "a refused change changed something"
+	# What was written reads back.
+	assert_eq "$(full_sum /dev/mapper/dmstore-p-vol-keep)" "$keep" "volume keep in a pool out of metadata"
+	for j in $(seq 1 25 $((i - 1))); do
+		assert_eq "$(full_sum "/dev/mapper/dmstore-p-vsnap-s$j")" "$(cat "$T/sum.s$j")" "snapshot s$j"
+		figure bytes_verified $((256 << 20))
+	done
+	# The way back: more metadata, online.
+	ds pool grow p --metadata-size 8M
+	ds pool status p --json
+	assert_eq "$(jq -c '[.mode, .needs_check]' <<<"$OUT")" '["rw",false]' "pool status after the metadata grew"
+	full_diverge /dev/mapper/dmstore-p-vol-v 5000
+	ds vol create w --size 16M
+	ds vol rm s1
+	assert_eq "$(full_sum /dev/mapper/dmstore-p-vol-keep)" "$keep" "volume keep after the metadata grew"
+	figure bytes_verified $((16 << 20))
+	assert_consistent p
+	ds pool check p
+}

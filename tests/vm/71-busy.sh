@@ -80,6 +80,12 @@ test_busy_force_deferred() {
 	assert_contains "$OUT" "volume 'w' removed; its device goes when its last user lets go"
 	assert_eq "$(busy_row c)" "3|0|" "container row while its holder lives"
 	assert_eq "$(busy_row w)" "3|0|" "volume row while its holder lives"
+	# pool check names each pending removal and its holder, and is clean: it is what --force asked for.
+	ds pool check p --json
+	assert_eq "$(jq -c '[.clean, ([.findings[] | .kind + ":" + .object] | sort)]' <<<"$OUT")" \
+		'[true,["pending_removal:c","pending_removal:w"]]' "pool check --json"
+	assert_contains "$OUT" "container 'c' (thin id 1) is being removed (rm --force): waiting for pid $pc (sleep) uses files on it"
+	assert_contains "$OUT" "volume 'w' (thin id 3) is being removed (rm --force): waiting for pid $pv (sleep) has it open"
 	findmnt "$CM" >/dev/null && fail "the container is still mounted on the host"
 	findmnt "$T/w" >/dev/null && fail "the volume is still mounted on the host"
 	findmnt "$CM/data" >/dev/null && fail "volume v still attached"
@@ -107,6 +113,9 @@ test_busy_force_deferred() {
 	done
 	dmsetup info dmstore-p-ctr-c >/dev/null 2>&1 && fail "the container's device outlived its holder"
 	dmsetup info dmstore-p-vol-w >/dev/null 2>&1 && fail "the volume's device outlived its holder"
+	ds pool check p
+	assert_contains "$OUT" "container 'c' (thin id 1) is being removed (rm --force): its device is gone: the next change of the pool deletes its thin id"
+	assert_contains "$OUT" "pool 'p': clean, 2 removal(s) pending;"
 	# The next change deletes the thin ids; the names are free again.
 	ds snap create c --image base
 	assert_eq "$(busy_row w)" "" "volume row once its device went"

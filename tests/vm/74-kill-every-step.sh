@@ -6,7 +6,8 @@
 
 # Every crash point, as "<op>:<step> <command...>" (the command a kill there interrupts; its
 # objects are made by kill_prepare). dms_device_create/delete give each create and delete
-# after-intent, after-kernel, after-txn.
+# after-intent, after-kernel, after-txn; so do the deletes every change may begin with, of a
+# removal deferred (deferred-rm) and of what a dead dmstore left half-made (recover).
 KILL_POINTS=(
 	"pool-activate:after-load pool activate p"
 	"image-create:after-intent image create k-img --size 64M"
@@ -52,12 +53,38 @@ KILL_POINTS=(
 	"orphan-delete:after-txn pool recover p --orphans"
 	"pool-grow:after-config pool grow p --data-size @PGROW@"
 	"pool-reload:after-load pool grow p --data-size @PGROW@"
+	"pool-grow:after-label pool grow d"
+	"deferred-rm:after-intent vol create k-v --size 16M"
+	"deferred-rm:after-kernel vol create k-v --size 16M"
+	"deferred-rm:after-txn vol create k-v --size 16M"
+	"recover:after-intent vol create k-v --size 16M"
+	"recover:after-kernel vol create k-v --size 16M"
+	"recover:after-txn vol create k-v --size 16M"
+	"layer-prepare:after-intent layer prepare k-l"
+	"layer-prepare:after-kernel layer prepare k-l"
+	"layer-prepare:after-txn layer prepare k-l"
+	"layer-prepare:after-format layer prepare k-l"
+	"layer-prepare:after-commit layer prepare k-l"
+	"layer-prepare:after-suspend layer prepare k-l k-base"
+	"layer-prepare:after-kernel layer prepare k-l k-base"
+	"layer-prepare:after-commit layer prepare k-l k-base"
+	"layer-commit:after-deactivate layer commit k-n k-a"
+	"layer-remove:after-deactivate layer rm k-lold"
+	"layer-remove:after-intent layer rm k-lold"
+	"layer-remove:after-kernel layer rm k-lold"
+	"layer-remove:after-txn layer rm k-lold"
 )
+
+# The layer calls have no command: "layer ..." runs tests/vm/layer-driver.c (the snapshotter's
+# calls, with the crash points) on pool p.
+LAYER_DRIVER=$(pwd)/build/layer-driver
 
 # The pool and what every kill must leave intact: volume "keep" (mounted, a file with its
 # sum) and container "kc" (mounted, a file with its sum), both written and fsync'd.
 kill_setup() {
 	trap kill_cleanup EXIT
+	# Pool "d" comes and goes (pool-grow:after-label): commands without --pool are p's.
+	export DMSTORE_POOL=p
 	make_rootfs "$T/rootfs"
 	for i in $(seq 1 8); do head -c 64K /dev/urandom > "$T/rootfs/etc/f$i"; done
 	ds pool create p --loop --data-size 1G --metadata-size 16M
@@ -83,9 +110,46 @@ kill_cleanup() {
 	wait 2>/dev/null || true
 }
 
-# Whatever the command needs to exist before it runs.
+# kill_layer ARGS...: the layer driver on pool p, which must succeed; stdout in $OUT.
+kill_layer() {
+	expect 0 "$LAYER_DRIVER" p "$@"
+}
+
+# Whatever the command ARGS needs to exist before it runs.
 kill_prepare() {
-	local point=$1
+	local point=$1 args=$2
+	case "$point $args" in
+	"layer-prepare:after-suspend "*)
+		# A parent committed while its device is open stays active: the snapshot suspends it.
+		kill_layer prepare k-base0
+		sleep 1000 < "$OUT" &
+		KILL_HOLDER=$!
+		kill_layer commit k-base k-base0 ;;
+	"layer-prepare:"*" k-base")
+		kill_layer prepare k-base0
+		kill_layer commit k-base k-base0 ;;
+	"pool-grow:after-label "*)
+		# A pool on dedicated devices, its data device grown: only its grow writes a new label.
+		dmsetup create t-data --table "0 $((128 * 2048)) linear $(disk 1) 0"
+		ds pool create d --data /dev/mapper/t-data --metadata "$(disk 2)"
+		ds vol create dv --size 16M --pool d
+		dmsetup suspend t-data
+		dmsetup reload t-data --table "0 $((256 * 2048)) linear $(disk 1) 0"
+		dmsetup resume t-data ;;
+	deferred-rm:*)
+		# A removal deferred, its holder gone: the next change (the command killed) deletes its thin id.
+		ds vol create k-held --size 16M
+		sleep 1000 < /dev/mapper/dmstore-p-vol-k--held &
+		ds vol rm k-held --force
+		kill $!
+		wait $! 2>/dev/null || true
+		for _ in $(seq 50); do dmsetup info dmstore-p-vol-k--held >/dev/null 2>&1 || break; sleep 0.1; done ;;
+	recover:*)
+		# A half-made image, which recovery (in the command killed) deletes.
+		expect 137 env DMSTORE_CRASH_AT=image-create:after-format "$DMSTORE" image create k-img --size 64M ;;
+	layer-commit:*) kill_layer prepare k-a ;;
+	layer-remove:*) kill_layer prepare k-lold ;;
+	esac
 	case $point in
 	pool-activate:*)
 		ds vol umount keep
@@ -114,7 +178,20 @@ kill_tidy() {
 	for o in k-img k-old; do "$DMSTORE" image rm "$o" --force >/dev/null 2>&1 || true; done
 	for o in k-c k-old k-held; do "$DMSTORE" snap rm "$o" --force >/dev/null 2>&1 || true; done
 	for o in k-v k-old k-held k-s; do "$DMSTORE" vol rm "$o" --force >/dev/null 2>&1 || true; done
+	for o in k-l k-n k-a k-lold k-base k-base0; do "$LAYER_DRIVER" p rm "$o" >/dev/null 2>&1 || true; done
 	"$DMSTORE" pool recover p --orphans >/dev/null 2>&1 || true
+}
+
+# The dedicated pool "d" after a kill in its grow: grown by the next grow, clean, then gone.
+kill_dedicated_again() {
+	ds pool grow d --json
+	assert_eq "$(jq .data_total <<<"$OUT")" $((255 << 20)) "pool d's data after its grow, again"
+	ds pool check d
+	assert_contains "$OUT" "clean"
+	assert_consistent d
+	ds vol rm dv --pool d
+	ds pool rm d
+	dmsetup remove t-data
 }
 
 # The invariants after a kill at POINT and a next command.
@@ -123,6 +200,8 @@ kill_check() {
 	ds pool check p
 	assert_contains "$OUT" "clean"
 	assert_consistent p
+	[ "$(md5sum < "$T/keep/data")" = "$KSUM" ] || figure lost_bytes $((2 << 20))
+	[ "$(md5sum < "$KCM/data")" = "$CSUM" ] || figure lost_bytes $((1 << 20))
 	assert_eq "$(md5sum < "$T/keep/data")" "$KSUM" "volume keep's bytes after $point"
 	assert_eq "$(md5sum < "$KCM/data")" "$CSUM" "container kc's bytes after $point"
 	figure bytes_verified $((3 << 20))
@@ -130,16 +209,17 @@ kill_check() {
 
 # kill_at N "<op>:<step> <command...>": the whole round for one crash point.
 kill_at() {
-	local n=$1 point=${2%% *} args
+	local n=$1 point=${2%% *} args bin=$DMSTORE
 	args=${2#* }
 	args=${args//@ROOTFS@/$T/rootfs}
 	KILL_GROW=$((KILL_GROW + 16))
 	args=${args//@GROW@/${KILL_GROW}M}
 	KILL_PGROW=$((KILL_PGROW + 64))
 	args=${args//@PGROW@/${KILL_PGROW}M}
-	kill_prepare "$point"
+	kill_prepare "$point" "$args"
+	case $args in layer\ *) bin=$LAYER_DRIVER args="p ${args#layer }" ;; esac
 	# shellcheck disable=SC2086
-	expect 137 env DMSTORE_CRASH_AT="$point" "$DMSTORE" $args
+	expect 137 env DMSTORE_CRASH_AT="$point" "$bin" $args
 	figure crash_points_killed 1
 	# The next command: a change (which recovers first), or the admin's recover, in turn.
 	if [ $((n % 2)) -eq 0 ]; then
@@ -159,10 +239,11 @@ kill_at() {
 	kill_check "$point"
 	# The command, run again, gets to its end (or finds its work done).
 	case $point in
+	pool-grow:after-label) kill_dedicated_again ;;
 	*:after-removing | orphan-delete:* | pool-grow:* | pool-reload:*) ;; # done, or nothing to do again
 	*)
 		# shellcheck disable=SC2086
-		"$DMSTORE" $args >/dev/null 2>"$T/again.err" || grep -qE "already|does not exist" "$T/again.err" ||
+		"$bin" $args >/dev/null 2>"$T/again.err" || grep -qE "already|does not exist" "$T/again.err" ||
 			fail "'$args' again after a kill at $point: $(cat "$T/again.err")" ;;
 	esac
 	kill_tidy "$point"
@@ -170,29 +251,65 @@ kill_at() {
 	[ -z "${KILL_THOROUGH:-}" ] || kill_check "$point"
 }
 
-# Every literal crash point in pool/ is in KILL_POINTS (a new one must be added here).
+# The torture cases, one per command group: the "<op>:<step>" each one kills.
+KILL_FAMILIES=(
+	[0]='^(pool-|orphan-|deferred-|recover:)'
+	[1]='^image-'
+	[2]='^snap-'
+	[3]='^vol-'
+	[4]='^layer-'
+)
+
+# Every literal crash point in pool/ is in KILL_POINTS (a new one must be added here), and
+# every entry of KILL_POINTS in a family.
 kill_points_complete() {
-	local p missing=
+	local p e f covered missing=
 	for p in $(grep -ho 'dms_crash_point("[a-z-]*", "[a-z-]*")' pool/*.c | sed -E 's/.*\("([a-z-]*)", "([a-z-]*)"\)/\1:\2/' | sort -u); do
 		case $p in
 		pool-check:snap-held) continue ;; # a check, not a change
-		layer-*) continue ;;              # the snapshotter's: torture_snapshotter_kills kills it at random
-		pool-grow:after-label) continue ;; # dedicated pools only: this family's pool is a loop pool
 		esac
 		printf '%s\n' "${KILL_POINTS[@]}" | grep -q "^$p " || missing="$missing $p"
+	done
+	for e in "${KILL_POINTS[@]}"; do
+		covered=
+		for f in "${KILL_FAMILIES[@]}"; do [[ ${e%% *} =~ $f ]] && covered=1; done
+		[ -n "$covered" ] || missing="$missing ${e%% *}(in no KILL_FAMILIES)"
 	done
 	[ -z "$missing" ] || fail "crash points not in KILL_POINTS:$missing"
 }
 
-torture_kill_every_step() {
+# kill_family REGEX: the whole round for each crash point whose "<op>:<step>" matches REGEX,
+# on a pool of its own (one family per command group: a failure in one leaves the others run).
+kill_family() {
 	local i
 	kill_points_complete
 	kill_setup
 	KILL_THOROUGH=1
 	for i in "${!KILL_POINTS[@]}"; do
+		[[ ${KILL_POINTS[$i]%% *} =~ $1 ]] || continue
 		echo "# ${KILL_POINTS[$i]}"
 		kill_at "$i" "${KILL_POINTS[$i]}"
 	done
+}
+
+torture_kill_every_step_pool() {
+	kill_family "${KILL_FAMILIES[0]}"
+}
+
+torture_kill_every_step_image() {
+	kill_family "${KILL_FAMILIES[1]}"
+}
+
+torture_kill_every_step_snap() {
+	kill_family "${KILL_FAMILIES[2]}"
+}
+
+torture_kill_every_step_vol() {
+	kill_family "${KILL_FAMILIES[3]}"
+}
+
+torture_kill_every_step_layer() {
+	kill_family "${KILL_FAMILIES[4]}"
 }
 
 # A sample: a create that formats, and a deferred removal (tests/vm/20-image-snap.sh and
