@@ -79,6 +79,20 @@ double bench_ms_since(uint64_t t0_ns);
  */
 int bench_exec(const char *const argv[], bool may_fail, double *ret_ms, char *err, size_t len);
 
+/* A report's notes: sentences printed after its tables, in the order said; both benchmarks' reports keep them. */
+struct bench_notes {
+	char **text;
+	size_t n;
+};
+
+/* Out of memory: the note is dropped (a report is still worth printing without it). */
+void bench_notes_add(struct bench_notes *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bench_notes_free(struct bench_notes *notes);
+/* "\nnote: ...\n" a line each; nothing without notes. */
+void bench_notes_print(const struct bench_notes *notes, FILE *f);
+/* An array of strings. */
+json_object *bench_notes_json(const struct bench_notes *notes);
+
 /* The report: rows of percentiles, checks against targets, notes. */
 struct bench_row {
 	char label[64];		/* "dmstore (library)" */
@@ -114,8 +128,7 @@ struct bench_report {
 	size_t n_rows;
 	struct bench_check *checks;
 	size_t n_checks;
-	char **notes;
-	size_t n_notes;
+	struct bench_notes notes;
 	double seconds;		/* the whole benchmark's wall time */
 	char error[512];	/* why the benchmark failed, when it returns < 0 */
 };
@@ -125,7 +138,6 @@ struct bench_row *bench_report_row(struct bench_report *rep, const char *label, 
 /* VALUE = NUM / DEN; invalid when either is missing (NAN). NULL only when out of memory. */
 struct bench_check *bench_report_check(struct bench_report *rep, const char *what, double num, double den, bool at_least,
 			double limit);
-void bench_report_note(struct bench_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bench_report_free(struct bench_report *rep);
 json_object *bench_report_json(const struct bench_report *rep);
 int bench_report_print(const struct bench_report *rep, FILE *f);

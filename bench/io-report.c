@@ -143,10 +143,7 @@ int bench_io_print(const struct bench_io_report *rep, FILE *f)
 	}
 	if (fio)
 		print_referee(rep, f);
-	if (rep->n_notes)
-		fputc('\n', f);
-	for (size_t i = 0; i < rep->n_notes; i++)
-		fprintf(f, "note: %s\n", rep->notes[i]);
+	bench_notes_print(&rep->notes, f);
 	fprintf(f, "\n(%.0f s in all)\n", rep->seconds);
 	return ferror(f) ? -EIO : 0;
 }
@@ -256,7 +253,7 @@ json_object *bench_io_json(const struct bench_io_report *rep, const struct bench
 {
 	json_object *o = json_object_new_object(), *params = json_object_new_object();
 	json_object *targets = json_object_new_array(), *workloads = json_object_new_array();
-	json_object *results = json_object_new_array(), *notes = json_object_new_array();
+	json_object *results = json_object_new_array();
 	bool fio = false;
 
 	for (int t = 0; t < BENCH_T_COUNT; t++)
@@ -289,8 +286,6 @@ json_object *bench_io_json(const struct bench_io_report *rep, const struct bench
 	}
 	json_object_object_add(o, "results", results);
 	json_object_object_add(o, "referee", fio ? referee_json(rep) : NULL);
-	for (size_t i = 0; i < rep->n_notes; i++)
-		json_object_array_add(notes, json_object_new_string(rep->notes[i]));
-	json_object_object_add(o, "notes", notes);
+	json_object_object_add(o, "notes", bench_notes_json(&rep->notes));
 	return o;
 }

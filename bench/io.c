@@ -662,8 +662,8 @@ static void note_leftovers(struct io_bench *b)
 		k++;
 	}
 	if (k)
-		bench_io_note(
-			b->rep,
+		bench_notes_add(
+			&b->rep->notes,
 			"pool '%s' holds %zu volume(s) named like another benchmark's scratch devices (%s): a benchmark killed outright leaves them; 'dmstore vol rm' removes them",
 			b->pool_name, k, list);
 }
@@ -733,27 +733,9 @@ static int teardown(struct io_bench *b)
 	return r;
 }
 
-void bench_io_note(struct bench_io_report *rep, const char *fmt, ...)
-{
-	char **notes = realloc(rep->notes, (rep->n_notes + 1) * sizeof(*notes));
-	va_list ap;
-	int n;
-
-	if (!notes)
-		return;
-	rep->notes = notes;
-	va_start(ap, fmt);
-	n = vasprintf(&notes[rep->n_notes], fmt, ap);
-	va_end(ap);
-	if (n >= 0)
-		rep->n_notes++;
-}
-
 void bench_io_report_free(struct bench_io_report *rep)
 {
-	for (size_t i = 0; i < rep->n_notes; i++)
-		free(rep->notes[i]);
-	free(rep->notes);
+	bench_notes_free(&rep->notes);
 	free(rep->results);
 	*rep = (struct bench_io_report){ 0 };
 }

@@ -135,14 +135,12 @@ struct bench_io_report {
 	char fio_version[32];
 	struct bench_io_result *results;
 	size_t n_results;
-	char **notes;
-	size_t n_notes;
+	struct bench_notes notes;
 	double seconds;
 	char error[512];
 };
 
 int bench_io_bench(struct dms_ctx *ctx, const struct bench_io_opts *opts, struct bench_io_report *rep);
-void bench_io_note(struct bench_io_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bench_io_report_free(struct bench_io_report *rep);
 
 /* io-report.c */
