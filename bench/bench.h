@@ -37,6 +37,8 @@ int bench_samples_add(struct bench_samples *s, double ms);
 void bench_samples_free(struct bench_samples *s);
 /* Nearest-rank percentile P (0 < P <= 100): the smallest sample with at least P% of them at or below it. */
 double bench_percentile(const struct bench_samples *s, double p);
+/* The middle sample, or the mean of the middle two; NAN without samples. */
+double bench_median(const struct bench_samples *s);
 
 /* hist.c: a log-linear latency histogram (HdrHistogram's layout), in nanoseconds. */
 #define BENCH_HIST_SUB_BITS 7

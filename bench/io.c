@@ -254,8 +254,35 @@ struct tally {
 	struct bench_io_stats st; /* seconds and I/Os summed, histograms merged */
 	int64_t pool_blocks, metadata_bytes;
 	unsigned rounds;
+	struct bench_samples mb_per_s, iops, p99_us[2]; /* each round's own, for the medians */
 	char error[256];
 };
+
+static void tally_reset(struct tally *t)
+{
+	bench_samples_free(&t->mb_per_s);
+	bench_samples_free(&t->iops);
+	for (int d = 0; d < 2; d++)
+		bench_samples_free(&t->p99_us[d]);
+	memset(t, 0, sizeof(*t));
+}
+
+/* One round's figures, kept for the medians. */
+static int tally_round(struct tally *t, const struct bench_io_stats *st)
+{
+	uint64_t ios = st->dir[0].ios + st->dir[1].ios, bytes = st->dir[0].bytes + st->dir[1].bytes;
+	int r;
+
+	if (st->seconds <= 0)
+		return 0;
+	r = bench_samples_add(&t->mb_per_s, (double)bytes / st->seconds / 1e6);
+	if (r == 0)
+		r = bench_samples_add(&t->iops, (double)ios / st->seconds);
+	for (int d = 0; d < 2 && r == 0; d++)
+		if (st->dir[d].ios)
+			r = bench_samples_add(&t->p99_us[d], bench_hist_percentile(&st->dir[d].lat, 99) / 1000.0);
+	return r;
+}
 
 static int pool_usage(struct io_bench *b, struct dms_thin_pool_status *st)
 {
@@ -308,6 +335,9 @@ static int run_round(struct io_bench *b, enum bench_target t, const struct bench
 		tally->metadata_bytes += ((int64_t)after.used_metadata_blocks - (int64_t)before.used_metadata_blocks) *
 					 (int64_t)DMS_THIN_METADATA_BLOCK;
 	}
+	r = tally_round(tally, st);
+	if (r < 0)
+		return r;
 	tally->st.seconds += st->seconds;
 	for (int d = 0; d < 2; d++) {
 		tally->st.dir[d].ios += st->dir[d].ios;
@@ -341,6 +371,7 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 					 .fio = fio,
 					 .seconds = st->seconds,
 					 .rounds = tally->rounds,
+					 .med = { NAN, NAN, { NAN, NAN } },
 					 .blocks_per_gib = NAN };
 	if (!tally->rounds) {
 		snprintf(res->error, sizeof(res->error), "%s", *tally->error ? tally->error : "did not run");
@@ -352,6 +383,10 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 	}
 	dir_from_hist(&res->all, st->dir[0].ios + st->dir[1].ios, st->dir[0].bytes + st->dir[1].bytes, all,
 		      st->seconds);
+	res->med.mb_per_s = bench_median(&tally->mb_per_s);
+	res->med.iops = bench_median(&tally->iops);
+	for (int d = 0; d < 2; d++)
+		res->med.p99_us[d] = bench_median(&tally->p99_us[d]);
 	if (t != BENCH_T_RAW) {
 		res->has_pool = true;
 		res->pool_blocks = tally->pool_blocks;
@@ -505,7 +540,8 @@ static int run_target(struct io_bench *b, enum bench_target t)
 
 		if (!applies(t, w))
 			continue;
-		memset(tally, 0, 2 * sizeof(*tally));
+		for (unsigned k = 0; k < 2; k++)
+			tally_reset(&tally[k]);
 		/* Rounds, and with the referee the two engines in each, take turns at going first. */
 		for (unsigned round = 0; round < b->o->rounds && r == 0; round++, turn++) {
 			for (unsigned k = 0; k < engines && r == 0; k++) {
@@ -530,6 +566,8 @@ static int run_target(struct io_bench *b, enum bench_target t)
 		for (unsigned k = 0; k < engines && r == 0; k++)
 			r = add_result(b, t, w, k == 1, &tally[k]);
 	}
+	for (unsigned k = 0; k < 2; k++)
+		tally_reset(&tally[k]);
 	free(tally);
 	return r;
 }
