@@ -4,7 +4,7 @@
  * workload by workload, on the user's own disks.
  *
  * Targets, each a row of the report:
- *   raw          the baseline device itself (its contents are destroyed);
+ *   raw          the baseline device itself, written end to end first (its contents are destroyed);
  *   fresh        a new thin device, made for each run: every first write provisions a block;
  *   provisioned  one thin device written end to end first: overwrites;
  *   snapshot     a new snapshot of that device for each run: first writes break sharing;
@@ -63,6 +63,7 @@ struct io_bench {
 	char mnt[PATH_MAX - 32]; /* where fs_vol is mounted, "" if not */
 	char fs_file[PATH_MAX];
 	int baseline_fd;  /* held O_EXCL: nobody mounts it under us */
+	bool baseline_written;
 	const char *what; /* the run in progress, for the status line */
 	char error[512];
 };
@@ -492,7 +493,17 @@ static int prepare(struct io_bench *b, enum bench_target t, char *path, size_t l
 	switch (t) {
 	case BENCH_T_RAW:
 		snprintf(path, len, "%s", b->o->baseline);
-		return 0;
+		/*
+		 * Written end to end once, as the provisioned device is: a disk's
+		 * first writes may cost what later ones do not (a sparse image's
+		 * allocation on the host, a trimmed SSD's), and that would land on
+		 * whichever engine writes first.
+		 */
+		if (b->baseline_written)
+			return 0;
+		r = fill(b, path, b->o->size);
+		b->baseline_written = r == 0;
+		return r;
 	case BENCH_T_FRESH:
 		return scratch_create(b, "fresh", true, b->o->size, once, path, len);
 	case BENCH_T_PROVISIONED:
