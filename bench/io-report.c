@@ -92,8 +92,8 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 			if (!fio) {
 				fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10.1f %10s %6s  %s\n",
 					bench_target_name(mine->target), mine->w.name,
-					d == BENCH_READ ? "read" : "write", mine->med.mb_per_s, "-", mine->med.iops, "-",
-					"-", mine->med.p99_us[d], "-", "-", "NO FIO RUN");
+					d == BENCH_READ ? "read" : "write", mine->med.mb_per_s, "-", mine->med.iops,
+					"-", "-", mine->med.p99_us[d], "-", "-", "NO FIO RUN");
 				continue;
 			}
 			v = judge(mine, fio, d);

@@ -62,9 +62,9 @@ struct io_bench {
 	char fs_vol[DMS_NAME_MAX + 1];
 	char mnt[PATH_MAX - 32]; /* where fs_vol is mounted, "" if not */
 	char fs_file[PATH_MAX];
-	int baseline_fd;  /* held O_EXCL: nobody mounts it under us */
-	bool baseline_written;
-	const char *what; /* the run in progress, for the status line */
+	int baseline_fd;       /* held O_EXCL: nobody mounts it under us */
+	bool baseline_written; /* end to end, before the raw rows */
+	const char *what;      /* the run in progress, for the status line */
 	char error[512];
 };
 
