@@ -37,6 +37,8 @@ int bench_samples_add(struct bench_samples *s, double ms);
 void bench_samples_free(struct bench_samples *s);
 /* Nearest-rank percentile P (0 < P <= 100): the smallest sample with at least P% of them at or below it. */
 double bench_percentile(const struct bench_samples *s, double p);
+/* The middle sample, or the mean of the middle two; NAN without samples. */
+double bench_median(const struct bench_samples *s);
 
 /* hist.c: a log-linear latency histogram (HdrHistogram's layout), in nanoseconds. */
 #define BENCH_HIST_SUB_BITS 7
@@ -79,6 +81,20 @@ double bench_ms_since(uint64_t t0_ns);
  */
 int bench_exec(const char *const argv[], bool may_fail, double *ret_ms, char *err, size_t len);
 
+/* A report's notes: sentences printed after its tables, in the order said; both benchmarks' reports keep them. */
+struct bench_notes {
+	char **text;
+	size_t n;
+};
+
+/* Out of memory: the note is dropped (a report is still worth printing without it). */
+void bench_notes_add(struct bench_notes *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bench_notes_free(struct bench_notes *notes);
+/* "\nnote: ...\n" a line each; nothing without notes. */
+void bench_notes_print(const struct bench_notes *notes, FILE *f);
+/* An array of strings. */
+json_object *bench_notes_json(const struct bench_notes *notes);
+
 /* The report: rows of percentiles, checks against targets, notes. */
 struct bench_row {
 	char label[64];		/* "dmstore (library)" */
@@ -114,8 +130,7 @@ struct bench_report {
 	size_t n_rows;
 	struct bench_check *checks;
 	size_t n_checks;
-	char **notes;
-	size_t n_notes;
+	struct bench_notes notes;
 	double seconds;		/* the whole benchmark's wall time */
 	char error[512];	/* why the benchmark failed, when it returns < 0 */
 };
@@ -125,7 +140,6 @@ struct bench_row *bench_report_row(struct bench_report *rep, const char *label, 
 /* VALUE = NUM / DEN; invalid when either is missing (NAN). NULL only when out of memory. */
 struct bench_check *bench_report_check(struct bench_report *rep, const char *what, double num, double den, bool at_least,
 			double limit);
-void bench_report_note(struct bench_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bench_report_free(struct bench_report *rep);
 json_object *bench_report_json(const struct bench_report *rep);
 int bench_report_print(const struct bench_report *rep, FILE *f);

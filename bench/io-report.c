@@ -46,7 +46,8 @@ static void cell(char *buf, size_t len, const char *fmt, double v)
 
 /*
  * The referee's verdict on one direction of one workload: throughput within
- * 10% of fio's, p99 within 20%. Throughput is both directions' together (the
+ * 10% of fio's, p99 within 20%, each engine's median over the rounds (see
+ * struct bench_io_medians). Throughput is both directions' together (the
  * workload's), p99 each direction's own (fio has no joint percentiles).
  */
 struct verdict {
@@ -56,8 +57,8 @@ struct verdict {
 
 static struct verdict judge(const struct bench_io_result *mine, const struct bench_io_result *fio, int d)
 {
-	struct verdict v = { .tput = ratio(mine->all.mb_per_s, fio->all.mb_per_s),
-			     .p99 = ratio(mine->dir[d].p99_us, fio->dir[d].p99_us) };
+	struct verdict v = { .tput = ratio(mine->med.mb_per_s, fio->med.mb_per_s),
+			     .p99 = ratio(mine->med.p99_us[d], fio->med.p99_us[d]) };
 
 	v.valid = !isnan(v.tput) && !isnan(v.p99);
 	v.met = v.valid && fabs(v.tput - 1) <= BENCH_FIO_BAND_TPUT && fabs(v.p99 - 1) <= BENCH_FIO_BAND_P99;
@@ -72,10 +73,10 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 		"\nreferee: %s, the same job on the same target, run next to dmstore's (the two take turns going first)\n",
 		*rep->fio_version ? rep->fio_version : "fio");
 	fprintf(f,
-		"bands: throughput within %.0f%%, p99 within %.0f%% (p99 per direction: fio gives no joint percentiles)\n\n",
+		"bands: throughput within %.0f%%, p99 within %.0f%%; each engine's median over its rounds (p99 per direction: fio gives no joint percentiles)\n\n",
 		BENCH_FIO_BAND_TPUT * 100, BENCH_FIO_BAND_P99 * 100);
-	fprintf(f, "%-12s %-16s %-5s %12s %10s %6s %11s %11s %6s  %s\n", "target", "workload", "dir", "dms MB/s",
-		"fio MB/s", "ratio", "dms p99 us", "fio p99 us", "ratio", "result");
+	fprintf(f, "%-12s %-16s %-5s %9s %9s %8s %8s %6s %10s %10s %6s  %s\n", "target", "workload", "dir", "dms MB/s",
+		"fio MB/s", "dms IOPS", "fio IOPS", "ratio", "dms p99us", "fio p99us", "ratio", "result");
 	for (size_t i = 0; i < rep->n_results; i++) {
 		const struct bench_io_result *mine = &rep->results[i], *fio;
 
@@ -83,28 +84,31 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 			continue;
 		fio = bench_io_find(rep, mine->target, mine->w.name, true);
 		for (int d = 0; d < 2; d++) {
-			char a[32], b[32], c[32], e[32];
+			char c[6][32];
 			struct verdict v;
 
 			if (!mine->dir[d].ios)
 				continue;
 			if (!fio) {
-				fprintf(f, "%-12s %-16s %-5s %12.1f %10s %6s %11.1f %11s %6s  %s\n",
+				fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10.1f %10s %6s  %s\n",
 					bench_target_name(mine->target), mine->w.name,
-					d == BENCH_READ ? "read" : "write", mine->all.mb_per_s, "-", "-",
-					mine->dir[d].p99_us, "-", "-", "NO FIO RUN");
+					d == BENCH_READ ? "read" : "write", mine->med.mb_per_s, "-", mine->med.iops,
+					"-", "-", mine->med.p99_us[d], "-", "-", "NO FIO RUN");
 				continue;
 			}
 			v = judge(mine, fio, d);
 			judged++;
 			met += v.met;
-			cell(a, sizeof(a), "%.1f", fio->all.mb_per_s);
-			cell(b, sizeof(b), "%.2f", v.tput);
-			cell(c, sizeof(c), "%.1f", fio->dir[d].p99_us);
-			cell(e, sizeof(e), "%.2f", v.p99);
-			fprintf(f, "%-12s %-16s %-5s %12.1f %10s %6s %11.1f %11s %6s  %s\n",
+			cell(c[0], sizeof(c[0]), "%.1f", fio->med.mb_per_s);
+			cell(c[1], sizeof(c[1]), "%.0f", fio->med.iops);
+			cell(c[2], sizeof(c[2]), "%.2f", v.tput);
+			cell(c[3], sizeof(c[3]), "%.1f", fio->med.p99_us[d]);
+			cell(c[4], sizeof(c[4]), "%.2f", v.p99);
+			cell(c[5], sizeof(c[5]), "%.1f", mine->med.p99_us[d]);
+			fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10s %10s %6s  %s\n",
 				bench_target_name(mine->target), mine->w.name, d == BENCH_READ ? "read" : "write",
-				mine->all.mb_per_s, a, b, mine->dir[d].p99_us, c, e, v.met ? "agree" : "OUTSIDE");
+				mine->med.mb_per_s, c[0], mine->med.iops, c[1], c[2], c[5], c[3], c[4],
+				v.met ? "agree" : "OUTSIDE");
 		}
 	}
 	fprintf(f, "\nreferee: %u of %u within the bands\n", met, judged);
@@ -143,10 +147,7 @@ int bench_io_print(const struct bench_io_report *rep, FILE *f)
 	}
 	if (fio)
 		print_referee(rep, f);
-	if (rep->n_notes)
-		fputc('\n', f);
-	for (size_t i = 0; i < rep->n_notes; i++)
-		fprintf(f, "note: %s\n", rep->notes[i]);
+	bench_notes_print(&rep->notes, f);
 	fprintf(f, "\n(%.0f s in all)\n", rep->seconds);
 	return ferror(f) ? -EIO : 0;
 }
@@ -202,6 +203,19 @@ static json_object *vs_raw_json(const struct bench_io_report *rep, const struct 
 	return o;
 }
 
+/* Each round's own figure, their median: what the referee compares. */
+static json_object *median_json(const struct bench_io_medians *m)
+{
+	json_object *o = json_object_new_object(), *p99 = json_object_new_object();
+
+	json_object_object_add(o, "mb_per_s", num(m->mb_per_s, 1000));
+	json_object_object_add(o, "iops", num(m->iops, 10));
+	json_object_object_add(p99, "read", num(m->p99_us[BENCH_READ], 1000));
+	json_object_object_add(p99, "write", num(m->p99_us[BENCH_WRITE], 1000));
+	json_object_object_add(o, "p99_us", p99);
+	return o;
+}
+
 static json_object *result_json(const struct bench_io_report *rep, const struct bench_io_result *r)
 {
 	json_object *o = json_object_new_object();
@@ -214,6 +228,7 @@ static json_object *result_json(const struct bench_io_report *rep, const struct 
 	json_object_object_add(o, "all", dir_json(&r->all));
 	json_object_object_add(o, "read", r->dir[BENCH_READ].ios ? dir_json(&r->dir[BENCH_READ]) : NULL);
 	json_object_object_add(o, "write", r->dir[BENCH_WRITE].ios ? dir_json(&r->dir[BENCH_WRITE]) : NULL);
+	json_object_object_add(o, "median", r->rounds ? median_json(&r->med) : NULL);
 	json_object_object_add(o, "pool_blocks", r->has_pool ? json_object_new_int64(r->pool_blocks) : NULL);
 	json_object_object_add(o, "pool_blocks_per_gib", r->has_pool ? num(r->blocks_per_gib, 10) : NULL);
 	json_object_object_add(o, "metadata_bytes", r->has_pool ? json_object_new_int64(r->metadata_bytes) : NULL);
@@ -256,7 +271,7 @@ json_object *bench_io_json(const struct bench_io_report *rep, const struct bench
 {
 	json_object *o = json_object_new_object(), *params = json_object_new_object();
 	json_object *targets = json_object_new_array(), *workloads = json_object_new_array();
-	json_object *results = json_object_new_array(), *notes = json_object_new_array();
+	json_object *results = json_object_new_array();
 	bool fio = false;
 
 	for (int t = 0; t < BENCH_T_COUNT; t++)
@@ -289,8 +304,6 @@ json_object *bench_io_json(const struct bench_io_report *rep, const struct bench
 	}
 	json_object_object_add(o, "results", results);
 	json_object_object_add(o, "referee", fio ? referee_json(rep) : NULL);
-	for (size_t i = 0; i < rep->n_notes; i++)
-		json_object_array_add(notes, json_object_new_string(rep->notes[i]));
-	json_object_object_add(o, "notes", notes);
+	json_object_object_add(o, "notes", bench_notes_json(&rep->notes));
 	return o;
 }

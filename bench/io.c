@@ -4,7 +4,7 @@
  * workload by workload, on the user's own disks.
  *
  * Targets, each a row of the report:
- *   raw          the baseline device itself (its contents are destroyed);
+ *   raw          the baseline device itself, written end to end first (its contents are destroyed);
  *   fresh        a new thin device, made for each run: every first write provisions a block;
  *   provisioned  one thin device written end to end first: overwrites;
  *   snapshot     a new snapshot of that device for each run: first writes break sharing;
@@ -59,8 +59,9 @@ struct io_bench {
 	char fs_vol[DMS_NAME_MAX + 1];
 	char mnt[PATH_MAX - 32]; /* where fs_vol is mounted, "" if not */
 	char fs_file[PATH_MAX];
-	int baseline_fd;  /* held O_EXCL: nobody mounts it under us */
-	const char *what; /* the run in progress, for the status line */
+	int baseline_fd;       /* held O_EXCL: nobody mounts it under us */
+	bool baseline_written; /* end to end, before the raw rows */
+	const char *what;      /* the run in progress, for the status line */
 	char error[512];
 };
 
@@ -248,8 +249,35 @@ struct tally {
 	struct bench_io_stats st; /* seconds and I/Os summed, histograms merged */
 	int64_t pool_blocks, metadata_bytes;
 	unsigned rounds;
+	struct bench_samples mb_per_s, iops, p99_us[2]; /* each round's own, for the medians */
 	char error[256];
 };
+
+static void tally_reset(struct tally *t)
+{
+	bench_samples_free(&t->mb_per_s);
+	bench_samples_free(&t->iops);
+	for (int d = 0; d < 2; d++)
+		bench_samples_free(&t->p99_us[d]);
+	memset(t, 0, sizeof(*t));
+}
+
+/* One round's figures, kept for the medians. */
+static int tally_round(struct tally *t, const struct bench_io_stats *st)
+{
+	uint64_t ios = st->dir[0].ios + st->dir[1].ios, bytes = st->dir[0].bytes + st->dir[1].bytes;
+	int r;
+
+	if (st->seconds <= 0)
+		return 0;
+	r = bench_samples_add(&t->mb_per_s, (double)bytes / st->seconds / 1e6);
+	if (r == 0)
+		r = bench_samples_add(&t->iops, (double)ios / st->seconds);
+	for (int d = 0; d < 2 && r == 0; d++)
+		if (st->dir[d].ios)
+			r = bench_samples_add(&t->p99_us[d], bench_hist_percentile(&st->dir[d].lat, 99) / 1000.0);
+	return r;
+}
 
 static int pool_usage(struct io_bench *b, struct pool_used *u)
 {
@@ -301,6 +329,9 @@ static int run_round(struct io_bench *b, enum bench_target t, const struct bench
 		tally->pool_blocks += ((int64_t)after.data - (int64_t)before.data) / (int64_t)b->block_size;
 		tally->metadata_bytes += (int64_t)after.metadata - (int64_t)before.metadata;
 	}
+	r = tally_round(tally, st);
+	if (r < 0)
+		return r;
 	tally->st.seconds += st->seconds;
 	for (int d = 0; d < 2; d++) {
 		tally->st.dir[d].ios += st->dir[d].ios;
@@ -334,6 +365,7 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 					 .fio = fio,
 					 .seconds = st->seconds,
 					 .rounds = tally->rounds,
+					 .med = { NAN, NAN, { NAN, NAN } },
 					 .blocks_per_gib = NAN };
 	if (!tally->rounds) {
 		snprintf(res->error, sizeof(res->error), "%s", *tally->error ? tally->error : "did not run");
@@ -345,6 +377,10 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 	}
 	dir_from_hist(&res->all, st->dir[0].ios + st->dir[1].ios, st->dir[0].bytes + st->dir[1].bytes, all,
 		      st->seconds);
+	res->med.mb_per_s = bench_median(&tally->mb_per_s);
+	res->med.iops = bench_median(&tally->iops);
+	for (int d = 0; d < 2; d++)
+		res->med.p99_us[d] = bench_median(&tally->p99_us[d]);
 	if (t != BENCH_T_RAW) {
 		res->has_pool = true;
 		res->pool_blocks = tally->pool_blocks;
@@ -450,7 +486,17 @@ static int prepare(struct io_bench *b, enum bench_target t, char *path, size_t l
 	switch (t) {
 	case BENCH_T_RAW:
 		snprintf(path, len, "%s", b->o->baseline);
-		return 0;
+		/*
+		 * Written end to end once, as the provisioned device is: a disk's
+		 * first writes may cost what later ones do not (a sparse image's
+		 * allocation on the host, a trimmed SSD's), and that would land on
+		 * whichever engine writes first.
+		 */
+		if (b->baseline_written)
+			return 0;
+		r = fill(b, path, b->o->size);
+		b->baseline_written = r == 0;
+		return r;
 	case BENCH_T_FRESH:
 		return scratch_create(b, "fresh", true, b->o->size, once, path, len);
 	case BENCH_T_PROVISIONED:
@@ -498,7 +544,8 @@ static int run_target(struct io_bench *b, enum bench_target t)
 
 		if (!applies(t, w))
 			continue;
-		memset(tally, 0, 2 * sizeof(*tally));
+		for (unsigned k = 0; k < 2; k++)
+			tally_reset(&tally[k]);
 		/* Rounds, and with the referee the two engines in each, take turns at going first. */
 		for (unsigned round = 0; round < b->o->rounds && r == 0; round++, turn++) {
 			for (unsigned k = 0; k < engines && r == 0; k++) {
@@ -523,6 +570,8 @@ static int run_target(struct io_bench *b, enum bench_target t)
 		for (unsigned k = 0; k < engines && r == 0; k++)
 			r = add_result(b, t, w, k == 1, &tally[k]);
 	}
+	for (unsigned k = 0; k < 2; k++)
+		tally_reset(&tally[k]);
 	free(tally);
 	return r;
 }
@@ -660,8 +709,8 @@ static void note_leftovers(struct io_bench *b)
 	}
 	dms_vol_list_free(vols, n);
 	if (k)
-		bench_io_note(
-			b->rep,
+		bench_notes_add(
+			&b->rep->notes,
 			"pool '%s' holds %zu volume(s) named like another benchmark's scratch devices (%s): a benchmark killed outright leaves them; 'dmstore vol rm' removes them",
 			b->pool_name, k, list);
 }
@@ -731,27 +780,9 @@ static int teardown(struct io_bench *b)
 	return r;
 }
 
-void bench_io_note(struct bench_io_report *rep, const char *fmt, ...)
-{
-	char **notes = realloc(rep->notes, (rep->n_notes + 1) * sizeof(*notes));
-	va_list ap;
-	int n;
-
-	if (!notes)
-		return;
-	rep->notes = notes;
-	va_start(ap, fmt);
-	n = vasprintf(&notes[rep->n_notes], fmt, ap);
-	va_end(ap);
-	if (n >= 0)
-		rep->n_notes++;
-}
-
 void bench_io_report_free(struct bench_io_report *rep)
 {
-	for (size_t i = 0; i < rep->n_notes; i++)
-		free(rep->notes[i]);
-	free(rep->notes);
+	bench_notes_free(&rep->notes);
 	free(rep->results);
 	*rep = (struct bench_io_report){ 0 };
 }

@@ -111,6 +111,17 @@ struct bench_io_dir_result {
 	double p50_us, p99_us, p999_us; /* NAN without I/O in this direction */
 };
 
+/*
+ * The median of the rounds' own figures. The machine's speed drifts during a
+ * run (other guests, other work on the host): a slow moment moves one round,
+ * and so the sum of the rounds, but not their median. The referee compares
+ * these.
+ */
+struct bench_io_medians {
+	double mb_per_s, iops; /* both directions together */
+	double p99_us[2];      /* each direction's; NAN without I/O in it */
+};
+
 struct bench_io_result {
 	enum bench_target target;
 	struct bench_workload w;
@@ -118,6 +129,7 @@ struct bench_io_result {
 	unsigned rounds;			/* runs added up */
 	double seconds;				/* of I/O, all rounds */
 	struct bench_io_dir_result dir[2], all; /* all: both directions together */
+	struct bench_io_medians med;		/* over the rounds */
 	bool has_pool;
 	int64_t pool_blocks;	/* data blocks the pool allocated during the run */
 	int64_t metadata_bytes; /* metadata the pool used more after the run */
@@ -135,8 +147,7 @@ struct bench_io_report {
 	char fio_version[32];
 	struct bench_io_result *results;
 	size_t n_results;
-	char **notes;
-	size_t n_notes;
+	struct bench_notes notes;
 	double seconds;
 	char error[512];
 };
@@ -151,7 +162,6 @@ int bench_baseline_open(const char *path, int *ret_fd, uint64_t *ret_bytes);
 int bench_baseline_signature(int fd, char *type, size_t len);
 
 int bench_io_bench(struct dms_ctx *ctx, const struct bench_io_opts *opts, struct bench_io_report *rep);
-void bench_io_note(struct bench_io_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bench_io_report_free(struct bench_io_report *rep);
 
 /* io-report.c */

@@ -556,26 +556,26 @@ static void report(struct ops_bench *b, struct bench_report *rep, struct phase *
 	if (n_ph > 2)
 		scale_checks(rep, &ph[0], &ph[n_ph - 2], &ph[n_ph - 1]);
 
-	bench_report_note(
-		rep,
+	bench_notes_add(
+		&rep->notes,
 		"populations: devices in pool '%s' (its own, the image, and containers of it added to reach the number) while measured; the exec'd methods run at %u only",
 		b->pool_name, ph[0].population);
-	bench_report_note(
-		rep,
+	bench_notes_add(
+		&rep->notes,
 		"the methods take turns within a phase: %u pairs per operation by the library, %u image imports, %u per exec'd method, spread evenly",
 		o->iterations, o->import_iterations, o->exec_iterations);
 	if (o->dmsetup)
-		bench_report_note(
-			rep,
+		bench_notes_add(
+			&rep->notes,
 			"containerd path: the dmsetup calls of snapshots/devmapper/pool_device.go (info, [suspend,] message create_snap, create; info, remove --retry --force, message delete), thin ids from %" PRIu32
 			"; its bolt metadata commits (about 5 per create) are not reproduced",
 			o->dmsetup_id);
-	bench_report_note(rep, "every exec'd method pays process start-up");
-	bench_report_note(
-		rep,
+	bench_notes_add(&rep->notes, "every exec'd method pays process start-up");
+	bench_notes_add(
+		&rep->notes,
 		"vol pool space = the pool's used data blocks after the create less before, in %u KiB blocks; mkfs.ext4 with lazy_itable_init=1 leaves inode tables to the kernel's ext4lazyinit thread after the first mount, not counted here",
 		b->block_size / 1024);
-	bench_report_note(rep, "image import: %s, into an image of the default size",
+	bench_notes_add(&rep->notes, "image import: %s, into an image of the default size",
 			  b->import_dir[0] ? "a tree of 64 files of 4 KiB in 8 directories and a symlink" :
 					     b->import_source);
 
@@ -677,7 +677,7 @@ int bench_ops_run(struct dms_ctx *ctx, const struct bench_ops_opts *o, struct be
 		unsigned want = ph->population > base ? ph->population - base : 0;
 
 		if (ph->population < base)
-			bench_report_note(rep, "the pool holds %u devices, more than %u: that phase ran with %u", base,
+			bench_notes_add(&rep->notes, "the pool holds %u devices, more than %u: that phase ran with %u", base,
 					  ph->population, base);
 		ph->population = base + want;
 		if (want > b.fillers) {

@@ -55,27 +55,50 @@ struct bench_check *bench_report_check(struct bench_report *rep, const char *wha
 	return c;
 }
 
-void bench_report_note(struct bench_report *rep, const char *fmt, ...)
+void bench_notes_add(struct bench_notes *notes, const char *fmt, ...)
 {
-	char **notes = grow(rep->notes, rep->n_notes, sizeof(*notes));
+	char **text = grow(notes->text, notes->n, sizeof(*text));
 	va_list ap;
 	int n;
 
-	if (!notes)
+	if (!text)
 		return;
-	rep->notes = notes;
+	notes->text = text;
 	va_start(ap, fmt);
-	n = vasprintf(&notes[rep->n_notes], fmt, ap);
+	n = vasprintf(&text[notes->n], fmt, ap);
 	va_end(ap);
 	if (n >= 0)
-		rep->n_notes++;
+		notes->n++;
+}
+
+void bench_notes_free(struct bench_notes *notes)
+{
+	for (size_t i = 0; i < notes->n; i++)
+		free(notes->text[i]);
+	free(notes->text);
+	*notes = (struct bench_notes){ 0 };
+}
+
+void bench_notes_print(const struct bench_notes *notes, FILE *f)
+{
+	if (notes->n)
+		fputc('\n', f);
+	for (size_t i = 0; i < notes->n; i++)
+		fprintf(f, "note: %s\n", notes->text[i]);
+}
+
+json_object *bench_notes_json(const struct bench_notes *notes)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < notes->n; i++)
+		json_object_array_add(a, json_object_new_string(notes->text[i]));
+	return a;
 }
 
 void bench_report_free(struct bench_report *rep)
 {
-	for (size_t i = 0; i < rep->n_notes; i++)
-		free(rep->notes[i]);
-	free(rep->notes);
+	bench_notes_free(&rep->notes);
 	free(rep->rows);
 	free(rep->checks);
 	json_object_put(rep->params);
@@ -97,7 +120,7 @@ static json_object *ms_json(double ms)
 json_object *bench_report_json(const struct bench_report *rep)
 {
 	json_object *o = json_object_new_object(), *rows = json_object_new_array();
-	json_object *checks = json_object_new_array(), *notes = json_object_new_array();
+	json_object *checks = json_object_new_array();
 
 	json_object_object_add(o, "bench", json_object_new_string(rep->bench));
 	json_object_object_add(o, "title", json_object_new_string(rep->title));
@@ -139,9 +162,7 @@ json_object *bench_report_json(const struct bench_report *rep)
 		json_object_array_add(checks, j);
 	}
 	json_object_object_add(o, "checks", checks);
-	for (size_t i = 0; i < rep->n_notes; i++)
-		json_object_array_add(notes, json_object_new_string(rep->notes[i]));
-	json_object_object_add(o, "notes", notes);
+	json_object_object_add(o, "notes", bench_notes_json(&rep->notes));
 	json_object_object_add(o, "detail", rep->extra ? json_object_get(rep->extra) : NULL);
 	return o;
 }
@@ -211,11 +232,7 @@ int bench_report_print(const struct bench_report *rep, FILE *f)
 				c->valid && c->info ? " (info, not a target)" : "");
 		}
 	}
-	if (rep->n_notes) {
-		fputc('\n', f);
-		for (size_t i = 0; i < rep->n_notes; i++)
-			fprintf(f, "note: %s\n", rep->notes[i]);
-	}
+	bench_notes_print(&rep->notes, f);
 	fprintf(f, "\n(%.0f s in all)\n", rep->seconds);
 	return ferror(f) ? -EIO : 0;
 }

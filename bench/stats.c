@@ -62,6 +62,20 @@ double bench_percentile(const struct bench_samples *s, double p)
 	return sorted[rank - 1];
 }
 
+double bench_median(const struct bench_samples *s)
+{
+	_cleanup_free_ double *sorted = NULL;
+
+	if (!s->n)
+		return NAN;
+	sorted = malloc(s->n * sizeof(*sorted));
+	if (!sorted)
+		return NAN;
+	memcpy(sorted, s->ms, s->n * sizeof(*sorted));
+	qsort(sorted, s->n, sizeof(*sorted), cmp_double);
+	return s->n % 2 ? sorted[s->n / 2] : (sorted[s->n / 2 - 1] + sorted[s->n / 2]) / 2;
+}
+
 uint64_t bench_now_ns(void)
 {
 	struct timespec ts;

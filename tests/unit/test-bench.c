@@ -13,10 +13,13 @@
 
 /*
  * bench/ is linked into the dmstore program, not the library: its pure parts
- * (the histogram, the workload file) are compiled in here.
+ * (the histogram, the workload file, samples and reports) are compiled in here.
  */
 #include "bench/hist.c"
 #include "bench/io-workload.c"
+#include "bench/report.c"
+#include "bench/spawn.c"
+#include "bench/stats.c"
 
 /* splitmix64, for values spread the same way every run. */
 static uint64_t next_random(uint64_t *state)
@@ -192,6 +195,52 @@ static void workload_file_errors_name_the_line(void **state)
 	assert_non_null(strstr(err, "/nonexistent/file"));
 }
 
+/* The referee's medians: the middle round, or the mean of the middle two. */
+static void median_of_rounds(void **state)
+{
+	struct bench_samples s = { 0 };
+
+	(void)state;
+	assert_true(isnan(bench_median(&s)));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(bench_samples_add(&s, (double[]){ 30, 10, 20 }[i]), 0);
+	assert_true(bench_median(&s) == 20);
+	assert_int_equal(bench_samples_add(&s, 1000), 0); /* one slow moment moves the median a little */
+	assert_true(bench_median(&s) == 25);
+	assert_true(s.ms[0] == 30); /* the samples themselves are left in their order */
+	bench_samples_free(&s);
+}
+
+/* Both reports keep their notes in one list: printed in order after a blank line, and as a JSON array. */
+static void notes_print_and_json(void **state)
+{
+	struct bench_notes notes = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	json_object *a;
+
+	(void)state;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	bench_notes_print(&notes, f);
+	assert_int_equal(fflush(f), 0);
+	assert_int_equal(len, 0); /* no notes: not even the blank line */
+	bench_notes_add(&notes, "pool '%s' holds %d", "p", 3);
+	bench_notes_add(&notes, "second");
+	bench_notes_print(&notes, f);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(text, "\nnote: pool 'p' holds 3\nnote: second\n");
+	a = bench_notes_json(&notes);
+	assert_int_equal(json_object_array_length(a), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 1)), "second");
+	json_object_put(a);
+	bench_notes_free(&notes);
+	assert_null(notes.text);
+	assert_int_equal(notes.n, 0);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +249,8 @@ int main(void)
 		cmocka_unit_test(hist_empty_is_nan),
 		cmocka_unit_test(workload_file_as_fio_reads_it),
 		cmocka_unit_test(workload_file_errors_name_the_line),
+		cmocka_unit_test(median_of_rounds),
+		cmocka_unit_test(notes_print_and_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
