@@ -203,7 +203,7 @@ test_crash_points_snap_rm() {
 test_crash_points_image_import() {
 	make_rootfs $T/rootfs
 	ds pool create p --loop --data-size 1G --metadata-size 64M
-	for step in $(sample 3 after-intent after-kernel after-txn after-format after-unpack); do
+	for step in $(sample 2 after-intent after-kernel after-txn after-format after-unpack); do
 		expect 137 env DMSTORE_CRASH_AT="image-import:$step" "$DMSTORE" image import img $T/rootfs --size 64M
 		ds pool recover p
 		assert_consistent p

@@ -464,7 +464,7 @@ test_vol_crash_points() {
 	ds vol mount v0 "$VOL_TMP/m0"
 	echo before > "$VOL_TMP/m0/f"
 
-	for step in $(sample 2 after-intent after-kernel after-txn after-format); do
+	for step in $(sample 1 after-intent after-kernel after-txn after-format); do
 		vol_crash "vol-create:$step" vol create "n-$step" --size 64M
 		vol_gone_or_clean "n-$step"
 	done
@@ -474,7 +474,7 @@ test_vol_crash_points() {
 		expect 3 "$DMSTORE" vol inspect "r-$step"
 	done
 	# The origin is mounted and written: suspended, its filesystem is frozen.
-	for step in $(sample 2 after-suspend after-intent after-kernel after-txn); do
+	for step in $(sample 1 after-suspend after-intent after-kernel after-txn); do
 		vol_crash "vol-snapshot:$step" vol snapshot v0 "s-$step"
 		timeout 20 sh -c "echo '$step' > '$VOL_TMP/m0/f' && sync -f '$VOL_TMP/m0/f'" ||
 			fail "$step: the origin is still blocked"

@@ -68,7 +68,7 @@ conc_run() {
 }
 
 test_concurrency_sample() {
-	conc_run 15
+	conc_run 10
 }
 
 torture_concurrency() {
