@@ -170,3 +170,18 @@ int dms_pool_config_read(const struct dms_ctx *ctx, const char *name, struct dms
 	*ret_cfg = cfg;
 	return 0;
 }
+
+/* dms_pool_config_read for a name from a caller: checked first, and each failure reported naming the pool. */
+int dms_pool_config_load(struct dms_ctx *ctx, const char *name, struct dms_pool_config *ret_cfg)
+{
+	int r;
+
+	if (!dms_pool_name_valid(name))
+		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
+	r = dms_pool_config_read(ctx, name, ret_cfg);
+	if (r == -ENOENT)
+		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+	return 0;
+}

@@ -142,13 +142,9 @@ int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t data_size, uin
 	uint64_t old_data_size;
 	int r;
 
-	if (!dms_pool_name_valid(name))
-		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
-	r = dms_pool_config_read(ctx, name, &cfg);
-	if (r == -ENOENT)
-		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
+	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+		return r;
 	if (!cfg.loop && (data_size || metadata_size))
 		return dms_fail_invalid(
 			ctx, -EINVAL,
@@ -166,9 +162,9 @@ int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t data_size, uin
 	if (r < 0)
 		return r;
 	/* Read again under the lock: another grow may have run meanwhile. */
-	r = dms_pool_config_read(ctx, name, &cfg);
+	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+		return r;
 	old_data_size = cfg.data_size;
 	if (!cfg.data_size_min)
 		cfg.data_size_min = cfg.data_size;

@@ -70,6 +70,7 @@ struct dms_pool_config {
 
 int dms_pool_dir(const struct dms_ctx *ctx, const char *name, char *buf, size_t len);
 int dms_pool_config_read(const struct dms_ctx *ctx, const char *name, struct dms_pool_config *ret_cfg);
+int dms_pool_config_load(struct dms_ctx *ctx, const char *name, struct dms_pool_config *ret_cfg);
 int dms_pool_config_write(const struct dms_ctx *ctx, const struct dms_pool_config *cfg);
 
 /*

@@ -100,9 +100,9 @@ int dms_pool_set_low_water(struct dms_ctx *ctx, const char *name, unsigned perce
 	r = dms_pool_lock(ctx, name, &lock);
 	if (r < 0)
 		return r;
-	r = dms_pool_config_read(ctx, name, &cfg);
+	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+		return r;
 	r = dms_thin_pool_status(info.name, &st);
 	if (r == 0)
 		r = dms_dm_table(info.name, &type, &params);

@@ -430,20 +430,6 @@ out_remove_dir:
 	return r;
 }
 
-static int read_config(struct dms_ctx *ctx, const char *name, struct dms_pool_config *cfg)
-{
-	int r;
-
-	if (!dms_pool_name_valid(name))
-		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
-	r = dms_pool_config_read(ctx, name, cfg);
-	if (r == -ENOENT)
-		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
-	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
-	return 0;
-}
-
 /*
  * The mount points and attachments the catalogue remembers that are not
  * there (a deactivation or a reboot took them all; an earlier activate may
@@ -536,7 +522,7 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 	struct dms_dm_info info;
 	int r;
 
-	r = read_config(ctx, name, &cfg);
+	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
 		return r;
 	r = require_dm(ctx);
@@ -632,7 +618,7 @@ int dms_pool_deactivate(struct dms_ctx *ctx, const char *name)
 	struct dms_pool_config cfg;
 	int r;
 
-	r = read_config(ctx, name, &cfg);
+	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
 		return r;
 	r = dms_pool_lock(ctx, name, &lock);
@@ -705,7 +691,7 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 	bool mine;
 	int r;
 
-	r = read_config(ctx, name, &cfg);
+	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
 		return r;
 	r = dms_pool_lock(ctx, name, &lock);

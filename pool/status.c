@@ -133,13 +133,9 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	size_t n_ids;
 	int r;
 
-	if (!dms_pool_name_valid(name))
-		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
-	r = dms_pool_config_read(ctx, name, &cfg);
-	if (r == -ENOENT)
-		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
+	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+		return r;
 
 	st.mode = "inactive";
 	st.discards = "";
@@ -211,13 +207,9 @@ int dms_pool_space_used(struct dms_ctx *ctx, const char *name, uint64_t *ret_dat
 	struct dms_dm_info info;
 	int r;
 
-	if (!dms_pool_name_valid(name))
-		return dms_fail_invalid(ctx, -EINVAL, "pool '%s': invalid name", name);
-	r = dms_pool_config_read(ctx, name, &cfg);
-	if (r == -ENOENT)
-		return dms_fail_missing(ctx, r, "pool '%s' does not exist", name);
+	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': configuration unreadable: %s", name, strerror(-r));
+		return r;
 	r = dms_pool_dm_find(name, &info);
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
