@@ -37,19 +37,29 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The samples sorted, in a copy the caller frees; NULL when there are none or no memory. */
+static double *sorted_copy(const struct bench_samples *s)
+{
+	double *sorted;
+
+	if (!s->n)
+		return NULL;
+	sorted = malloc(s->n * sizeof(*sorted));
+	if (!sorted)
+		return NULL;
+	memcpy(sorted, s->ms, s->n * sizeof(*sorted));
+	qsort(sorted, s->n, sizeof(*sorted), cmp_double);
+	return sorted;
+}
+
 double bench_percentile(const struct bench_samples *s, double p)
 {
-	_cleanup_free_ double *sorted = NULL;
+	_cleanup_free_ double *sorted = sorted_copy(s);
 	double exact;
 	size_t rank;
 
-	if (!s->n)
-		return NAN;
-	sorted = malloc(s->n * sizeof(*sorted));
 	if (!sorted)
 		return NAN;
-	memcpy(sorted, s->ms, s->n * sizeof(*sorted));
-	qsort(sorted, s->n, sizeof(*sorted), cmp_double);
 	/* Nearest rank: ceil(p/100 * n), 1-based; p99 of 200 samples is the 198th. */
 	exact = p / 100.0 * (double)s->n;
 	rank = (size_t)exact;
@@ -64,15 +74,10 @@ double bench_percentile(const struct bench_samples *s, double p)
 
 double bench_median(const struct bench_samples *s)
 {
-	_cleanup_free_ double *sorted = NULL;
+	_cleanup_free_ double *sorted = sorted_copy(s);
 
-	if (!s->n)
-		return NAN;
-	sorted = malloc(s->n * sizeof(*sorted));
 	if (!sorted)
 		return NAN;
-	memcpy(sorted, s->ms, s->n * sizeof(*sorted));
-	qsort(sorted, s->n, sizeof(*sorted), cmp_double);
 	return s->n % 2 ? sorted[s->n / 2] : (sorted[s->n / 2 - 1] + sorted[s->n / 2]) / 2;
 }
 
