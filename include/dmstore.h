@@ -316,7 +316,7 @@ enum dms_check_kind {
 	DMS_CHECK_HELD_METADATA_SNAP,	/* "held_metadata_snap": a dead dmstore held one; released */
 	DMS_CHECK_TXN_MISMATCH,		/* "transaction_mismatch": kernel and catalogue differ, no intent */
 	DMS_CHECK_OPEN_INTENT,		/* "open_intent": an interrupted change; recovery finishes it */
-	DMS_CHECK_UNFINISHED,		/* "unfinished": an image or volume without its contents yet */
+	DMS_CHECK_UNFINISHED,		/* "unfinished": an image or volume without its contents, an attachment without its mount */
 	DMS_CHECK_ORPHAN_THIN_ID,	/* "orphan_thin_id": in the kernel, no catalogue row owns it */
 	DMS_CHECK_MISSING_THIN_ID,	/* "missing_thin_id": a catalogue row whose id the kernel lacks */
 	DMS_CHECK_STALE_MOUNT,		/* "stale_mount": recorded as mounted, not mounted */

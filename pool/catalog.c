@@ -94,6 +94,12 @@ static const char *const migrations[] = {
 	"  created INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL);"
 	"CREATE INDEX layers_parent ON layers(parent_id);",
+	/*
+	 * 5: an attachment is recorded before its mount and marked done after it
+	 * (pool/volume-attach.c): a row still pending was left by a dmstore that
+	 * died in between, which recovery tells apart by looking for the mount.
+	 */
+	"ALTER TABLE attachments ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;",
 };
 
 struct dms_catalog {
@@ -513,7 +519,7 @@ const char *dms_kind_name(enum dms_kind kind)
 
 /* Attachments: one row per volume mounted in a container, with both names joined in. */
 #define ATTACH_COLUMNS                                                                               \
-	"a.id, a.volume_id, a.container_id, a.path, a.read_only, v.name, c.name FROM attachments a" \
+	"a.id, a.volume_id, a.container_id, a.path, a.read_only, v.name, c.name, a.pending FROM attachments a" \
 	" JOIN devices v ON v.id = a.volume_id JOIN devices c ON c.id = a.container_id"
 
 static void read_attachment(sqlite3_stmt *s, struct dms_attachment *a)
@@ -523,6 +529,7 @@ static void read_attachment(sqlite3_stmt *s, struct dms_attachment *a)
 		.volume_id = sqlite3_column_int64(s, 1),
 		.container_id = sqlite3_column_int64(s, 2),
 		.read_only = sqlite3_column_int(s, 4) != 0,
+		.pending = sqlite3_column_int(s, 7) != 0,
 	};
 	snprintf(a->path, sizeof(a->path), "%s", column_text(s, 3));
 	snprintf(a->volume, sizeof(a->volume), "%s", column_text(s, 5));
@@ -532,7 +539,8 @@ static void read_attachment(sqlite3_stmt *s, struct dms_attachment *a)
 int dms_catalog_attach_insert(struct dms_catalog *cat, struct dms_attachment *a)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = prepare(cat, "INSERT INTO attachments (volume_id, container_id, path, read_only) VALUES (?, ?, ?, ?)",
+	int r = prepare(cat,
+			"INSERT INTO attachments (volume_id, container_id, path, read_only, pending) VALUES (?, ?, ?, ?, ?)",
 			&s);
 
 	if (r < 0)
@@ -541,6 +549,7 @@ int dms_catalog_attach_insert(struct dms_catalog *cat, struct dms_attachment *a)
 	sqlite3_bind_int64(s, 2, a->container_id);
 	sqlite3_bind_text(s, 3, a->path, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 4, a->read_only);
+	sqlite3_bind_int(s, 5, a->pending);
 	r = sql_errno(sqlite3_step(s));
 	if (r < 0)
 		return r;
@@ -552,6 +561,20 @@ int dms_catalog_attach_delete(struct dms_catalog *cat, int64_t id)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = prepare(cat, "DELETE FROM attachments WHERE id = ?", &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+}
+
+int dms_catalog_attach_settle(struct dms_catalog *cat, int64_t id)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, "UPDATE attachments SET pending = 0 WHERE id = ?", &s);
 
 	if (r < 0)
 		return r;

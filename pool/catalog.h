@@ -93,6 +93,7 @@ struct dms_attachment {
 	int64_t container_id;
 	char path[4096];
 	bool read_only;
+	bool pending;				  /* recorded, its mount not known to be made yet */
 	char volume[DMS_CATALOG_NAME_MAX + 1];	  /* joined in by find and list */
 	char container[DMS_CATALOG_NAME_MAX + 1];
 };
@@ -100,6 +101,8 @@ struct dms_attachment {
 /* Its id is assigned; -EEXIST if that volume is attached to that container already (or a row is missing). */
 int dms_catalog_attach_insert(struct dms_catalog *cat, struct dms_attachment *a);
 int dms_catalog_attach_delete(struct dms_catalog *cat, int64_t id);
+/* Its mount is made: no longer pending. */
+int dms_catalog_attach_settle(struct dms_catalog *cat, int64_t id);
 int dms_catalog_attach_find(struct dms_catalog *cat, int64_t volume_id, int64_t container_id,
 			    struct dms_attachment *ret_a);
 /* Those of one volume (VOLUME_ID > 0), of one container (CONTAINER_ID > 0), or all, in the order made. */

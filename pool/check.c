@@ -347,9 +347,16 @@ static int check_mounts(struct dms_pool *pool, struct dms_check_report *rep, con
 		if (r < 0 || alive)
 			continue;
 		snprintf(vol.name, sizeof(vol.name), "%s", att[i].volume);
-		r = add(rep, DMS_CHECK_STALE_ATTACHMENT, &vol, -1,
-			"volume '%s' is recorded as attached to container '%s' at %s but is not mounted there: forget it with 'dmstore vol detach %s --container %s --pool %s'",
-			att[i].volume, att[i].container, att[i].path, att[i].volume, att[i].container, pool->cfg.name);
+		/* Pending under the lock: its attach died before the mount. */
+		if (att[i].pending)
+			r = add(rep, DMS_CHECK_UNFINISHED, &vol, -1,
+				"volume '%s' was being attached to container '%s' at %s by a dmstore that died before mounting it: the next change of the pool, or 'dmstore pool recover %s', forgets it",
+				att[i].volume, att[i].container, att[i].path, pool->cfg.name);
+		else
+			r = add(rep, DMS_CHECK_STALE_ATTACHMENT, &vol, -1,
+				"volume '%s' is recorded as attached to container '%s' at %s but is not mounted there: forget it with 'dmstore vol detach %s --container %s --pool %s'",
+				att[i].volume, att[i].container, att[i].path, att[i].volume, att[i].container,
+				pool->cfg.name);
 	}
 	if (r < 0)
 		return dms_fail(pool->ctx, r, "pool '%s': checking its mounts failed: %s", pool->cfg.name,

@@ -341,6 +341,8 @@ int dms_vol_detach_one(struct dms_pool *pool, const struct dms_attachment *a, co
 int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr);
 /* The catalogue's record of VOL's attachments, dropped (their mounts are the caller's business). */
 int dms_vol_forget_attachments(struct dms_pool *pool, const struct dms_row *vol);
+/* Recovery: attachments a dead dmstore left pending, marked done or forgotten; each counted in *RET_FORWARD or *RET_BACK. */
+int dms_vol_settle_attachments(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back);
 /* -EBUSY, naming the first, if volumes are attached to CTR: its rootfs cannot be unmounted under them. */
 int dms_vol_check_unattached(struct dms_pool *pool, const struct dms_row *ctr);
 

@@ -5,7 +5,8 @@
  * by `dmstore pool recover`. Two things: volumes it left suspended are
  * resumed, since they block their users' I/O whatever the transaction ids
  * say; then intents are rolled forward or back (doc/DESIGN.md, "Crash
- * consistency"), and images or volumes left without their contents go.
+ * consistency"), images or volumes left without their contents go, and
+ * attachments left half-made are settled.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -223,7 +224,9 @@ int dms_recover(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back
 			dms_import_lock_release(pool, row->name, -1);
 		back++;
 	}
-	r = 0;
+	r = dms_vol_settle_attachments(pool, &forward, &back);
+	if (r < 0)
+		goto out;
 	if (ret_forward)
 		*ret_forward = forward;
 	if (ret_back)

@@ -8,9 +8,11 @@
  * that fd (fs/mount-at.h). Detaching finds the mount the same way, and checks
  * it is the volume's before unmounting it.
  *
- * The catalogue row is written before the mount and deleted after the
- * unmount: a crash leaves at worst a row for a mount that is not there, which
- * detach and rm clean up; never a mount the catalogue does not know.
+ * The catalogue row is written, pending, before the mount, marked done after
+ * it, and deleted after the unmount: never a mount the catalogue does not
+ * know. A dmstore that dies in between leaves a pending row, which the next
+ * change (or pool recover) settles by looking: the mount is there, the row is
+ * marked done; it is not, the row goes (dms_vol_settle_attachments).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,7 +107,7 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 	if (r < 0)
 		goto out;
 
-	a = (struct dms_attachment){ .volume_id = vol.id, .container_id = ctr.id, .read_only = read_only };
+	a = (struct dms_attachment){ .volume_id = vol.id, .container_id = ctr.id, .read_only = read_only, .pending = true };
 	snprintf(a.path, sizeof(a.path), "%s", path);
 	r = dms_catalog_attach_insert(pool->cat, &a);
 	if (r < 0) {
@@ -120,7 +122,13 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 		r = dms_fail(pool->ctx, r, "volume '%s': mounting it in container '%s' at %s failed: %s", name,
 			     container, path, strerror(-r));
 		(void)dms_catalog_attach_delete(pool->cat, a.id);
+		goto out;
 	}
+	dms_crash_point("vol-attach", "after-mount");
+	r = dms_catalog_attach_settle(pool->cat, a.id);
+	if (r < 0)
+		r = dms_fail(pool->ctx, r, "volume '%s' is mounted in container '%s' at %s, but recording it failed: %s; the next change of pool '%s' records it",
+			     name, container, path, strerror(-r), pool->cfg.name);
 out:
 	dms_change_end(pool);
 	return r;
@@ -217,6 +225,36 @@ int dms_vol_detach_container(struct dms_pool *pool, const struct dms_row *ctr)
 		r = dms_vol_detach_one(pool, &att[i], ctr);
 		if (r < 0)
 			return r;
+	}
+	return 0;
+}
+
+/*
+ * Under the pool lock, a pending attachment was left by a dmstore that died
+ * between recording it and marking it done: it is done if its mount is there,
+ * and forgotten if not (nothing was mounted, or the mount went with a reboot).
+ */
+int dms_vol_settle_attachments(struct dms_pool *pool, unsigned *ret_forward, unsigned *ret_back)
+{
+	_cleanup_free_ struct dms_attachment *att = NULL;
+	size_t n = 0;
+	bool alive;
+	int r;
+
+	r = dms_catalog_attach_list(pool->cat, 0, 0, &att, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
+	for (size_t i = 0; i < n; i++) {
+		if (!att[i].pending)
+			continue;
+		r = dms_attachment_alive(pool, &att[i], &alive);
+		if (r == 0)
+			r = alive ? dms_catalog_attach_settle(pool->cat, att[i].id) :
+				    dms_catalog_attach_delete(pool->cat, att[i].id);
+		if (r < 0)
+			return dms_fail(pool->ctx, r, "pool '%s': settling volume '%s''s attachment to container '%s', left by a dmstore that died, failed: %s",
+					pool->cfg.name, att[i].volume, att[i].container, strerror(-r));
+		(*(alive ? ret_forward : ret_back))++;
 	}
 	return 0;
 }

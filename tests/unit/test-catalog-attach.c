@@ -180,6 +180,37 @@ static void migrates_from_version_1(void **state)
 	dms_catalog_close(cat);
 }
 
+/* Schema 5: an attachment recorded pending stays so until settled; one from before 5 is settled. */
+static void pending_until_settled(void **state)
+{
+	struct dms_catalog *cat = fresh();
+	int64_t v = add(cat, DMS_KIND_VOLUME, "v", 0), c = add(cat, DMS_KIND_CONTAINER, "c", 0);
+	struct dms_attachment a = { .volume_id = v, .container_id = c, .pending = true }, got;
+	sqlite3 *raw;
+
+	snprintf(a.path, sizeof(a.path), "/data");
+	assert_int_equal(dms_catalog_attach_insert(cat, &a), 0);
+	assert_int_equal(dms_catalog_attach_find(cat, v, c, &got), 0);
+	assert_true(got.pending);
+	assert_int_equal(dms_catalog_attach_settle(cat, a.id), 0);
+	assert_int_equal(dms_catalog_attach_find(cat, v, c, &got), 0);
+	assert_false(got.pending);
+	assert_int_equal(dms_catalog_attach_settle(cat, a.id + 1), -ENOENT);
+	dms_catalog_close(cat);
+
+	/* A version 4 catalogue, its attachment made by a dmstore that knew no pending. */
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "ALTER TABLE attachments DROP COLUMN pending; PRAGMA user_version = 4", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(dms_catalog_open(db, &cat), 0);
+	assert_int_equal(dms_catalog_attach_find(cat, v, c, &got), 0);
+	assert_false(got.pending);
+	assert_string_equal(got.path, "/data");
+	dms_catalog_close(cat);
+}
+
 /* Schema 3: an image's config and a container's runs, gone with their rows. */
 static void configs_and_runs_go_with_their_rows(void **state)
 {
@@ -226,6 +257,7 @@ int main(void)
 		cmocka_unit_test(attached_rows_stay),
 		cmocka_unit_test(snapshots_outlive_their_origin),
 		cmocka_unit_test(migrates_from_version_1),
+		cmocka_unit_test(pending_until_settled),
 		cmocka_unit_test(configs_and_runs_go_with_their_rows),
 	};
 

@@ -110,12 +110,12 @@ static void migrates_from_version_3(void **state)
 	assert_int_equal(dms_catalog_image_config_set(cat, img, "{}"), 0);
 	dms_catalog_close(cat);
 
-	/* What schema 3 was: the devices table of schema 1, no layers. */
+	/* What schema 3 was: the devices table of schema 1, no layers, attachments never pending. */
 	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
 	assert_int_equal(
 		sqlite3_exec(
 			raw,
-			"PRAGMA foreign_keys=OFF; BEGIN; DROP TABLE layers;"
+			"PRAGMA foreign_keys=OFF; BEGIN; DROP TABLE layers; ALTER TABLE attachments DROP COLUMN pending;"
 			" CREATE TABLE d3 AS SELECT * FROM devices; DROP TABLE devices;"
 			" CREATE TABLE devices (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 2),"
 			" name TEXT NOT NULL, thin_id INTEGER NOT NULL UNIQUE, size INTEGER NOT NULL,"

@@ -480,14 +480,23 @@ test_vol_crash_points() {
 			fail "$step: the origin is still blocked"
 		vol_gone_or_clean "s-$step"
 	done
-	# An attachment is recorded before its mount: a crash between leaves a row that detach clears.
+	# An attachment is recorded pending before its mount and marked done after it: a crash
+	# before the mount leaves a row that check calls unfinished and recovery forgets; a crash
+	# after it, one that recovery keeps.
 	vol_container c
-	vol_crash "vol-attach:after-record" vol attach v0 --container c --at /data
+	expect 137 env DMSTORE_CRASH_AT=vol-attach:after-record "$DMSTORE" vol attach v0 --container c --at /data
+	expect 1 "$DMSTORE" pool check p
+	assert_contains "$OUT" "unfinished"
+	assert_contains "$OUT" "volume 'v0' was being attached to container 'c' at /data"
+	ds pool recover p
 	ds vol inspect v0 --json
-	assert_eq "$(jq -r '.attachments[0].container' <<<"$OUT")" c "attachment recorded"
+	assert_eq "$(jq '.attachments | length' <<<"$OUT")" 0 "attachment without its mount, forgotten"
 	findmnt "$M/data" >/dev/null && fail "mounted after the crash"
-	ds vol detach v0 --container c
-	ds vol attach v0 --container c --at /data
+	vol_crash "vol-attach:after-mount" vol attach v0 --container c --at /data
+	ds vol inspect v0 --json
+	assert_eq "$(jq -r '.attachments[0].container' <<<"$OUT")" c "attachment with its mount, kept"
+	ds pool check p
+	assert_contains "$OUT" "clean"
 	# What the last snapshot round wrote into the origin ($step: the last step of that loop).
 	assert_eq "$(vol_in "$M" 'cat /data/f')" "$step" "volume seen from the container"
 	ds snap rm c

@@ -48,6 +48,7 @@ KILL_POINTS=(
 	"vol-snapshot:after-txn vol snapshot keep k-s"
 	"vol-grow:after-suspend vol grow k-old @GROW@"
 	"vol-attach:after-record vol attach k-old --container kc --at /k"
+	"vol-attach:after-mount vol attach k-old --container kc --at /k"
 	"orphan-delete:after-intent pool recover p --orphans"
 	"orphan-delete:after-kernel pool recover p --orphans"
 	"orphan-delete:after-txn pool recover p --orphans"
