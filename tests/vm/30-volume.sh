@@ -485,9 +485,9 @@ test_vol_crash_points() {
 	# after it, one that recovery keeps.
 	vol_container c
 	expect 137 env DMSTORE_CRASH_AT=vol-attach:after-record "$DMSTORE" vol attach v0 --container c --at /data
-	expect 1 "$DMSTORE" pool check p
-	assert_contains "$OUT" "unfinished"
-	assert_contains "$OUT" "volume 'v0' was being attached to container 'c' at /data"
+	expect 1 "$DMSTORE" pool check p --json
+	assert_eq "$(jq -r '[.findings[].kind] | join(" ")' <<<"$OUT")" unfinished "findings after a kill before the mount"
+	assert_contains "$(jq -r '.findings[0].message' <<<"$OUT")" "volume 'v0' was being attached to container 'c' at /data"
 	ds pool recover p
 	ds vol inspect v0 --json
 	assert_eq "$(jq '.attachments | length' <<<"$OUT")" 0 "attachment without its mount, forgotten"
