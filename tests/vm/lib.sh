@@ -15,7 +15,9 @@ expect() {
 	local want=$1 got=0
 	shift
 	OUT=$("$@" 2>"$T/expect.err") || got=$?
-	ERR=$(cat "$T/expect.err")
+	# Read by bash itself, as $(...) would trim it: a program more per command costs under TCG.
+	IFS= read -r -d '' ERR <"$T/expect.err" || true
+	while [[ $ERR == *$'\n' ]]; do ERR=${ERR%$'\n'}; done
 	[ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want; stderr: $ERR"
 }
 
@@ -102,7 +104,7 @@ bad_input() {
 	expect "$want" "$@"
 	figure bad_inputs_tried 1
 	assert_contains "$ERR" "$msg"
-	[ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "error is not one line: $ERR"
+	[[ $ERR != *$'\n'* ]] || fail "error is not one line: $ERR"
 	[ -z "$before" ] || assert_eq "$(fingerprint)" "$before" "'$*' changed something on disk"
 }
 
@@ -133,25 +135,70 @@ pool_devnum() {
 
 # "name uuid" of every dm device, one per line.
 dm_names_uuids() {
-	dmsetup info -c --noheadings -o name,uuid --separator ' ' 2>/dev/null | grep -v '^No devices found' || true
+	local out
+	out=$(dmsetup info -c --noheadings -o name,uuid --separator ' ' 2>/dev/null) || true
+	[ -z "$out" ] || [ "$out" = "No devices found" ] || printf '%s\n' "$out"
 }
 
+# DISK_WRITES: "writes discards" the kernel counted on block device $1 (/sys/class/block/NAME/stat),
+# or nothing when it has no such file. (A variable, not output: a subshell costs under TCG.)
+disk_writes() {
+	local s
+	DISK_WRITES=
+	read -r -a s <"/sys/class/block/${1##*/}/stat" 2>/dev/null || return 0
+	DISK_WRITES="${s[4]} ${s[11]:-}"
+}
+
+# Everything a case left in the kernel and on the test disks, gone. It runs after every case:
+# bash's own reads stand in for programs where they can (each costs under TCG), and a disk is
+# wiped only when the kernel counted a write or a discard to it since it was last wiped (most
+# cases use loop pools and never touch the disks).
+declare -A TEARDOWN_DISK_WRITES=()
 teardown() {
-	local d
-	grep -o " /tmp/dmstore-test[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
-	# Thin devices first, then pools (by UUID: a volume may be named "dmstore-a-vol-pool").
-	for d in $(dm_names_uuids | awk '$1 ~ /^(t-|dmstore-)/ && $2 !~ /^DMSTORE-.*-pool$/ { print $1 }'); do
+	local d name uuid open target f thins=() pools=() held=() busy=() again=() mounts=()
+	while read -r _ target _; do
+		[[ $target == /tmp/dmstore-test* ]] && mounts+=("$target")
+	done </proc/mounts
+	[ ${#mounts[@]} -eq 0 ] || printf '%s\n' "${mounts[@]}" | sort -r | xargs -r umount -l 2>/dev/null
+	# Thin devices first, then pools (by UUID: a volume may be named "dmstore-a-vol-pool"). What is
+	# open is tried once before the pools (a lazy unmount may just have let go) and waited for
+	# after them (t-data, under pool d, goes only then: waiting for it first would be in vain);
+	# what failed, once more.
+	while IFS='|' read -r name uuid open; do
+		if [[ $uuid =~ ^DMSTORE-.*-pool$ ]]; then
+			pools+=("$name")
+		elif [[ $name =~ ^(t-|dmstore-) ]]; then
+			if [ "$open" = 0 ]; then thins+=("$name"); else held+=("$name"); fi
+		fi
+	done < <(dmsetup info -c --noheadings -o name,uuid,open --separator '|' 2>/dev/null)
+	for d in "${thins[@]}"; do
+		dmsetup remove --retry "$d" >/dev/null 2>&1 || busy+=("$d")
+	done
+	for d in "${held[@]}"; do
+		dmsetup remove "$d" >/dev/null 2>&1 || busy+=("$d")
+	done
+	for d in "${pools[@]}" "${busy[@]}"; do
+		dmsetup remove --retry "$d" >/dev/null 2>&1 || again+=("$d")
+	done
+	for d in "${again[@]}"; do
 		dmsetup remove --retry "$d" >/dev/null 2>&1 || true
 	done
-	for d in $(dm_names_uuids | awk '$2 ~ /^DMSTORE-.*-pool$/ || $1 ~ /^dmstore-/ { print $1 }'); do
-		dmsetup remove --retry "$d" >/dev/null 2>&1 || true
-	done
+	# What the removals and the case left in the page cache reaches the disks before they are counted.
+	sync
 	for d in $TEST_DISKS; do
+		disk_writes "$d"
+		[ -n "$DISK_WRITES" ] && [ "$DISK_WRITES" = "${TEARDOWN_DISK_WRITES[$d]:-}" ] && continue
 		wipefs -a -q "$d" 2>/dev/null || true
 		dd if=/dev/zero of="$d" bs=1M count=1 conv=fsync status=none 2>/dev/null || true
+		disk_writes "$d"
+		TEARDOWN_DISK_WRITES[$d]=$DISK_WRITES
 	done
-	losetup -l -n -O NAME,BACK-FILE | awk '$2 ~ /^\/tmp\/dmstore-test/ { print $1 }' | xargs -r -n1 losetup -d 2>/dev/null
-	rm -rf /tmp/dmstore-test
+	for f in /sys/block/loop*/loop/backing_file; do
+		[ -e "$f" ] && read -r name <"$f" && [[ $name == /tmp/dmstore-test* ]] || continue
+		f=${f#/sys/block/}
+		losetup -d "/dev/${f%%/*}" 2>/dev/null || true
+	done
+	[ ! -e /tmp/dmstore-test ] || rm -rf /tmp/dmstore-test
 }
 
 # A small rootfs: busybox, a device node, a symlink, a hardlink, a setuid file,
@@ -170,38 +217,56 @@ make_rootfs() {
 }
 
 # The thin ids in the pool's metadata, read by thin_ls from a metadata snapshot, one per line, sorted.
+# (Called after most changes: bash reads what it can, such as the loop device of a loop pool's
+# metadata file in sysfs, since every program costs under TCG.)
 kernel_thin_ids() {
-	local pool=$1 meta
+	local pool=$1 meta dm f file id
 	meta=$(jq -r .metadata_path "$DMSTORE_STATE_DIR/$pool/pool.json")
-	[ -b "$meta" ] || meta=$(losetup -j "$meta" -O NAME -n -l | head -n 1)
-	dmsetup message "$(pool_dm "$pool")" 0 reserve_metadata_snap
-	thin_ls --metadata-snap --no-headers --format DEV "$meta" | tr -d ' ' | sort -n
-	dmsetup message "$(pool_dm "$pool")" 0 release_metadata_snap
-}
-
-catalog_thin_ids() {
-	sqlite3 "$DMSTORE_STATE_DIR/$1/catalog.db" 'SELECT thin_id FROM devices ORDER BY thin_id'
+	if [ ! -b "$meta" ]; then
+		file=$meta
+		for f in /sys/block/loop*/loop/backing_file; do
+			[ -e "$f" ] && read -r id <"$f" && [ "$id" = "$file" ] || continue
+			f=${f#/sys/block/}
+			meta=/dev/${f%%/*}
+			break
+		done
+		[ -b "$meta" ] || meta=$(losetup -j "$file" -O NAME -n -l | head -n 1)
+	fi
+	dm=$(pool_dm "$pool")
+	dmsetup message "$dm" 0 reserve_metadata_snap
+	thin_ls --metadata-snap --no-headers --format DEV "$meta" | sort -n | while read -r id; do echo "$id"; done
+	dmsetup message "$dm" 0 release_metadata_snap
 }
 
 # The kernel and the catalogue agree on the thin ids, no intent is open, and
 # every dm device of the pool belongs to a catalogue row (by UUID, as dmstore tells them).
 assert_consistent() {
-	local pool=$1 k c open devs rows
-	k=$(kernel_thin_ids "$pool" | tr '\n' ' ')
-	c=$(catalog_thin_ids "$pool" | tr '\n' ' ')
+	local pool=$1 k c ids=() open= rows=' ' tag val name uuid kind
+	k=$(kernel_thin_ids "$pool")
+	k=${k//$'\n'/ }
+	# One sqlite3 for the three questions: thin ids, rows unfinished, dm UUIDs of active rows.
+	while IFS='|' read -r tag val; do
+		case $tag in
+		id) ids+=("$val") ;;
+		open) open=$val ;;
+		row) rows+="$val " ;;
+		esac
+	done < <(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'id', thin_id FROM devices ORDER BY thin_id;
+		SELECT 'open', count(*) FROM devices WHERE pending_txn IS NOT NULL OR state != 2;
+		SELECT 'row', 'DMSTORE-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END WHEN 3 THEN 'layer' END || '-' || id FROM devices WHERE active = 1")
+	c=${ids[*]}
 	# A thin id or a dm device no row owns is a leaked device (make torture's figures count them).
 	[ "$k" = "$c" ] || figure leaked_devices 1
 	assert_eq "$k" "$c" "kernel thin ids vs catalogue"
-	open=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" 'SELECT count(*) FROM devices WHERE pending_txn IS NOT NULL OR state != 2')
 	assert_eq "$open" 0 "unfinished catalogue rows"
-	devs=$(dm_names_uuids | awk -v p="DMSTORE-$pool-" 'index($2, p) == 1 && substr($2, length(p) + 1) ~ /^(img|ctr|vol|vsnap|layer)-[0-9]+$/ { print $2 }' | sort | tr '\n' ' ')
-	rows=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'DMSTORE-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END WHEN 3 THEN 'layer' END || '-' || id FROM devices WHERE active = 1" | sort | tr '\n' ' ')
-	for d in $devs; do
-		case " $rows " in
-		*" $d "*) ;;
+	while read -r name uuid; do
+		kind=${uuid#"DMSTORE-$pool-"}
+		[ "$kind" != "$uuid" ] && [[ $kind =~ ^(img|ctr|vol|vsnap|layer)-[0-9]+$ ]] || continue
+		case $rows in
+		*" $uuid "*) ;;
 		*)
 			figure leaked_devices 1
-			fail "dm device $d has no active catalogue row (rows: $rows)" ;;
+			fail "dm device $uuid has no active catalogue row (rows:$rows)" ;;
 		esac
-	done
+	done < <(dm_names_uuids)
 }
