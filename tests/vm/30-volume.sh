@@ -63,7 +63,7 @@ vol_refused() {
 	shift 2
 	expect "$want" "$DMSTORE" "$@"
 	assert_contains "$ERR" "$msg"
-	[ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "error is not one line: $ERR"
+	[[ $ERR != *$'\n'* ]] || fail "error is not one line: $ERR"
 }
 
 # A container made from "img" and mounted; its mount point in $M.
@@ -421,12 +421,6 @@ test_vol_bad_input_changes_nothing() {
 	vol_refused 2 "cannot shrink" vol grow v 32M
 	vol_refused 2 "mount point '/nonexistent-dir': No such file or directory" vol mount v /nonexistent-dir
 	vol_unchanged_end
-	ds vol --help
-	assert_contains "$OUT" "usage: dmstore vol"
-	for c in create ls inspect attach detach mount umount rm snapshot grow; do
-		ds vol "$c" --help
-		assert_contains "$OUT" "usage: dmstore vol $c"
-	done
 }
 
 # vol_crash OP:STEP ARGS...: dmstore dies there (SIGKILL: 137); pool recover must make
