@@ -49,9 +49,9 @@ sample() {
 		echo "$@"
 		return
 	fi
-	picked=$(printf '%s\n' "$@" | shuf -n "$n")
+	picked=$'\n'$(printf '%s\n' "$@" | shuf -n "$n")$'\n'
 	for item in "$@"; do
-		grep -qxF -- "$item" <<<"$picked" && out="$out $item"
+		[[ $picked == *$'\n'"$item"$'\n'* ]] && out="$out $item"
 	done
 	echo "# sample of $#: $out" >&2
 	echo "$out"
@@ -201,19 +201,36 @@ teardown() {
 	[ ! -e /tmp/dmstore-test ] || rm -rf /tmp/dmstore-test
 }
 
+# What many cases make the same way is made once per run of tests/vm/run-all (whose pid this is),
+# here, and copied; run-all removes it at the end.
+TEST_CACHE=/tmp/dmstore-test-cache.$$
+
 # A small rootfs: busybox, a device node, a symlink, a hardlink, a setuid file,
-# a file owned by 1234:5678 and a user xattr. Made in DIR.
+# a file owned by 1234:5678 and a user xattr. Made in DIR (its parent exists), a copy of the run's.
 make_rootfs() {
-	local dir=$1
-	mkdir -p "$dir"/bin "$dir"/dev "$dir"/etc "$dir"/data
-	cp /bin/busybox "$dir"/bin/
-	ln -s busybox "$dir"/bin/sh
-	mknod "$dir"/dev/null c 1 3
-	echo "hello from the image" > "$dir"/etc/motd
-	ln "$dir"/etc/motd "$dir"/etc/motd.hardlink
-	echo owned > "$dir"/etc/owned && chown 1234:5678 "$dir"/etc/owned
-	cp /bin/busybox "$dir"/bin/suid && chmod 4755 "$dir"/bin/suid
-	setfattr -n user.dmstore -v kept "$dir"/etc/motd 2>/dev/null || true
+	local dir=$1 c=$TEST_CACHE/rootfs
+	if [ ! -e "$c.done" ]; then
+		rm -rf "$c"
+		mkdir -p "$c"/bin "$c"/dev "$c"/etc "$c"/data
+		cp /bin/busybox "$c"/bin/
+		ln -s busybox "$c"/bin/sh
+		mknod "$c"/dev/null c 1 3
+		echo "hello from the image" > "$c"/etc/motd
+		ln "$c"/etc/motd "$c"/etc/motd.hardlink
+		echo owned > "$c"/etc/owned && chown 1234:5678 "$c"/etc/owned
+		cp /bin/busybox "$c"/bin/suid && chmod 4755 "$c"/bin/suid
+		setfattr -n user.dmstore -v kept "$c"/etc/motd 2>/dev/null || true
+		: > "$c.done"
+	fi
+	cp -aT "$c" "$dir"
+}
+
+# The rootfs of make_rootfs as a gzipped tarball (made once per run): its path in $OUT.
+rootfs_tgz() {
+	OUT=$TEST_CACHE/rootfs.tgz
+	[ -e "$OUT" ] && return 0
+	make_rootfs "$T/rootfs.tgz.d"
+	tar -C "$T/rootfs.tgz.d" --xattrs -czf "$OUT.tmp" . && mv "$OUT.tmp" "$OUT"
 }
 
 # The thin ids in the pool's metadata, read by thin_ls from a metadata snapshot, one per line, sorted.
