@@ -68,18 +68,20 @@ assert_eq() {
 fingerprint() {
 	local db
 	{
-		# SQLite's WAL and shared-memory files change under a mere reader: the catalogue is compared by content.
-		find "$DMSTORE_STATE_DIR" -not -name 'catalog.db*' -printf '%p %s %m\n' 2>/dev/null | sort
-		# A mounted filesystem writes on its own (journal, lazy init): a pool's data shows as its
-		# kernel transaction id, which every dmstore change moves, rather than the loop files' bytes.
-		find "$DMSTORE_STATE_DIR" -type f -not -name 'catalog.db*' -not -name '*.img' -exec md5sum {} + 2>/dev/null |
-			sort
+		# One sort for the lines of every listing (each kind of line is told by its form): sorts cost under TCG.
+		{
+			# SQLite's WAL and shared-memory files change under a mere reader: the catalogue is compared by content.
+			find "$DMSTORE_STATE_DIR" -not -name 'catalog.db*' -printf '%p %s %m\n' 2>/dev/null
+			# A mounted filesystem writes on its own (journal, lazy init): a pool's data shows as its
+			# kernel transaction id, which every dmstore change moves, rather than the loop files' bytes.
+			find "$DMSTORE_STATE_DIR" -type f -not -name 'catalog.db*' -not -name '*.img' -exec md5sum {} + 2>/dev/null
+			dmsetup status 2>/dev/null | awk '$4 == "thin-pool" { print "status", $1, $5 }'
+			dmsetup table 2>/dev/null
+			losetup -l -n -O NAME,BACK-FILE 2>/dev/null
+		} | sort
 		for db in "$DMSTORE_STATE_DIR"/*/catalog.db; do
 			[ -e "$db" ] && sqlite3 "$db" .dump
 		done
-		dmsetup status 2>/dev/null | awk '$4 == "thin-pool" { print $1, $5 }' | sort
-		dmsetup table 2>/dev/null | sort
-		losetup -l -n -O NAME,BACK-FILE 2>/dev/null | sort
 		for d in ${FINGERPRINT_DISKS:-}; do
 			echo "$d $(head -c 1M "$d" | md5sum)" \
 				"$(dd if="$d" bs=1M skip=$(($(blockdev --getsize64 "$d") / 1048576 - 1)) status=none | md5sum)"
