@@ -239,8 +239,12 @@ rootfs_tgz() {
 # (Called after most changes: bash reads what it can, such as the loop device of a loop pool's
 # metadata file in sysfs, since every program costs under TCG.)
 kernel_thin_ids() {
-	local pool=$1 meta dm f file id
-	meta=$(jq -r .metadata_path "$DMSTORE_STATE_DIR/$pool/pool.json")
+	local pool=$1 meta= dm f file id line
+	# pool.json is pretty-printed, one member a line; jq reads it if its form ever differs.
+	while IFS= read -r line; do
+		[[ $line =~ ^[[:space:]]*\"metadata_path\":[[:space:]]*\"([^\"\\]+)\",?$ ]] && meta=${BASH_REMATCH[1]} && break
+	done <"$DMSTORE_STATE_DIR/$pool/pool.json"
+	[ -n "$meta" ] || meta=$(jq -r .metadata_path "$DMSTORE_STATE_DIR/$pool/pool.json")
 	if [ ! -b "$meta" ]; then
 		file=$meta
 		for f in /sys/block/loop*/loop/backing_file; do
