@@ -239,7 +239,7 @@ rootfs_tgz() {
 # (Called after most changes: bash reads what it can, such as the loop device of a loop pool's
 # metadata file in sysfs, since every program costs under TCG.)
 kernel_thin_ids() {
-	local pool=$1 meta= dm f file id line
+	local pool=$1 meta='' dm f file id line
 	# pool.json is pretty-printed, one member a line; jq reads it if its form ever differs.
 	while IFS= read -r line; do
 		[[ $line =~ ^[[:space:]]*\"metadata_path\":[[:space:]]*\"([^\"\\]+)\",?$ ]] && meta=${BASH_REMATCH[1]} && break
@@ -264,7 +264,7 @@ kernel_thin_ids() {
 # The kernel and the catalogue agree on the thin ids, no intent is open, and
 # every dm device of the pool belongs to a catalogue row (by UUID, as dmstore tells them).
 assert_consistent() {
-	local pool=$1 k c ids=() open= rows=' ' tag val name uuid kind
+	local pool=$1 k c ids=() open='' rows=' ' tag val name uuid kind
 	k=$(kernel_thin_ids "$pool")
 	k=${k//$'\n'/ }
 	# One sqlite3 for the three questions: thin ids, rows unfinished, dm UUIDs of active rows.
