@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every command's --help (and dmstore help CMD, the same), dmstore(8) and the bash completion agree: the groups and
+# Every command's --help begins with its usage line (the VM cases need not run them), and
+# it (and dmstore help CMD, the same), dmstore(8) and the bash completion agree: the groups and
 # subcommands the helps list are the completion's, and every option a help names
 # (long ones, and the short ones of its usage lines) is in the man page and in the
 # completion's list for that command. Host only: --help needs no pool.
@@ -22,8 +23,9 @@ options_of() { # the long options a help names, and the short ones of its usage 
 	sed '/^$/q' <<<"$1" | grep -oE -- '(^|[[ ])-[a-zA-Z]\b' | tr -d '[ ' | grep -vx -- '-h' || true
 }
 
-check() { # check KEY HELP: its options are in the man page and in the completion's list for KEY
+check() { # check KEY HELP: it begins with its usage line; its options are in the man page and in the completion's list for KEY
 	local key=$1 help=$2 opt
+	[[ ${help%%$'\n'*} == "usage: dmstore "*"$key"* ]] || failures+=("dmstore $key --help does not begin with its usage: ${help%%$'\n'*}")
 	# shellcheck disable=SC2086
 	[ "$("$dmstore" help $key)" = "$help" ] || failures+=("'dmstore help $key' is not 'dmstore $key --help'")
 	for opt in $(options_of "$help" | sort -u); do
@@ -33,6 +35,7 @@ check() { # check KEY HELP: its options are in the man page and in the completio
 	done
 }
 
+[[ $("$dmstore" --help) == "usage: dmstore "* ]] || failures+=("dmstore --help does not begin with its usage")
 groups=$("$dmstore" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p' | tr '\n' ' ')
 [ "$groups" = "$_dmstore_groups " ] || failures+=("groups: --help has '$groups', the completion '$_dmstore_groups'")
 for opt in $(options_of "$("$dmstore" --help)" | sort -u); do
@@ -41,6 +44,7 @@ done
 n=0
 for g in $groups; do
 	help=$("$dmstore" "$g" --help)
+	[[ $help == "usage: dmstore "* ]] || failures+=("dmstore $g --help does not begin with its usage: ${help%%$'\n'*}")
 	if [[ ${help%%$'\n'*} != *'<command>'* ]]; then
 		check "$g" "$help"
 		n=$((n + 1))

@@ -3,9 +3,9 @@
 # A pool with an imported image "base": the starting point of most cases.
 pool_with_image() {
 	make_rootfs $T/rootfs
-	tar -C $T/rootfs --xattrs -czf $T/rootfs.tgz .
 	ds pool create p --loop --data-size 2G --metadata-size 64M
-	ds image import base $T/rootfs.tgz --size 128M
+	rootfs_tgz
+	ds image import base "$OUT" --size 128M
 }
 
 test_import_keeps_the_rootfs() {

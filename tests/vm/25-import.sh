@@ -5,9 +5,10 @@
 # A tree of FILES small files in 30 directories and one file of MIB MiB of random data, in DIR:
 # random, so the import has to write every block of it.
 make_import_tree() {
-	local dir=$1 files=$2 mib=$3 i
-	for ((i = 0; i < 30; i++)); do mkdir -p "$dir/d$i"; done
-	# Builtins only: a process per file costs too much under TCG.
+	local dir=$1 files=$2 mib=$3 i dirs=()
+	# Builtins only, and one mkdir: a process per file costs too much under TCG.
+	for ((i = 0; i < 30; i++)); do dirs+=("$dir/d$i"); done
+	mkdir -p "${dirs[@]}"
 	for ((i = 0; i < files; i++)); do echo "file $i" > "$dir/d$((i % 30))/f$i"; done
 	head -c "${mib}M" /dev/urandom > "$dir/big"
 }

@@ -1,6 +1,6 @@
 # The benchmarks' correctness, never their figures (those are `make bench`'s): the reports match
 # the schemas dmstore(8) documents, the charts are PNGs of the promised size, and a benchmark
-# stopped by a signal leaves nothing behind. Tiny sizes and 1-second runs. Helpers are bench_*.
+# stopped by a signal leaves nothing behind. Tiny sizes and short runs. Helpers are bench_*.
 
 # A PNG of WIDTH x HEIGHT: the signature, then the IHDR chunk's big-endian width and height.
 bench_assert_png() {
@@ -26,7 +26,7 @@ bench_assert_clean() {
 
 test_bench_io_report() {
 	ds pool create p --loop --data-size 512M --metadata-size 16M
-	ds bench io --pool p --baseline "$(disk 2)" --fs --fio --size 16M --runtime 500ms \
+	ds bench io --pool p --baseline "$(disk 2)" --fs --fio --size 16M --runtime 200ms \
 		--workloads randwrite-qd1,seq-read --json --plot "$T/io.png"
 	printf '%s\n' "$OUT" >"$T/io.json"
 	jq -e -f tests/vm/bench-io.jq "$T/io.json" >/dev/null ||

@@ -2,8 +2,7 @@
 
 # json_is FILTER: $OUT is one JSON document, and jq's FILTER is true of it.
 json_is() {
-	[ "$(jq -s length <<<"$OUT")" = 1 ] || fail "not one JSON document: $OUT"
-	jq -e "$1" <<<"$OUT" >/dev/null || fail "json: '$1' is not true of: $OUT"
+	jq -s -e "length == 1 and (.[0] | $1)" <<<"$OUT" >/dev/null || fail "not one JSON document of which '$1' is true: $OUT"
 }
 
 test_json_everywhere() {

@@ -87,7 +87,7 @@ kill_setup() {
 	# Pool "d" comes and goes (pool-grow:after-label): commands without --pool are p's.
 	export DMSTORE_POOL=p
 	make_rootfs "$T/rootfs"
-	for i in $(seq 1 8); do head -c 64K /dev/urandom > "$T/rootfs/etc/f$i"; done
+	head -c 512K /dev/urandom | split -b 64K -a 1 --numeric-suffixes=1 - "$T/rootfs/etc/f"
 	ds pool create p --loop --data-size 1G --metadata-size 16M
 	ds image create base --size 64M
 	ds vol create keep --size 32M

@@ -15,7 +15,9 @@ expect() {
 	local want=$1 got=0
 	shift
 	OUT=$("$@" 2>"$T/expect.err") || got=$?
-	ERR=$(cat "$T/expect.err")
+	# Read by bash itself, as $(...) would trim it: a program more per command costs under TCG.
+	IFS= read -r -d '' ERR <"$T/expect.err" || true
+	while [[ $ERR == *$'\n' ]]; do ERR=${ERR%$'\n'}; done
 	[ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want; stderr: $ERR"
 }
 
@@ -47,9 +49,9 @@ sample() {
 		echo "$@"
 		return
 	fi
-	picked=$(printf '%s\n' "$@" | shuf -n "$n")
+	picked=$'\n'$(printf '%s\n' "$@" | shuf -n "$n")$'\n'
 	for item in "$@"; do
-		grep -qxF -- "$item" <<<"$picked" && out="$out $item"
+		[[ $picked == *$'\n'"$item"$'\n'* ]] && out="$out $item"
 	done
 	echo "# sample of $#: $out" >&2
 	echo "$out"
@@ -66,18 +68,20 @@ assert_eq() {
 fingerprint() {
 	local db
 	{
-		# SQLite's WAL and shared-memory files change under a mere reader: the catalogue is compared by content.
-		find "$DMSTORE_STATE_DIR" -not -name 'catalog.db*' -printf '%p %s %m\n' 2>/dev/null | sort
-		# A mounted filesystem writes on its own (journal, lazy init): a pool's data shows as its
-		# kernel transaction id, which every dmstore change moves, rather than the loop files' bytes.
-		find "$DMSTORE_STATE_DIR" -type f -not -name 'catalog.db*' -not -name '*.img' -exec md5sum {} + 2>/dev/null |
-			sort
+		# One sort for the lines of every listing (each kind of line is told by its form): sorts cost under TCG.
+		{
+			# SQLite's WAL and shared-memory files change under a mere reader: the catalogue is compared by content.
+			find "$DMSTORE_STATE_DIR" -not -name 'catalog.db*' -printf '%p %s %m\n' 2>/dev/null
+			# A mounted filesystem writes on its own (journal, lazy init): a pool's data shows as its
+			# kernel transaction id, which every dmstore change moves, rather than the loop files' bytes.
+			find "$DMSTORE_STATE_DIR" -type f -not -name 'catalog.db*' -not -name '*.img' -exec md5sum {} + 2>/dev/null
+			dmsetup status 2>/dev/null | awk '$4 == "thin-pool" { print "status", $1, $5 }'
+			dmsetup table 2>/dev/null
+			losetup -l -n -O NAME,BACK-FILE 2>/dev/null
+		} | sort
 		for db in "$DMSTORE_STATE_DIR"/*/catalog.db; do
 			[ -e "$db" ] && sqlite3 "$db" .dump
 		done
-		dmsetup status 2>/dev/null | awk '$4 == "thin-pool" { print $1, $5 }' | sort
-		dmsetup table 2>/dev/null | sort
-		losetup -l -n -O NAME,BACK-FILE 2>/dev/null | sort
 		for d in ${FINGERPRINT_DISKS:-}; do
 			echo "$d $(head -c 1M "$d" | md5sum)" \
 				"$(dd if="$d" bs=1M skip=$(($(blockdev --getsize64 "$d") / 1048576 - 1)) status=none | md5sum)"
@@ -102,7 +106,7 @@ bad_input() {
 	expect "$want" "$@"
 	figure bad_inputs_tried 1
 	assert_contains "$ERR" "$msg"
-	[ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "error is not one line: $ERR"
+	[[ $ERR != *$'\n'* ]] || fail "error is not one line: $ERR"
 	[ -z "$before" ] || assert_eq "$(fingerprint)" "$before" "'$*' changed something on disk"
 }
 
@@ -133,75 +137,159 @@ pool_devnum() {
 
 # "name uuid" of every dm device, one per line.
 dm_names_uuids() {
-	dmsetup info -c --noheadings -o name,uuid --separator ' ' 2>/dev/null | grep -v '^No devices found' || true
+	local out
+	out=$(dmsetup info -c --noheadings -o name,uuid --separator ' ' 2>/dev/null) || true
+	[ -z "$out" ] || [ "$out" = "No devices found" ] || printf '%s\n' "$out"
 }
 
+# DISK_WRITES: "writes discards" the kernel counted on block device $1 (/sys/class/block/NAME/stat),
+# or nothing when it has no such file. (A variable, not output: a subshell costs under TCG.)
+disk_writes() {
+	local s
+	DISK_WRITES=
+	read -r -a s <"/sys/class/block/${1##*/}/stat" 2>/dev/null || return 0
+	DISK_WRITES="${s[4]} ${s[11]:-}"
+}
+
+# Everything a case left in the kernel and on the test disks, gone. It runs after every case:
+# bash's own reads stand in for programs where they can (each costs under TCG), and a disk is
+# wiped only when the kernel counted a write or a discard to it since it was last wiped (most
+# cases use loop pools and never touch the disks).
+declare -A TEARDOWN_DISK_WRITES=()
 teardown() {
-	local d
-	grep -o " /tmp/dmstore-test[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
-	# Thin devices first, then pools (by UUID: a volume may be named "dmstore-a-vol-pool").
-	for d in $(dm_names_uuids | awk '$1 ~ /^(t-|dmstore-)/ && $2 !~ /^DMSTORE-.*-pool$/ { print $1 }'); do
+	local d name uuid open target f thins=() pools=() held=() busy=() again=() mounts=()
+	while read -r _ target _; do
+		[[ $target == /tmp/dmstore-test* ]] && mounts+=("$target")
+	done </proc/mounts
+	[ ${#mounts[@]} -eq 0 ] || printf '%s\n' "${mounts[@]}" | sort -r | xargs -r umount -l 2>/dev/null
+	# Thin devices first, then pools (by UUID: a volume may be named "dmstore-a-vol-pool"). What is
+	# open is tried once before the pools (a lazy unmount may just have let go) and waited for
+	# after them (t-data, under pool d, goes only then: waiting for it first would be in vain);
+	# what failed, once more.
+	while IFS='|' read -r name uuid open; do
+		if [[ $uuid =~ ^DMSTORE-.*-pool$ ]]; then
+			pools+=("$name")
+		elif [[ $name =~ ^(t-|dmstore-) ]]; then
+			if [ "$open" = 0 ]; then thins+=("$name"); else held+=("$name"); fi
+		fi
+	done < <(dmsetup info -c --noheadings -o name,uuid,open --separator '|' 2>/dev/null)
+	for d in "${thins[@]}"; do
+		dmsetup remove --retry "$d" >/dev/null 2>&1 || busy+=("$d")
+	done
+	for d in "${held[@]}"; do
+		dmsetup remove "$d" >/dev/null 2>&1 || busy+=("$d")
+	done
+	for d in "${pools[@]}" "${busy[@]}"; do
+		dmsetup remove --retry "$d" >/dev/null 2>&1 || again+=("$d")
+	done
+	for d in "${again[@]}"; do
 		dmsetup remove --retry "$d" >/dev/null 2>&1 || true
 	done
-	for d in $(dm_names_uuids | awk '$2 ~ /^DMSTORE-.*-pool$/ || $1 ~ /^dmstore-/ { print $1 }'); do
-		dmsetup remove --retry "$d" >/dev/null 2>&1 || true
-	done
+	# What the removals and the case left in the page cache reaches the disks before they are counted.
+	sync
 	for d in $TEST_DISKS; do
+		disk_writes "$d"
+		[ -n "$DISK_WRITES" ] && [ "$DISK_WRITES" = "${TEARDOWN_DISK_WRITES[$d]:-}" ] && continue
 		wipefs -a -q "$d" 2>/dev/null || true
 		dd if=/dev/zero of="$d" bs=1M count=1 conv=fsync status=none 2>/dev/null || true
+		disk_writes "$d"
+		TEARDOWN_DISK_WRITES[$d]=$DISK_WRITES
 	done
-	losetup -l -n -O NAME,BACK-FILE | awk '$2 ~ /^\/tmp\/dmstore-test/ { print $1 }' | xargs -r -n1 losetup -d 2>/dev/null
-	rm -rf /tmp/dmstore-test
+	for f in /sys/block/loop*/loop/backing_file; do
+		[ -e "$f" ] && read -r name <"$f" && [[ $name == /tmp/dmstore-test* ]] || continue
+		f=${f#/sys/block/}
+		losetup -d "/dev/${f%%/*}" 2>/dev/null || true
+	done
+	[ ! -e /tmp/dmstore-test ] || rm -rf /tmp/dmstore-test
 }
 
+# What many cases make the same way is made once per run of tests/vm/run-all (whose pid this is),
+# here, and copied; run-all removes it at the end.
+TEST_CACHE=/tmp/dmstore-test-cache.$$
+
 # A small rootfs: busybox, a device node, a symlink, a hardlink, a setuid file,
-# a file owned by 1234:5678 and a user xattr. Made in DIR.
+# a file owned by 1234:5678 and a user xattr. Made in DIR (its parent exists), a copy of the run's.
 make_rootfs() {
-	local dir=$1
-	mkdir -p "$dir"/bin "$dir"/dev "$dir"/etc "$dir"/data
-	cp /bin/busybox "$dir"/bin/
-	ln -s busybox "$dir"/bin/sh
-	mknod "$dir"/dev/null c 1 3
-	echo "hello from the image" > "$dir"/etc/motd
-	ln "$dir"/etc/motd "$dir"/etc/motd.hardlink
-	echo owned > "$dir"/etc/owned && chown 1234:5678 "$dir"/etc/owned
-	cp /bin/busybox "$dir"/bin/suid && chmod 4755 "$dir"/bin/suid
-	setfattr -n user.dmstore -v kept "$dir"/etc/motd 2>/dev/null || true
+	local dir=$1 c=$TEST_CACHE/rootfs
+	if [ ! -e "$c.done" ]; then
+		rm -rf "$c"
+		mkdir -p "$c"/bin "$c"/dev "$c"/etc "$c"/data
+		cp /bin/busybox "$c"/bin/
+		ln -s busybox "$c"/bin/sh
+		mknod "$c"/dev/null c 1 3
+		echo "hello from the image" > "$c"/etc/motd
+		ln "$c"/etc/motd "$c"/etc/motd.hardlink
+		echo owned > "$c"/etc/owned && chown 1234:5678 "$c"/etc/owned
+		cp /bin/busybox "$c"/bin/suid && chmod 4755 "$c"/bin/suid
+		setfattr -n user.dmstore -v kept "$c"/etc/motd 2>/dev/null || true
+		: > "$c.done"
+	fi
+	cp -aT "$c" "$dir"
+}
+
+# The rootfs of make_rootfs as a gzipped tarball (made once per run): its path in $OUT.
+rootfs_tgz() {
+	OUT=$TEST_CACHE/rootfs.tgz
+	[ -e "$OUT" ] && return 0
+	make_rootfs "$T/rootfs.tgz.d"
+	tar -C "$T/rootfs.tgz.d" --xattrs -czf "$OUT.tmp" . && mv "$OUT.tmp" "$OUT"
 }
 
 # The thin ids in the pool's metadata, read by thin_ls from a metadata snapshot, one per line, sorted.
+# (Called after most changes: bash reads what it can, such as the loop device of a loop pool's
+# metadata file in sysfs, since every program costs under TCG.)
 kernel_thin_ids() {
-	local pool=$1 meta
-	meta=$(jq -r .metadata_path "$DMSTORE_STATE_DIR/$pool/pool.json")
-	[ -b "$meta" ] || meta=$(losetup -j "$meta" -O NAME -n -l | head -n 1)
-	dmsetup message "$(pool_dm "$pool")" 0 reserve_metadata_snap
-	thin_ls --metadata-snap --no-headers --format DEV "$meta" | tr -d ' ' | sort -n
-	dmsetup message "$(pool_dm "$pool")" 0 release_metadata_snap
-}
-
-catalog_thin_ids() {
-	sqlite3 "$DMSTORE_STATE_DIR/$1/catalog.db" 'SELECT thin_id FROM devices ORDER BY thin_id'
+	local pool=$1 meta='' dm f file id line
+	# pool.json is pretty-printed, one member a line; jq reads it if its form ever differs.
+	while IFS= read -r line; do
+		[[ $line =~ ^[[:space:]]*\"metadata_path\":[[:space:]]*\"([^\"\\]+)\",?$ ]] && meta=${BASH_REMATCH[1]} && break
+	done <"$DMSTORE_STATE_DIR/$pool/pool.json"
+	[ -n "$meta" ] || meta=$(jq -r .metadata_path "$DMSTORE_STATE_DIR/$pool/pool.json")
+	if [ ! -b "$meta" ]; then
+		file=$meta
+		for f in /sys/block/loop*/loop/backing_file; do
+			[ -e "$f" ] && read -r id <"$f" && [ "$id" = "$file" ] || continue
+			f=${f#/sys/block/}
+			meta=/dev/${f%%/*}
+			break
+		done
+		[ -b "$meta" ] || meta=$(losetup -j "$file" -O NAME -n -l | head -n 1)
+	fi
+	dm=$(pool_dm "$pool")
+	dmsetup message "$dm" 0 reserve_metadata_snap
+	thin_ls --metadata-snap --no-headers --format DEV "$meta" | sort -n | while read -r id; do echo "$id"; done
+	dmsetup message "$dm" 0 release_metadata_snap
 }
 
 # The kernel and the catalogue agree on the thin ids, no intent is open, and
 # every dm device of the pool belongs to a catalogue row (by UUID, as dmstore tells them).
 assert_consistent() {
-	local pool=$1 k c open devs rows
-	k=$(kernel_thin_ids "$pool" | tr '\n' ' ')
-	c=$(catalog_thin_ids "$pool" | tr '\n' ' ')
+	local pool=$1 k c ids=() open='' rows=' ' tag val name uuid kind
+	k=$(kernel_thin_ids "$pool")
+	k=${k//$'\n'/ }
+	# One sqlite3 for the three questions: thin ids, rows unfinished, dm UUIDs of active rows.
+	while IFS='|' read -r tag val; do
+		case $tag in
+		id) ids+=("$val") ;;
+		open) open=$val ;;
+		row) rows+="$val " ;;
+		esac
+	done < <(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'id', thin_id FROM devices ORDER BY thin_id;
+		SELECT 'open', count(*) FROM devices WHERE pending_txn IS NOT NULL OR state != 2;
+		SELECT 'row', 'DMSTORE-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END WHEN 3 THEN 'layer' END || '-' || id FROM devices WHERE active = 1")
+	c=${ids[*]}
 	# A thin id or a dm device no row owns is a leaked device (make torture's figures count them).
 	[ "$k" = "$c" ] || figure leaked_devices 1
 	assert_eq "$k" "$c" "kernel thin ids vs catalogue"
-	open=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" 'SELECT count(*) FROM devices WHERE pending_txn IS NOT NULL OR state != 2')
 	assert_eq "$open" 0 "unfinished catalogue rows"
-	devs=$(dm_names_uuids | awk -v p="DMSTORE-$pool-" 'index($2, p) == 1 && substr($2, length(p) + 1) ~ /^(img|ctr|vol|vsnap|layer)-[0-9]+$/ { print $2 }' | sort | tr '\n' ' ')
-	rows=$(sqlite3 "$DMSTORE_STATE_DIR/$pool/catalog.db" "SELECT 'DMSTORE-$pool-' || CASE kind WHEN 0 THEN 'img' WHEN 1 THEN 'ctr' WHEN 2 THEN CASE WHEN origin_id IS NULL THEN 'vol' ELSE 'vsnap' END WHEN 3 THEN 'layer' END || '-' || id FROM devices WHERE active = 1" | sort | tr '\n' ' ')
-	for d in $devs; do
-		case " $rows " in
-		*" $d "*) ;;
+	while read -r name uuid; do
+		kind=${uuid#"DMSTORE-$pool-"}
+		[ "$kind" != "$uuid" ] && [[ $kind =~ ^(img|ctr|vol|vsnap|layer)-[0-9]+$ ]] || continue
+		case $rows in
+		*" $uuid "*) ;;
 		*)
 			figure leaked_devices 1
-			fail "dm device $d has no active catalogue row (rows: $rows)" ;;
+			fail "dm device $uuid has no active catalogue row (rows:$rows)" ;;
 		esac
-	done
+	done < <(dm_names_uuids)
 }
