@@ -264,7 +264,7 @@ int dms_pool_finish_removals(struct dms_ctx *ctx, const char *name, unsigned *re
 		/* What every change runs first: recovery, then the removals whose device went. */
 		r = dms_change_begin(pool, &txn);
 		if (r == 0)
-			dms_change_end(pool);
+			dms_change_end(pool, r);
 	}
 	dms_pool_close(pool);
 	if (r == 0 && ret_finished)
