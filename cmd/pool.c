@@ -15,7 +15,7 @@ static const char pool_help[] =
 	"  create NAME --loop [--data-size 100G] [--metadata-size SIZE] [--block-size 64K] [--no-zero]\n"
 	"  status [NAME] [--json | --format table|json|prometheus]\n"
 	"  ls [--json]\n"
-	"  activate NAME|--all [--json]\n"
+	"  activate [NAME|--all] [--json]\n"
 	"  deactivate NAME|--all [--json]\n"
 	"  recover NAME [--orphans] [--json]\n"
 	"  check NAME [--json]\n"
@@ -496,14 +496,17 @@ static int pool_simple_one(int (*op)(struct cmd_ctx *, const char *, bool), cons
 /*
  * activate, deactivate, rm: one NAME, maybe --force. activate and deactivate take --all
  * instead (boot and shutdown): every configured pool, each tried whatever the others did,
- * the exit code the last failure's; with --json, an array.
+ * the exit code the last failure's; with --json, an array. activate without either takes
+ * the pool the object commands would (a unit starting a daemon on that pool activates it
+ * first); a removal or deactivation is never of a pool left unnamed.
  */
-static int pool_simple(const char *cmd, const char *help, bool allow_force, bool allow_all,
+static int pool_simple(const char *cmd, const char *help, bool allow_force, bool allow_all, bool name_default,
 		       int (*op)(struct cmd_ctx *, const char *, bool), const char *done, int argc, char **argv,
 		       struct cmd_ctx *ctx)
 {
-	char what[32];
+	char what[32], only[DMS_POOL_NAME_MAX + 1];
 	const char *name;
+	struct dms_pool *pool = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	bool json = false, force = false, all = false;
@@ -516,12 +519,23 @@ static int pool_simple(const char *cmd, const char *help, bool allow_force, bool
 		return r < 0 ? EXIT_OK : r;
 	if (all && optind < argc)
 		return usage_error("pool %s: --all or a pool NAME, not both", cmd);
-	if (!all && pool_name_arg(cmd, argc, argv, false, &name))
+	if (!all && pool_name_arg(cmd, argc, argv, name_default, &name))
 		return EXIT_USAGE;
 	snprintf(what, sizeof(what), "pool %s", cmd);
 	if (require_root(what))
 		return EXIT_PERM;
 	dms_ctx_set_lock_wait(ctx->lib, wait_ms);
+	if (!all && !name)
+		name = cmd_default_pool(ctx);
+	/* Else the only pool there is, as dms_pool_open finds it. */
+	if (!all && !name) {
+		r = dms_pool_open(ctx->lib, NULL, &pool);
+		if (r < 0)
+			return lib_error(ctx, r);
+		snprintf(only, sizeof(only), "%s", dms_pool_name(pool));
+		dms_pool_close(pool);
+		name = only;
+	}
 	if (!all)
 		return pool_simple_one(op, done, ctx, name, force, json, NULL);
 	r = dms_pool_list(ctx->lib, &names, &n);
@@ -542,13 +556,14 @@ static int pool_simple(const char *cmd, const char *help, bool allow_force, bool
 static int pool_activate(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	return pool_simple("activate",
-			   "usage: dmstore pool activate NAME|--all [--json]\n\n"
+			   "usage: dmstore pool activate [NAME|--all] [--json]\n\n"
 			   "Bring a configured pool back (after a reboot): reattach its loop files, check its\n"
-			   "metadata with thin_check, load its table. Does nothing if it is active.\n\n"
+			   "metadata with thin_check, load its table. Does nothing if it is active. Without NAME:\n"
+			   "$DMSTORE_POOL, else the config file's pool, else the only pool there is.\n\n"
 			   "  --all          every configured pool (dmstore-pools.service, at boot)\n"
 			   "  --json         print the pool's status as JSON (as 'pool status --json')\n"
 			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
-			   false, true, op_activate, "is active", argc, argv, ctx);
+			   false, true, true, op_activate, "is active", argc, argv, ctx);
 }
 
 static int pool_deactivate(int argc, char **argv, struct cmd_ctx *ctx)
@@ -560,7 +575,7 @@ static int pool_deactivate(int argc, char **argv, struct cmd_ctx *ctx)
 			   "  --all          every configured pool (dmstore-pools.service, at shutdown)\n"
 			   "  --json         print the pool's status as JSON (as 'pool status --json')\n"
 			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
-			   false, true, op_deactivate, "is inactive", argc, argv, ctx);
+			   false, true, false, op_deactivate, "is inactive", argc, argv, ctx);
 }
 
 static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
@@ -573,7 +588,7 @@ static int pool_rm(int argc, char **argv, struct cmd_ctx *ctx)
 			   "  --force        remove it although it holds thin devices\n"
 			   "  --json         print {\"type\": \"pool\", \"name\", \"pool\", \"removed\": true}\n"
 			   "  --wait SECONDS give up (exit 4) if another change holds the pool that long\n",
-			   true, false, op_remove, "removed", argc, argv, ctx);
+			   true, false, false, op_remove, "removed", argc, argv, ctx);
 }
 
 static json_object *recover_json(const char *name, const struct dms_recover_report *rep)

@@ -436,7 +436,7 @@ int dms_pool_check(struct dms_pool *pool, struct dms_check_report **ret_report)
 	if (!rep)
 		return dms_fail(pool->ctx, -ENOMEM, "pool '%s': out of memory", pool->cfg.name);
 	rep->size = sizeof(*rep);
-	r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd);
+	r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd, &pool->lock_clean);
 	if (r < 0) {
 		dms_check_report_free(rep);
 		return r;
@@ -468,7 +468,7 @@ int dms_pool_check(struct dms_pool *pool, struct dms_check_report **ret_report)
 	if (r == 0 && rep->active)
 		r = check_devices(pool, rep, rows, n_rows);
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			dms_fail(pool->ctx, r, "pool '%s': out of memory", pool->cfg.name);

@@ -158,7 +158,7 @@ int dms_pool_grow(struct dms_ctx *ctx, const char *name, uint64_t data_size, uin
 		r = dms_size_check(ctx, "pool", name, metadata_size);
 	if (r < 0)
 		return r;
-	r = dms_pool_lock(ctx, name, &lock);
+	r = dms_pool_lock(ctx, name, &lock, NULL);
 	if (r < 0)
 		return r;
 	/* Read again under the lock: another grow may have run meanwhile. */

@@ -223,7 +223,7 @@ static int image_finish(struct dms_pool *pool, struct dms_row *row, const char *
 		kind = dms_ctx_error_kind(pool->ctx);
 	}
 
-	q = dms_pool_lock_wait(pool->ctx, pool->cfg.name, DMS_LOCK_WAIT_FOREVER, &pool->lock_fd);
+	q = dms_pool_lock_wait(pool->ctx, pool->cfg.name, DMS_LOCK_WAIT_FOREVER, &pool->lock_fd, &pool->lock_clean);
 	if (q == 0)
 		q = dms_change_begin(pool, &txn);
 	if (q < 0)
@@ -239,7 +239,7 @@ static int image_finish(struct dms_pool *pool, struct dms_row *row, const char *
 	if (r < 0 && inactive)
 		(void)dms_device_delete(pool, row, txn, "image-undo");
 	dms_import_lock_release(pool, row->name, DMS_TAKE_FD(*import_lock));
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r < 0 ? dms_fail_kind(pool->ctx, kind, r, "%s", err) : 0;
 }
 
@@ -360,7 +360,7 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 		(void)dms_device_delete(pool, &row, txn, "image-undo");
 		goto out_unlock;
 	}
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 
 	/* Steps 2 and 3: other changes may run meanwhile. */
 	r = image_fill(pool, &row, dev, source, is_dir, oci, opts, &st);
@@ -371,7 +371,7 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 out_unlock:
 	dms_import_lock_release(pool, name, DMS_TAKE_FD(import_lock));
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 out_close:
 	dms_oci_close(oci);
 	return r;
@@ -569,7 +569,7 @@ int dms_image_remove(struct dms_pool *pool, const char *name, bool force)
 		r = dms_fail(pool->ctx, r, "pool '%s': image '%s' (thin id %u): delete failed: %s", pool->cfg.name,
 			     name, row.thin_id, strerror(-r));
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 

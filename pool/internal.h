@@ -78,12 +78,20 @@ int dms_pool_config_write(const struct dms_ctx *ctx, const struct dms_pool_confi
  * dms_pool_lock waits as the context says (dms_ctx_set_lock_wait), giving the
  * notice and, past the limit, failing with -EBUSY and a message naming the
  * holder; dms_pool_lock_wait waits TIMEOUT_MS instead. Both report their
- * failure (dms_fail).
+ * failure (dms_fail). *RET_CLEAN: the last holder let go cleanly; false if
+ * it may have died holding the lock, leaving what a change mends first
+ * (pool/open.c). RET_CLEAN NULL: the caller mends nothing, and its release
+ * (a close) leaves its note, so the next change mends.
  */
-int dms_pool_lock(struct dms_ctx *ctx, const char *name, int *ret_fd);
-int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, int *ret_fd);
-/* -EBUSY at once if a change holds it; reports nothing. */
+int dms_pool_lock(struct dms_ctx *ctx, const char *name, int *ret_fd, bool *ret_clean);
+int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, int *ret_fd, bool *ret_clean);
+/* -EBUSY at once if a change holds it; reports nothing. A reader's: leaves the note as it is. */
 int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd);
+/*
+ * Let go of FD. CLEAN: nothing a dead holder left is unmended and this holder
+ * left nothing either, so its note goes; else the note stays for the next.
+ */
+void dms_pool_unlock(int fd, bool clean);
 
 /*
  * lock.c: the import lock of IMAGE, held by its importer from before its row
@@ -101,12 +109,13 @@ int dms_import_lock_any_held(const struct dms_ctx *ctx, const char *pool, char *
 			     struct dms_lock_holder *ret_holder);
 
 /*
- * lock-holder.c: the note a lock's holder leaves in the lock file (write),
- * and who holds the lock on FD (read, 0 or -ENOMEM): the note, checked
+ * lock-holder.c: the note a lock's holder leaves in the lock file (write:
+ * 0 or a negative errno; *RET_LEFT, unless NULL, whether a note was there
+ * before), and who holds the lock on FD (read, 0 or -ENOMEM): the note, checked
  * against the kernel's /proc/locks; clear frees what read and parse
  * allocated. The parse functions read a note, and a line of /proc/locks.
  */
-void dms_lock_holder_write(int fd);
+int dms_lock_holder_write(int fd, bool *ret_left);
 int dms_lock_holder_read(int fd, struct dms_lock_holder *ret);
 void dms_lock_holder_clear(struct dms_lock_holder *h);
 int dms_lock_holder_parse(const char *note, struct dms_lock_holder *ret);
@@ -166,6 +175,8 @@ struct dms_pool {
 	struct dms_catalog *cat;
 	char dm_name[128];
 	int lock_fd;
+	/* Nothing a dead holder of the lock left is waiting to be mended: its release empties the note. */
+	bool lock_clean;
 };
 
 /*
@@ -191,10 +202,14 @@ static inline void dms_crash_point_n(const char *op, const char *step, uint64_t 
 /*
  * open.c: every change of a pool runs between these: the lock is taken, the
  * pool must be active, recovery runs, and the kernel's and the catalogue's
- * transaction ids must agree. *RET_TXN is that id, T.
+ * transaction ids must agree. *RET_TXN is that id, T. A caller that took the
+ * lock itself hands it over in lock_fd, and lock_clean as dms_pool_lock said
+ * (false: recovery looks for all a dead holder may have left). R is the
+ * change's result: a change that failed (DMS_ERROR_FAILED) may have left what
+ * a dead one leaves, so the next change looks for it too.
  */
 int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn);
-void dms_change_end(struct dms_pool *pool);
+void dms_change_end(struct dms_pool *pool, int r);
 
 /* txn.c: the kernel transaction, and the crash-safe create and delete of one thin device. */
 int dms_pool_kernel_txn(struct dms_pool *pool, uint64_t *ret_txn);

@@ -364,7 +364,7 @@ static int layer_make(struct dms_pool *pool, enum dms_layer_kind kind, const cha
 	if (r == 0 && ret_layer)
 		r = layer_new(&l, &dev, ret_layer);
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	dms_layer_row_clear(&l);
 	dms_layer_row_clear(&p);
 	return r;
@@ -407,7 +407,7 @@ int dms_layer_mounts(struct dms_pool *pool, const char *key, char **ret_device, 
 		if (r < 0)
 			goto out;
 		r = dms_thin_dev_activate(pool, &dev);
-		dms_change_end(pool);
+		dms_change_end(pool, r);
 		if (r < 0)
 			goto out;
 	}
@@ -497,7 +497,7 @@ int dms_layer_commit(struct dms_pool *pool, const char *name, const char *key, c
 			     key, name, strerror(-r));
 	}
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	dms_layer_row_clear(&l);
 	return r;
 }
@@ -546,7 +546,7 @@ int dms_layer_remove(struct dms_pool *pool, const char *key)
 		r = dms_fail(pool->ctx, r, "pool '%s': layer '%s' (thin id %u): remove failed: %s", pool->cfg.name, key,
 			     dev.thin_id, strerror(-r));
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	dms_layer_row_clear(&l);
 	return r;
 }
@@ -604,7 +604,7 @@ int dms_layer_update(struct dms_pool *pool, const char *key, const char *labels,
 	if (ret_layer)
 		r = layer_new(&l, &dev, ret_layer);
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	dms_layer_row_clear(&l);
 	return r;
 }

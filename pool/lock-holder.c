@@ -2,11 +2,12 @@
 /*
  * Who holds a lock. flock itself does not say, so the holder writes a note
  * into the lock file once it has the lock: "<pid> <unix seconds> <command
- * line>\n". A note is only a claim: the holder may have died (the kernel
- * dropped its lock, the note stays) or the next holder may not have written
- * its own yet. So a reader checks the note against the kernel's list of
- * locks, /proc/locks, which names the process that took each flock. A
- * holder the kernel does not show (one in another pid namespace, or a lock
+ * line>\n", and a pool lock's holder empties the file when it lets go
+ * cleanly (pool/lock.c). A note is only a claim: the holder may have died
+ * (the kernel dropped its lock, the note stays) or the next holder may not
+ * have written its own yet. So a reader checks the note against the kernel's
+ * list of locks, /proc/locks, which names the process that took each flock.
+ * A holder the kernel does not show (one in another pid namespace, or a lock
  * let go a moment ago) leaves the note as the only word, marked unverified.
  *
  * /proc/locks and /proc/PID/cmdline are parsed by hand: no library reads them.
@@ -86,23 +87,36 @@ static char *read_cmdline(int pid)
 /*
  * Written in place and then cut to length, never emptied first: a reader
  * meanwhile sees the old note, the new one, or a mix the kernel's word
- * overrules. A note that cannot be written costs the reader its details,
- * not the holder its lock: errors are ignored.
+ * overrules. The note is also how the next holder tells that this one died
+ * holding the lock (pool/lock.c): one that cannot be written fails the lock.
+ * *RET_LEFT (unless NULL): whether a note was there already.
  */
-void dms_lock_holder_write(int fd)
+int dms_lock_holder_write(int fd, bool *ret_left)
 {
 	_cleanup_free_ char *cmdline = read_cmdline(0), *note = NULL;
+	struct stat st;
+	ssize_t w;
 	int n;
 
 	if (!cmdline)
-		return;
+		return -ENOMEM;
+	if (ret_left) {
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		*ret_left = st.st_size > 0;
+	}
 	n = asprintf(&note, "%d %lld %s\n", (int)getpid(), (long long)time(NULL), cmdline);
 	if (n < 0) {
 		note = NULL;
-		return;
+		return -ENOMEM;
 	}
-	if (pwrite(fd, note, (size_t)n, 0) == n)
+	w = pwrite(fd, note, (size_t)n, 0);
+	if (w < 0)
+		return -errno;
+	/* Short, it is still a note, if a torn one: the next holder looks, a reader gets the kernel's word. */
+	if (w == n)
 		(void)ftruncate(fd, n);
+	return 0;
 }
 
 void dms_lock_holder_clear(struct dms_lock_holder *h)

@@ -5,7 +5,15 @@
  *
  * The pool lock, <run>/<pool>.lock, serialises the changes of one pool
  * across processes. Its holder leaves a note of who it is in the file
- * (pool/lock-holder.c), for whoever waits.
+ * (pool/lock-holder.c), for whoever waits, and empties the file when it lets
+ * go cleanly (dms_pool_unlock). So a note the next holder finds is one a
+ * holder left that died holding the lock, or that did not look for what a
+ * dead one left (dms_pool_lock's RET_CLEAN NULL), or an older dmstore's,
+ * which never emptied it: what a dead holder left half-done (a device
+ * suspended, a row active without its device) is looked for only then, not
+ * by every change (pool/open.c). A kill while the note is written leaves the
+ * old one or a torn one: emptied only by a clean release, so the next holder
+ * looks whenever a change may have begun.
  *
  * An import lock, <run>/<pool>.imports/<image>.lock, is held by a live
  * import for as long as it runs, most of that time without the pool lock
@@ -135,10 +143,11 @@ static int wait_for_lock(struct dms_ctx *ctx, const char *name, int fd, long tim
 	}
 }
 
-int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, int *ret_fd)
+int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, int *ret_fd, bool *ret_clean)
 {
 	_cleanup_close_ int fd = -1;
 	char path[PATH_MAX];
+	bool left;
 	int r;
 
 	r = pool_lock_path(ctx, name, path, sizeof(path));
@@ -153,16 +162,25 @@ int dms_pool_lock_wait(struct dms_ctx *ctx, const char *name, long timeout_ms, i
 		return r;
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': taking the pool lock failed: %s", name, strerror(-r));
-	dms_lock_holder_write(fd);
+	r = dms_lock_holder_write(fd, &left);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': writing who holds its lock into '%s' failed: %s", name, path,
+				strerror(-r));
+	if (ret_clean)
+		*ret_clean = !left;
 	*ret_fd = DMS_TAKE_FD(fd);
 	return 0;
 }
 
-int dms_pool_lock(struct dms_ctx *ctx, const char *name, int *ret_fd)
+int dms_pool_lock(struct dms_ctx *ctx, const char *name, int *ret_fd, bool *ret_clean)
 {
-	return dms_pool_lock_wait(ctx, name, ctx->lock_wait_ms, ret_fd);
+	return dms_pool_lock_wait(ctx, name, ctx->lock_wait_ms, ret_fd, ret_clean);
 }
 
+/*
+ * A reader's moment under the lock leaves no note: the file keeps what the
+ * last holder left, a dead one's note too, for the next change to see.
+ */
 int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
@@ -176,9 +194,18 @@ int dms_pool_trylock(const struct dms_ctx *ctx, const char *name, int *ret_fd)
 		r = flock_nointr(fd, LOCK_EX | LOCK_NB);
 	if (r < 0)
 		return r;
-	dms_lock_holder_write(fd);
 	*ret_fd = DMS_TAKE_FD(fd);
 	return 0;
+}
+
+void dms_pool_unlock(int fd, bool clean)
+{
+	if (fd < 0)
+		return;
+	/* Emptied before the flock goes: a kill in between leaves a clean release, not a note. */
+	if (clean)
+		(void)ftruncate(fd, 0);
+	(void)close(fd);
 }
 
 /* SUFFIX "": the directory; ".lock": the lock; ".new": a lock being made. */
@@ -220,7 +247,8 @@ int dms_import_lock_take(struct dms_pool *pool, const char *image, int *ret_fd)
 	r = flock_nointr(fd, LOCK_EX | LOCK_NB);
 	if (r < 0)
 		return r;
-	dms_lock_holder_write(fd);
+	/* Who imports is a courtesy to those it stands in the way of: not worth failing for. */
+	(void)dms_lock_holder_write(fd, NULL);
 	if (rename(tmp, path) < 0)
 		return -errno;
 	*ret_fd = DMS_TAKE_FD(fd);

@@ -97,7 +97,7 @@ int dms_pool_set_low_water(struct dms_ctx *ctx, const char *name, unsigned perce
 	r = find_active(ctx, name, &info);
 	if (r < 0)
 		return r;
-	r = dms_pool_lock(ctx, name, &lock);
+	r = dms_pool_lock(ctx, name, &lock, NULL);
 	if (r < 0)
 		return r;
 	r = dms_pool_config_load(ctx, name, &cfg);

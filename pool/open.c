@@ -76,7 +76,9 @@ void dms_pool_close(struct dms_pool *pool)
 {
 	if (!pool)
 		return;
-	dms_change_end(pool);
+	/* A change not ended is one whose outcome nobody said: the next change looks. */
+	pool->lock_clean = false;
+	dms_change_end(pool, 0);
 	dms_catalog_close(pool->cat);
 	free(pool);
 }
@@ -105,7 +107,7 @@ static int lock_active(struct dms_pool *pool)
 	int r = 0;
 
 	if (pool->lock_fd < 0)
-		r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd);
+		r = dms_pool_lock(pool->ctx, pool->cfg.name, &pool->lock_fd, &pool->lock_clean);
 	if (r < 0)
 		return r;
 	r = dms_pool_dm_find(pool->cfg.name, &info);
@@ -117,7 +119,7 @@ static int lock_active(struct dms_pool *pool)
 	else
 		snprintf(pool->dm_name, sizeof(pool->dm_name), "%s", info.name);
 	if (r < 0)
-		dms_change_end(pool);
+		dms_change_end(pool, r);
 	return r;
 }
 
@@ -146,6 +148,14 @@ static int kernel_ready(struct dms_pool *pool, bool *ret_released)
 	return 0;
 }
 
+/*
+ * A dmstore that died holding the lock may have left a volume or layer
+ * suspended (all its users' I/O blocked) or a row active without its device:
+ * looking costs an info ioctl per device, thousands for a snapshotter's
+ * layers, so a change looks only when the lock says its last holder did not
+ * let go cleanly (pool/lock.c). Intents and deferred removals are one query
+ * each: looked at by every change.
+ */
 int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 {
 	int r;
@@ -156,17 +166,19 @@ int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 	r = kernel_ready(pool, NULL);
 	if (r < 0)
 		goto fail;
-	/* A volume left suspended by a dmstore that died blocks its users' I/O: that is undone first. */
-	r = dms_resume_suspended(pool, NULL, NULL);
+	/* A volume left suspended blocks its users' I/O: that is undone first. */
+	if (!pool->lock_clean)
+		r = dms_resume_suspended(pool, NULL, NULL);
 	if (r == 0)
 		r = dms_recover(pool, NULL, NULL);
 	/* Removals deferred until their holder let go (pool/remove-held.c) are finished by the next change. */
 	if (r == 0)
 		r = dms_finish_removals(pool, NULL);
-	if (r == 0)
+	if (r == 0 && !pool->lock_clean)
 		r = dms_activate_recorded(pool);
 	if (r < 0)
 		goto fail;
+	pool->lock_clean = true;
 	r = dms_pool_kernel_txn(pool, ret_txn);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "pool '%s': reading its transaction id failed: %s", pool->cfg.name,
@@ -175,15 +187,21 @@ int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn)
 	}
 	return 0;
 fail:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
-void dms_change_end(struct dms_pool *pool)
+/*
+ * Input refused, an object missing or in use: refused before anything
+ * changed (include/dmstore.h), so such a failure leaves nothing to mend.
+ */
+void dms_change_end(struct dms_pool *pool, int r)
 {
-	if (pool->lock_fd >= 0)
-		(void)close(pool->lock_fd);
+	bool clean = pool->lock_clean && (r >= 0 || dms_ctx_error_kind(pool->ctx) != DMS_ERROR_FAILED);
+
+	dms_pool_unlock(pool->lock_fd, clean);
 	pool->lock_fd = -1;
+	pool->lock_clean = false;
 }
 
 /*
@@ -221,7 +239,10 @@ int dms_pool_recover(struct dms_pool *pool, unsigned flags, struct dms_recover_r
 		r = dms_orphans_delete(pool, rep->orphans, rep->n_orphans);
 		rep->orphans_deleted = r == 0;
 	}
-	dms_change_end(pool);
+	/* All a dead holder may have left was looked for, whatever the lock said. */
+	if (r == 0)
+		pool->lock_clean = true;
+	dms_change_end(pool, r);
 	if (r < 0) {
 		dms_recover_report_free(rep);
 		return r;

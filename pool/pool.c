@@ -346,7 +346,7 @@ int dms_pool_create(struct dms_ctx *ctx, const char *name, const struct dms_pool
 	r = require_dm(ctx);
 	if (r < 0)
 		return r;
-	r = dms_pool_lock(ctx, name, &lock);
+	r = dms_pool_lock(ctx, name, &lock, NULL);
 	if (r < 0)
 		return r;
 	r = pool_exists(ctx, name, &configured, &active);
@@ -477,7 +477,8 @@ static int forget_dead_mounts(struct dms_pool *pool, struct dms_row *rows, size_
  * a deactivation, so the catalogue forgets those that are gone first. Each
  * step is a no-op when done already, so a restore that failed or crashed is
  * finished by running it again. *LOCK is the pool lock, held since the table
- * was loaded: the pool takes it over, and it is released when the pool closes.
+ * was loaded: the pool takes it over as a dead holder's, so the change looks
+ * for all a dead one may have left, whatever the lock's note says.
  */
 static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock)
 {
@@ -506,6 +507,8 @@ static int restore_thin_devices(struct dms_ctx *ctx, const char *name, int *lock
 			continue;
 		r = dms_thin_dev_activate(pool, &rows[i]);
 	}
+	if (pool)
+		dms_change_end(pool, r);
 	dms_pool_close(pool);
 	return r;
 }
@@ -528,7 +531,7 @@ int dms_pool_activate(struct dms_ctx *ctx, const char *name)
 	r = require_dm(ctx);
 	if (r < 0)
 		return r;
-	r = dms_pool_lock(ctx, name, &lock);
+	r = dms_pool_lock(ctx, name, &lock, NULL);
 	if (r < 0)
 		return r;
 	r = dms_pool_dm_find(name, &info);
@@ -621,7 +624,7 @@ int dms_pool_deactivate(struct dms_ctx *ctx, const char *name)
 	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
 		return r;
-	r = dms_pool_lock(ctx, name, &lock);
+	r = dms_pool_lock(ctx, name, &lock, NULL);
 	if (r == 0)
 		r = dms_image_refuse_pool_change(ctx, name);
 	if (r < 0)
@@ -694,7 +697,7 @@ int dms_pool_remove(struct dms_ctx *ctx, const char *name, bool force)
 	r = dms_pool_config_load(ctx, name, &cfg);
 	if (r < 0)
 		return r;
-	r = dms_pool_lock(ctx, name, &lock);
+	r = dms_pool_lock(ctx, name, &lock, NULL);
 	if (r == 0)
 		r = dms_image_refuse_pool_change(ctx, name);
 	if (r < 0)

@@ -182,6 +182,24 @@ bool dms_row_removing(const struct dms_row *row)
 	return row->state == DMS_STATE_DELETING && !row->pending_txn;
 }
 
+/* The 'removing' rows, in *RET_ROWS; reported. */
+static int removing_rows(struct dms_pool *pool, struct dms_row **ret_rows, size_t *ret_n)
+{
+	struct dms_row *rows = NULL;
+	size_t n = 0, kept = 0;
+	int r;
+
+	r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
+	if (r < 0)
+		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
+	for (size_t i = 0; i < n; i++)
+		if (dms_row_removing(&rows[i]))
+			rows[kept++] = rows[i];
+	*ret_rows = rows;
+	*ret_n = kept;
+	return 0;
+}
+
 int dms_finish_removals(struct dms_pool *pool, unsigned *ret_finished)
 {
 	_cleanup_free_ struct dms_row *rows = NULL;
@@ -191,12 +209,10 @@ int dms_finish_removals(struct dms_pool *pool, unsigned *ret_finished)
 	bool gone;
 	int r;
 
-	r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
+	r = removing_rows(pool, &rows, &n);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
+		return r;
 	for (size_t i = 0; i < n; i++) {
-		if (!dms_row_removing(&rows[i]))
-			continue;
 		/* Asked again: a dmstore that died before asking left the device without the flag. */
 		r = ask_deferred_remove(pool, &rows[i], &gone);
 		if (r < 0)
@@ -227,12 +243,10 @@ static int removals_ready(struct dms_pool *pool, unsigned *ret_ready)
 	size_t n = 0;
 	int r;
 
-	r = dms_catalog_list_unfinished(pool->cat, &rows, &n);
+	r = removing_rows(pool, &rows, &n);
 	if (r < 0)
-		return dms_fail(pool->ctx, r, "pool '%s': catalogue: %s", pool->cfg.name, strerror(-r));
+		return r;
 	for (size_t i = 0; i < n; i++) {
-		if (!dms_row_removing(&rows[i]))
-			continue;
 		r = dms_thin_dev_find(pool, &rows[i], &info);
 		if (r < 0)
 			return dms_fail(pool->ctx, r, "%s '%s': device-mapper: %s", kind_word(&rows[i]), rows[i].name,
@@ -264,7 +278,7 @@ int dms_pool_finish_removals(struct dms_ctx *ctx, const char *name, unsigned *re
 		/* What every change runs first: recovery, then the removals whose device went. */
 		r = dms_change_begin(pool, &txn);
 		if (r == 0)
-			dms_change_end(pool);
+			dms_change_end(pool, r);
 	}
 	dms_pool_close(pool);
 	if (r == 0 && ret_finished)

@@ -122,7 +122,7 @@ int dms_snap_create(struct dms_pool *pool, const char *name, const char *image, 
 	}
 	dms_crash_point("snap-create", "after-activate");
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
@@ -199,7 +199,7 @@ int dms_snap_mount(struct dms_pool *pool, const char *name, const char *dir, uns
 	if (ret_dir)
 		*ret_dir = DMS_TAKE_PTR(dir_copy);
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
@@ -240,7 +240,7 @@ int dms_snap_umount(struct dms_pool *pool, const char *name)
 		r = dms_vol_check_unattached(pool, &row);
 	if (r == 0)
 		r = snap_unmount(pool, &row);
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
@@ -297,7 +297,7 @@ int dms_snap_remove_flags(struct dms_pool *pool, const char *name, unsigned flag
 	if (r == 0 && ret_deferred)
 		*ret_deferred = deferred;
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 

@@ -121,6 +121,30 @@ void dms_pool_status_free(struct dms_pool_status *status)
 	free(status);
 }
 
+/*
+ * A pool's configuration and its device (found by UUID, whatever its name),
+ * and the kernel's status of it when it is active; reported.
+ */
+static int pool_read_live(struct dms_ctx *ctx, const char *name, struct dms_pool_config *ret_cfg,
+			  struct dms_dm_info *ret_info, struct dms_thin_pool_status *ret_ts)
+{
+	int r;
+
+	r = dms_pool_config_load(ctx, name, ret_cfg);
+	if (r < 0)
+		return r;
+	r = dms_pool_dm_find(name, ret_info);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
+	if (!ret_info->exists)
+		return 0;
+	r = dms_thin_pool_status(ret_info->name, ret_ts);
+	if (r < 0)
+		return dms_fail(ctx, r, "pool '%s': reading the status of '%s' failed: %s", name, ret_info->name,
+				strerror(-r));
+	return 0;
+}
+
 int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_status **ret_status)
 {
 	struct dms_pool_status st = { .size = sizeof(st), .device_count = -1 };
@@ -133,7 +157,7 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	size_t n_ids;
 	int r;
 
-	r = dms_pool_config_load(ctx, name, &cfg);
+	r = pool_read_live(ctx, name, &cfg, &info, &ts);
 	if (r < 0)
 		return r;
 
@@ -146,18 +170,13 @@ int dms_pool_status(struct dms_ctx *ctx, const char *name, struct dms_pool_statu
 	st.data_total = cfg.data_size;
 	st.metadata_total = cfg.metadata_size;
 	/* The kernel's name while active (dmstore 0.1.0 may have given another), else the one it gets. */
-	r = dms_pool_dm_find(name, &info);
-	if (r == 0 && info.exists)
+	if (info.exists)
 		snprintf(dm_name, sizeof(dm_name), "%s", info.name);
-	else if (r == 0)
+	else
 		r = dms_pool_dm_name(name, dm_name, sizeof(dm_name));
 	if (r < 0)
 		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (info.exists) {
-		r = dms_thin_pool_status(dm_name, &ts);
-		if (r < 0)
-			return dms_fail(ctx, r, "pool '%s': reading the status of '%s' failed: %s", name, dm_name,
-					strerror(-r));
 		st.active = true;
 		st.mode = mode_name(ts.mode);
 		/* "Fail" is the whole status line: the sizes stay the configured ones, the rest unknown. */
@@ -207,18 +226,11 @@ int dms_pool_space_used(struct dms_ctx *ctx, const char *name, uint64_t *ret_dat
 	struct dms_dm_info info;
 	int r;
 
-	r = dms_pool_config_load(ctx, name, &cfg);
+	r = pool_read_live(ctx, name, &cfg, &info, &ts);
 	if (r < 0)
 		return r;
-	r = dms_pool_dm_find(name, &info);
-	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': device-mapper: %s", name, strerror(-r));
 	if (!info.exists)
 		return dms_fail(ctx, -ENXIO, "pool '%s' is not active", name);
-	r = dms_thin_pool_status(info.name, &ts);
-	if (r < 0)
-		return dms_fail(ctx, r, "pool '%s': reading the status of '%s' failed: %s", name, info.name,
-				strerror(-r));
 	if (ts.mode == DMS_THIN_POOL_FAIL)
 		return dms_fail(ctx, -EIO, "pool '%s' has failed: the kernel reports no usage", name);
 	*ret_data_bytes = ts.used_data_blocks * cfg.block_size;

@@ -130,7 +130,7 @@ int dms_vol_attach(struct dms_pool *pool, const char *name, const char *containe
 		r = dms_fail(pool->ctx, r, "volume '%s' is mounted in container '%s' at %s, but recording it failed: %s; the next change of pool '%s' records it",
 			     name, container, path, strerror(-r), pool->cfg.name);
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
@@ -208,7 +208,7 @@ int dms_vol_detach(struct dms_pool *pool, const char *name, const char *containe
 	if (r == 0)
 		r = dms_vol_detach_one(pool, &a, &ctr);
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 

@@ -194,7 +194,7 @@ int dms_vol_hold(struct dms_pool *pool, const char *name, const char *holder, ch
 	r = dms_vol_find(pool, name, &row);
 	if (r == 0)
 		r = hold_locked(pool, &row, holder, dir, sizeof(dir));
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	if (r < 0)
 		return r;
 	/* Held already, should this fail: asking again is not an error. */
@@ -251,7 +251,7 @@ int dms_vol_unhold(struct dms_pool *pool, const char *name, const char *holder)
 	r = dms_vol_find(pool, name, &row);
 	if (r == 0)
 		r = unhold_locked(pool, &row, holder);
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 

@@ -93,6 +93,6 @@ int dms_vol_snapshot(struct dms_pool *pool, const char *name, const char *snap)
 			(void)dms_device_delete(pool, &row, txn, "vol-snapshot-undo");
 	}
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }

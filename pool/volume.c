@@ -247,7 +247,7 @@ out_delete:
 	(void)dms_thin_dev_deactivate(pool, &row);
 	(void)dms_device_delete(pool, &row, txn, "vol-create-undo");
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
@@ -485,7 +485,7 @@ int dms_vol_mount(struct dms_pool *pool, const char *name, const char *dir)
 		r = dms_fail(pool->ctx, r, "volume '%s': recording the mount failed: %s", name, strerror(-r));
 	}
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
@@ -506,7 +506,7 @@ int dms_vol_umount(struct dms_pool *pool, const char *name)
 		r = dms_vol_device_resume(pool, &row);
 	if (r == 0)
 		r = host_unmount(pool, &row);
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
@@ -626,7 +626,7 @@ int dms_vol_remove_flags(struct dms_pool *pool, const char *name, unsigned flags
 	else
 		dms_vol_holders_forget(pool, name);
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }
 
@@ -719,6 +719,6 @@ int dms_vol_grow(struct dms_pool *pool, const char *name, uint64_t size)
 		r = dms_fail(pool->ctx, r, "volume '%s': growing its filesystem to %s failed: %s", name,
 			     dms_size_format(size, a, sizeof(a)), dms_exec_strerror(r, "resize2fs", why, sizeof(why)));
 out:
-	dms_change_end(pool);
+	dms_change_end(pool, r);
 	return r;
 }

@@ -132,7 +132,7 @@ static void note_verified(void **state)
 	char *buf;
 
 	assert_int_equal(flock(fd1, LOCK_EX), 0);
-	dms_lock_holder_write(fd1);
+	assert_int_equal(dms_lock_holder_write(fd1, NULL), 0);
 	assert_int_equal(dms_lock_holder_read(fd2, &h), 0);
 	assert_int_equal(h.pid, getpid());
 	assert_false(h.unverified);
@@ -247,12 +247,12 @@ static void pool_lock_gives_up(void **state)
 
 	assert_int_equal(dms_ctx_new(&holder), 0);
 	assert_int_equal(dms_ctx_new(&waiter), 0);
-	assert_int_equal(dms_pool_lock(holder, "p", &held), 0);
+	assert_int_equal(dms_pool_lock(holder, "p", &held, NULL), 0);
 	dms_ctx_set_lock_wait_notify(waiter, count_notice, &seen);
 
 	dms_ctx_set_lock_wait(waiter, 0);
 	t = now_ms();
-	assert_int_equal(dms_pool_lock(waiter, "p", &fd), -EBUSY);
+	assert_int_equal(dms_pool_lock(waiter, "p", &fd, NULL), -EBUSY);
 	assert_true(now_ms() - t < 500);
 	assert_int_equal(seen.n, 0);
 	snprintf(want, sizeof(want), "pool 'p' is busy: held by pid %d (", (int)getpid());
@@ -261,7 +261,7 @@ static void pool_lock_gives_up(void **state)
 
 	dms_ctx_set_lock_wait(waiter, 1500);
 	t = now_ms();
-	assert_int_equal(dms_pool_lock(waiter, "p", &fd), -EBUSY);
+	assert_int_equal(dms_pool_lock(waiter, "p", &fd, NULL), -EBUSY);
 	t = now_ms() - t;
 	assert_true(t >= 1500 && t < 3000);
 	assert_int_equal(seen.n, 1);
@@ -286,7 +286,7 @@ static void pool_lock_names_a_missing_run_dir(void **state)
 	assert_int_equal(setenv("DMSTORE_RUN_DIR", missing, 1), 0);
 	assert_int_equal(dms_ctx_new(&ctx), 0);
 	assert_int_equal(setenv("DMSTORE_RUN_DIR", run_dir, 1), 0);
-	assert_int_equal(dms_pool_lock(ctx, "p", &fd), -ENOENT);
+	assert_int_equal(dms_pool_lock(ctx, "p", &fd, NULL), -ENOENT);
 	assert_non_null(strstr(dms_ctx_error(ctx), missing));
 	dms_ctx_free(ctx);
 }
@@ -323,10 +323,10 @@ static void pool_lock_waits(void **state)
 		int fd = -1, before = seen.n;
 		long t;
 
-		assert_int_equal(dms_pool_lock(holder, "p", &rel.fd), 0);
+		assert_int_equal(dms_pool_lock(holder, "p", &rel.fd, NULL), 0);
 		assert_int_equal(pthread_create(&thread, NULL, release_later, &rel), 0);
 		t = now_ms();
-		assert_int_equal(dms_pool_lock(waiter, "p", &fd), 0);
+		assert_int_equal(dms_pool_lock(waiter, "p", &fd, NULL), 0);
 		t = now_ms() - t;
 		assert_int_equal(pthread_join(thread, NULL), 0);
 		assert_true(t >= after[i] - 50);
@@ -337,6 +337,57 @@ static void pool_lock_waits(void **state)
 	}
 	dms_ctx_free(holder);
 	dms_ctx_free(waiter);
+}
+
+/*
+ * Whether the last holder let go cleanly: a change mends what a dead one left
+ * (pool/open.c) only when not. A holder that died, an older dmstore (which
+ * never empties its note) and a failed change all say so; a reader's
+ * trylock does not hide it; a clean release leaves no note to read.
+ */
+static void pool_lock_says_a_holder_died(void **state)
+{
+	struct dms_ctx *ctx = NULL;
+	static const char old[] = "4242 1 dmstore 0.2.0 snap create c --image i\n";
+	char path[256];
+	bool clean = false;
+	int fd = -1, fd2 = -1;
+	struct stat st;
+
+	assert_int_equal(dms_ctx_new(&ctx), 0);
+	snprintf(path, sizeof(path), "%s/q.lock", run_dir);
+	assert_int_equal(dms_pool_lock(ctx, "q", &fd, &clean), 0);
+	assert_true(clean);
+	dms_pool_unlock(fd, true);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+
+	assert_int_equal(dms_pool_lock(ctx, "q", &fd, &clean), 0);
+	assert_true(clean);
+	/* Killed holding it: the kernel lets the flock go, the note stays. */
+	close(fd);
+	assert_int_equal(dms_pool_trylock(ctx, "q", &fd2), 0);
+	close(fd2);
+	assert_int_equal(dms_pool_lock(ctx, "q", &fd, &clean), 0);
+	assert_false(clean);
+	/* The next holder mended: it lets go cleanly, and so may the one after. */
+	dms_pool_unlock(fd, true);
+	assert_int_equal(dms_pool_lock(ctx, "q", &fd, &clean), 0);
+	assert_true(clean);
+	/* A change that failed keeps its note. */
+	dms_pool_unlock(fd, false);
+	assert_int_equal(dms_pool_lock(ctx, "q", &fd, &clean), 0);
+	assert_false(clean);
+	dms_pool_unlock(fd, true);
+
+	/* An older dmstore's note. */
+	fd = open_file("q.lock");
+	assert_int_equal(pwrite(fd, old, sizeof(old) - 1, 0), (ssize_t)sizeof(old) - 1);
+	close(fd);
+	assert_int_equal(dms_pool_lock(ctx, "q", &fd, &clean), 0);
+	assert_false(clean);
+	dms_pool_unlock(fd, true);
+	dms_ctx_free(ctx);
 }
 
 /* An import lock is held while its importer lives; the file a dead one leaves reads as not held. */
@@ -394,6 +445,7 @@ int main(void)
 		cmocka_unit_test(pool_lock_gives_up),
 		cmocka_unit_test(pool_lock_waits),
 		cmocka_unit_test(pool_lock_names_a_missing_run_dir),
+		cmocka_unit_test(pool_lock_says_a_holder_died),
 		cmocka_unit_test(import_locks),
 	};
 

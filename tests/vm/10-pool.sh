@@ -167,7 +167,9 @@ test_missing_and_existing_pools() {
 	ds pool activate p0
 	ds pool deactivate p0
 	ds pool deactivate p0
-	ds pool activate p0
+	# Without a name, the pool object commands take: here the only one (the snapshotter's unit).
+	ds pool activate
+	assert_eq "$OUT" "pool 'p0' is active" "pool activate without a name"
 }
 
 test_not_root() {

@@ -535,6 +535,12 @@ test_vol_recover_resumes_suspended_origin() {
 	# Nothing left to do: a second run resumes nothing.
 	ds pool recover p
 	assert_eq "$OUT" "pool 'p': 0 change(s) rolled forward, 0 rolled back, 0 volume(s) resumed" "second recover"
+
+	# Any change resumes it too, even one refused, when the lock's last holder died holding it
+	# (only then: pool/open.c).
+	expect 137 env DMSTORE_CRASH_AT=vol-snapshot:after-suspend "$DMSTORE" vol snapshot v s
+	expect 4 "$DMSTORE" vol create v --size 16M
+	[ -z "$(vol_suspended)" ] || fail "still suspended after the next change: $(vol_suspended)"
 	ds vol umount v
 	vol_fsck "$dev"
 	assert_consistent p
