@@ -205,7 +205,7 @@ static inline void dms_crash_point_n(const char *op, const char *step, uint64_t 
  * transaction ids must agree. *RET_TXN is that id, T. A caller that took the
  * lock itself hands it over in lock_fd, and lock_clean as dms_pool_lock said
  * (false: recovery looks for all a dead holder may have left). R is the
- * change's result: a change that failed (DMS_ERROR_FAILED) may have left what
+ * change's result: a change that failed, whatever the kind, may have left what
  * a dead one leaves, so the next change looks for it too.
  */
 int dms_change_begin(struct dms_pool *pool, uint64_t *ret_txn);

@@ -197,7 +197,8 @@ fail:
  */
 void dms_change_end(struct dms_pool *pool, int r)
 {
-	bool clean = pool->lock_clean && (r >= 0 || dms_ctx_error_kind(pool->ctx) != DMS_ERROR_FAILED);
+	/* A failure of any kind may come from an undo that failed too (a resume refused busy): the next change looks. */
+	bool clean = pool->lock_clean && r >= 0;
 
 	dms_pool_unlock(pool->lock_fd, clean);
 	pool->lock_fd = -1;
