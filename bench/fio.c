@@ -57,11 +57,12 @@
  * in the guest, raw virtio, 4 KiB random reads at queue depth 32: 0.05-0.07
  * io_uring_enter calls per I/O against 0.05, 0.033 virtio notifications against
  * 0.031, the same kernel profile). Under TCG those 1,500-2,000 instructions
- * cost some microseconds per I/O, against 25-45 us of guest CPU per I/O in all:
- * where the guest's CPU is the limit (the raw rows: QEMU's device emulation
- * shares the host's cores with the guest) fio is 10-25% slower, with not one
- * I/O different. On null_blk, with no device time, fio does about two thirds of
- * the engine's IOPS under TCG, at queue depth 1 and 32 alike.
+ * cost some microseconds per I/O, against 25-45 us of guest CPU per I/O in all.
+ * On null_blk, with no device time, fio does about two thirds of the engine's
+ * IOPS under TCG, at queue depth 1 and 32 alike. On the raw virtio rows fio is
+ * 10-45% slower, with not one I/O different; but at 1 MiB (seq-write, queue
+ * depth 8) the two spend the same guest CPU per I/O (220-230 us, nearly all in
+ * the kernel) and fio is still 13-40% slower: that part is not explained.
  *
  * fio also calibrates the TSC at each start, before its job: a 64 ms loop of
  * clock_gettime, 35,000-46,000 system calls and emulated HPET reads in a guest.
