@@ -148,6 +148,21 @@ static int prepare(struct dms_catalog *cat, const char *sql, sqlite3_stmt **ret)
 	return sql_errno(sqlite3_prepare_v2(cat->db, sql, -1, ret, NULL));
 }
 
+/* SQL, a change of the one row whose id is its only parameter: -ENOENT unless it changed exactly that one. */
+static int change_one(struct dms_catalog *cat, const char *sql, int64_t id)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r = prepare(cat, sql, &s);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	r = sql_errno(sqlite3_step(s));
+	if (r < 0)
+		return r;
+	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+}
+
 /* A text column, "" for NULL: a hand-edited database may hold one where dmstore never writes it. */
 static const char *column_text(sqlite3_stmt *s, int col)
 {
@@ -363,16 +378,7 @@ int dms_catalog_update(struct dms_catalog *cat, const struct dms_row *row)
 
 int dms_catalog_delete(struct dms_catalog *cat, int64_t id)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = prepare(cat, "DELETE FROM devices WHERE id = ?", &s);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, id);
-	r = sql_errno(sqlite3_step(s));
-	if (r < 0)
-		return r;
-	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+	return change_one(cat, "DELETE FROM devices WHERE id = ?", id);
 }
 
 #define ROW_COLUMNS                                                                                              \
@@ -559,30 +565,12 @@ int dms_catalog_attach_insert(struct dms_catalog *cat, struct dms_attachment *a)
 
 int dms_catalog_attach_delete(struct dms_catalog *cat, int64_t id)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = prepare(cat, "DELETE FROM attachments WHERE id = ?", &s);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, id);
-	r = sql_errno(sqlite3_step(s));
-	if (r < 0)
-		return r;
-	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+	return change_one(cat, "DELETE FROM attachments WHERE id = ?", id);
 }
 
 int dms_catalog_attach_settle(struct dms_catalog *cat, int64_t id)
 {
-	_cleanup_stmt_ sqlite3_stmt *s = NULL;
-	int r = prepare(cat, "UPDATE attachments SET pending = 0 WHERE id = ?", &s);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, id);
-	r = sql_errno(sqlite3_step(s));
-	if (r < 0)
-		return r;
-	return sqlite3_changes(cat->db) == 1 ? 0 : -ENOENT;
+	return change_one(cat, "UPDATE attachments SET pending = 0 WHERE id = ?", id);
 }
 
 int dms_catalog_attach_find(struct dms_catalog *cat, int64_t volume_id, int64_t container_id,
