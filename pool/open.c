@@ -192,12 +192,12 @@ fail:
 }
 
 /*
- * Input refused, an object missing or in use: refused before anything
- * changed (include/dmstore.h), so such a failure leaves nothing to mend.
+ * The lock's note goes only after a change that looked for what a dead holder
+ * left and ended well. A failure of any kind may come from an undo that failed
+ * too (a resume refused busy): its note stays, and the next change looks.
  */
 void dms_change_end(struct dms_pool *pool, int r)
 {
-	/* A failure of any kind may come from an undo that failed too (a resume refused busy): the next change looks. */
 	bool clean = pool->lock_clean && r >= 0;
 
 	dms_pool_unlock(pool->lock_fd, clean);
