@@ -241,6 +241,13 @@ $(B)/layer-driver: tests/vm/layer-driver.c $(LIB_SRC:%.c=$(B)/hooks/%.o)
 	$(say) LD $@
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# A daemon's threads, one waiting on the pool's events: tests/vm/60-ops.sh.
+$(B)/wait-driver: tests/vm/wait-driver.c $(B)/libdmstore.a
+	$(say) LD $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+VM_DRIVERS := $(B)/dmstore-test $(B)/layer-driver $(B)/wait-driver
+
 # Remade whenever PREFIX, LIBDIR or INCLUDEDIR differ from the last build's, so that
 # `make install PREFIX=/opt/dmstore` installs a .pc that points there.
 $(B)/dmstore.pc: FORCE
@@ -285,14 +292,14 @@ unit: $(UNIT_BIN)
 hostcheck: all
 	@tests/run-host
 
-vmcheck: all $(B)/dmstore-test $(B)/layer-driver
+vmcheck: all $(VM_DRIVERS)
 	@tests/run-vm
 
 # Everything `make check` runs, plus the long families (tests/vm/*.sh: torture_* cases, the
 # fuzz targets for a while each), then the power cuts (tests/power-cut), then the figures table
 # (tests/torture-figures), whatever failed.
 torture: deps
-	@$(MAKE) --no-print-directory all $(B)/dmstore-test $(B)/layer-driver $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
+	@$(MAKE) --no-print-directory all $(VM_DRIVERS) $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
 	@rm -f $(B)/torture-figures; rc=0; \
 	DMSTORE_FIGURES=$(CURDIR)/$(B)/torture-figures DMSTORE_TORTURE=1 DMSTORE_VM_TIMEOUT=$${DMSTORE_VM_TIMEOUT:-21600} \
 		tests/run-check $(UNIT_BIN) || rc=1; \
@@ -307,7 +314,7 @@ bench: all
 check: deps
 	@$(MAKE) --no-print-directory check-installed
 
-check-installed: all $(B)/dmstore-test $(B)/layer-driver $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
+check-installed: all $(VM_DRIVERS) $(UNIT_BIN) $(B)/selftest/skip $(FUZZ_BIN)
 	@tests/run-check $(UNIT_BIN)
 
 # What `make install` puts where (under DESTDIR), and so what `make uninstall` removes.

@@ -30,7 +30,8 @@
  * holds this lock from its creation to its destruction (recursive: listing
  * devices asks each one's UUID while the list task lives). Each task is one
  * ioctl, so the wait is short; a remove that retries (DMS_DM_REMOVE_RETRY)
- * holds it for those retries.
+ * holds it for those retries. The wait for a device's events, which may
+ * last hours, lets it go before its ioctl (dms_dm_wait_event).
  */
 static pthread_mutex_t dm_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
@@ -272,17 +273,31 @@ int dms_dm_message(const char *name, const char *message)
 	return task_run(t);
 }
 
+/*
+ * The one task that may block for hours: it runs without dm_lock, or a
+ * daemon's monitor thread would stop every other thread's device-mapper work
+ * until the pool's next event. Made under the lock (dm_task_create checks the
+ * driver's version once per process, which opens the control device), it then
+ * touches nothing process-wide that another task changes: the control fd,
+ * which libdevmapper closes only in dm_lib_release (never called here), and
+ * no /dev/mapper node (a wait makes none).
+ */
 int dms_dm_wait_event(const char *name, uint32_t event_nr)
 {
-	_cleanup_task_ struct dm_task *t = NULL;
+	struct dm_task *t;
 	int r;
 
 	r = task_new(DM_DEVICE_WAITEVENT, name, &t);
 	if (r < 0)
 		return r;
-	if (!dm_task_set_event_nr(t, event_nr))
+	if (!dm_task_set_event_nr(t, event_nr)) {
+		dm_task_destroyp(&t);
 		return -ENOMEM;
-	return task_run(t);
+	}
+	(void)pthread_mutex_unlock(&dm_lock);
+	r = task_run(t);
+	dm_task_destroy(t);
+	return r;
 }
 
 /* Both status and table name one target; dmstore makes only single-target devices. */

@@ -28,7 +28,8 @@
  * the pool lock only for its device's transactions, so other changes run
  * while it unpacks. libdevmapper is not thread-safe (process-wide lists and
  * descriptors): the library runs one device-mapper task at a time per
- * process, each a single ioctl, so threads wait on each other only for those.
+ * process, each a single ioctl, so threads wait on each other only for those
+ * (a thread in dms_pool_wait_event holds up no other).
  *
  * Nothing process-wide changes behind the caller's back: not the working
  * directory, the root, the umask, the environment, signal dispositions, nor

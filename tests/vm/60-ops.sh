@@ -193,6 +193,16 @@ torture_pool_grow_dedicated() {
 	dmsetup remove t-data
 }
 
+# A daemon's thread waiting on the pool's events holds up no other thread's device-mapper work:
+# the status another thread asks for comes back while the wait sleeps in the kernel (wait-driver.c).
+test_wait_holds_up_no_thread() {
+	ds pool create w --loop --data-size 64M --metadata-size 8M
+	OUT=$("$(pwd)/build/wait-driver" w 2>&1) || fail "wait-driver: $OUT"
+	assert_contains "$OUT" "status while waiting: yes"
+	assert_contains "$OUT" "wait: Interrupted system call"
+	ds pool rm w
+}
+
 # pool monitor sleeps on the pool's dm events: a container filling a loop pool is logged past the
 # threshold, and the pool grows before the writes fail; a removal `rm --force` deferred is finished
 # once its holder lets go, with no other command run; SIGTERM ends the monitor, exit 0.
