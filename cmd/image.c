@@ -34,6 +34,7 @@ static json_object *image_json(const struct dms_image_info *im)
 	json_object_object_add(o, "source", json_object_new_string(im->source));
 	json_object_object_add(o, "entries", json_object_new_uint64(im->entries));
 	json_object_object_add(o, "bytes", json_object_new_uint64(im->bytes));
+	json_object_object_add(o, "xattrs_dropped", json_object_new_uint64(im->xattrs_dropped));
 	json_object_object_add(o, "created", json_object_new_int64(im->created));
 	return o;
 }
@@ -131,6 +132,9 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	printf("image '%s' imported: %" PRIu64 " entries, %s of file data\n", im->name, im->entries,
 	       dms_size_format(im->bytes, b, sizeof(b)));
+	if (im->xattrs_dropped)
+		printf("%" PRIu64 " xattrs not imported: an image brings only user.*, security.capability and ACLs\n",
+		       im->xattrs_dropped);
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 
@@ -251,6 +255,9 @@ static int image_inspect(int argc, char **argv, struct cmd_ctx *ctx)
 		       dms_size_format(im->virtual_size, s, sizeof(s)), "thin id", im->thin_id, "source",
 		       *im->source ? im->source : "(empty)", "contents", im->entries,
 		       dms_size_format(im->bytes, d, sizeof(d)), "containers", im->containers);
+		if (im->xattrs_dropped)
+			printf("%-11s %" PRIu64 " not imported (only user.*, security.capability and ACLs are)\n", "xattrs",
+			       im->xattrs_dropped);
 		print_config(cfg);
 	}
 	json_object_put(cfg);

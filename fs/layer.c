@@ -546,6 +546,7 @@ static int apply_one(int rootfd, const struct dms_image_source *src, size_t i, s
 			    src->diff_ids[i]);
 	total->entries += st.entries;
 	total->bytes += st.bytes;
+	total->xattrs_dropped += st.xattrs_dropped;
 	return 0;
 }
 

@@ -373,6 +373,7 @@ struct dms_image_info {
 	uint64_t bytes;		/* file bytes imported */
 	bool ready;		/* false while an import runs */
 	char *dm_name;		/* its dm device's: the kernel's while active (an import), else the one it gets */
+	uint64_t xattrs_dropped; /* xattrs not imported: only user.*, security.capability and ACLs are */
 };
 DMS_EXPORT void dms_image_info_free(struct dms_image_info *info);
 

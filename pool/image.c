@@ -44,15 +44,28 @@ static int check_image_name(struct dms_pool *pool, const char *name)
 	return 0;
 }
 
-static void image_meta(struct dms_row *row, const char *source, const struct dms_unpack_stats *st)
+/* False when the record does not fit the row (and is cut short there): the source is too long. */
+static bool image_meta(struct dms_row *row, const char *source, const struct dms_unpack_stats *st)
 {
 	json_object *o = json_object_new_object();
+	int n;
 
 	json_object_object_add(o, "source", json_object_new_string(source ? source : ""));
 	json_object_object_add(o, "entries", json_object_new_uint64(st ? st->entries : 0));
 	json_object_object_add(o, "bytes", json_object_new_uint64(st ? st->bytes : 0));
-	snprintf(row->meta, sizeof(row->meta), "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_object_add(o, "xattrs_dropped", json_object_new_uint64(st ? st->xattrs_dropped : 0));
+	n = snprintf(row->meta, sizeof(row->meta), "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
+	return n >= 0 && (size_t)n < sizeof(row->meta);
+}
+
+/* Whether SOURCE leaves room in the row for the largest counts an import can record. */
+static bool source_fits(const char *source)
+{
+	const struct dms_unpack_stats most = { .entries = UINT64_MAX, .bytes = UINT64_MAX, .xattrs_dropped = UINT64_MAX };
+	struct dms_row scratch;
+
+	return image_meta(&scratch, source, &most);
 }
 
 int dms_image_refuse_importing(struct dms_pool *pool, const struct dms_row *row)
@@ -179,7 +192,7 @@ static int image_ready(struct dms_pool *pool, struct dms_row *row, const char *s
 	int r;
 
 	row->state = DMS_STATE_READY;
-	image_meta(row, source, st);
+	(void)image_meta(row, source, st);
 	r = dms_catalog_begin(pool->cat);
 	if (r < 0)
 		return r;
@@ -297,6 +310,10 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 	if (size % 4096 || size < 16 * DMS_MIB)
 		return dms_fail_invalid(pool->ctx, -EINVAL, "image '%s': size must be a multiple of 4 KiB and at least 16 MiB",
 					name);
+	if (source && !source_fits(source))
+		return dms_fail_invalid(pool->ctx, -ENAMETOOLONG,
+					"image '%s': source '%.48s...' is too long to record (%zu bytes): give a shorter path",
+					name, source, strlen(source));
 	/* Checked again under the lock; here so a taken name costs no spooling of an archive. */
 	if (source) {
 		r = image_name_free(pool, name);
@@ -342,7 +359,7 @@ static int image_make(struct dms_pool *pool, const char *name, const char *sourc
 	}
 	row = (struct dms_row){ .kind = DMS_KIND_IMAGE, .size = size, .created = (int64_t)time(NULL) };
 	snprintf(row.name, sizeof(row.name), "%s", name);
-	image_meta(&row, source, NULL);
+	(void)image_meta(&row, source, NULL);
 	r = dms_device_create(pool, &row, 0, txn, op, DMS_STATE_IMPORTING);
 	if (r < 0) {
 		r = dms_fail(pool->ctx, r, "pool '%s': image '%s': creating its thin device failed: %s", pool->cfg.name,
@@ -450,6 +467,8 @@ static int image_info(struct dms_pool *pool, const struct dms_row *row, struct d
 		info->entries = json_object_get_uint64(v);
 	if (o && json_object_object_get_ex(o, "bytes", &v))
 		info->bytes = json_object_get_uint64(v);
+	if (o && json_object_object_get_ex(o, "xattrs_dropped", &v))
+		info->xattrs_dropped = json_object_get_uint64(v);
 	if (dms_str_set(&info->name, row->name) < 0 || dms_str_set(&info->source, source) < 0 ||
 	    dms_str_set(&info->dm_name, dm_name) < 0)
 		goto out;

@@ -30,6 +30,26 @@ test_import_keeps_the_rootfs() {
 	# Its filesystem is clean.
 	ds snap umount c
 	e2fsck -fn /dev/mapper/dmstore-p-ctr-c >/dev/null || fail "container filesystem not clean"
+	# Of a file's xattrs only user.* comes in here: trusted.* and security.selinux are dropped and counted.
+	python3 - "$T/xattrs.tar" <<-'PY' || fail "making the xattr tarball"
+		import io, sys, tarfile
+		with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+		    i = tarfile.TarInfo("motd")
+		    i.size = 3
+		    i.pax_headers = {"SCHILY.xattr.user.keep": "1", "SCHILY.xattr.trusted.x": "t",
+		                     "SCHILY.xattr.security.selinux": "system_u:object_r:etc_t:s0"}
+		    t.addfile(i, io.BytesIO(b"hi\n"))
+	PY
+	ds image import x "$T/xattrs.tar" --size 16M
+	assert_contains "$OUT" "2 xattrs not imported: an image brings only user.*, security.capability and ACLs"
+	ds image inspect x --json
+	json_is '.xattrs_dropped == 2 and .entries == 1'
+	ds snap create cx --image x
+	ds snap mount cx
+	assert_eq "$(getfattr --only-values -n user.keep "$OUT/motd")" 1 "the user xattr"
+	[ -z "$(getfattr -d -m - "$OUT/motd" 2>/dev/null | grep -E 'trusted|selinux')" ] || fail "a dropped xattr came in"
+	ds snap umount cx
+	ds snap rm cx
 	assert_consistent p
 }
 
@@ -127,6 +147,7 @@ test_bad_input_changes_nothing() {
 	bad_input 3 "container 'ghost' does not exist" "$DMSTORE" snap rm ghost
 	bad_input 3 "image 'ghost' does not exist" "$DMSTORE" image rm ghost
 	bad_input 2 "source '/nonexistent'" "$DMSTORE" image import i3 /nonexistent
+	bad_input 2 "is too long to record (1001 bytes)" "$DMSTORE" image import i3 "/$(printf 'a%.0s' {1..1000})"
 	bad_input 3 "pool 'q' does not exist" "$DMSTORE" snap ls --pool q
 	bad_input 5 "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$DMSTORE" snap create c4 --image base
 }
