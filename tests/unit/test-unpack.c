@@ -762,6 +762,28 @@ static void test_archive_errors(void **state)
 	assert_true(dms_unpack_archive(f->rootfd, cut, NULL, NULL, f->err, sizeof(f->err)) < 0);
 	assert_string_not_equal(f->err, "");
 
+	/*
+	 * A cpio name that says it is 4 GiB long (newc: 8 hex digits): libarchive allocates a
+	 * read-ahead buffer of that size, fills what the input holds (more than one read, so the
+	 * end is not known yet) and fails. Found by fuzz-unpack: the unpack fails and writes nothing.
+	 */
+	{
+		static const char header[] = "070701" "00000001" "000081a4" "00000000" "00000000" "00000001"
+					     "00000000" "00000000" "00000000" "00000000" "00000000" "00000000"
+					     "ffffffff" "00000000";
+		const char *big_name = pathf("%s/name-4g.cpio", f->work);
+		_cleanup_close_ int out = open(big_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		_cleanup_free_ char *body = calloc(1, 1 << 20);
+		size_t before = count_tree(f->root);
+
+		assert_non_null(body);
+		assert_int_equal(write(out, header, sizeof(header) - 1), sizeof(header) - 1);
+		assert_int_equal(write(out, body, 1 << 20), 1 << 20);
+		assert_true(dms_unpack_archive(f->rootfd, big_name, NULL, NULL, f->err, sizeof(f->err)) < 0);
+		assert_non_null(strstr(f->err, "name-4g.cpio"));
+		assert_int_equal(count_tree(f->root), before);
+	}
+
 	/* mtree takes file contents from paths it names: not a format we read. */
 	write_file(mtree, "#mtree\nhostname type=file contents=/etc/hostname\n");
 	assert_int_equal(dms_unpack_archive(f->rootfd, mtree, NULL, NULL, f->err, sizeof(f->err)), -EINVAL);
