@@ -288,7 +288,8 @@ deps:
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
-# Host tests (tests/host/*.sh): install and uninstall, the library example, help/man/completion agreement.
+# Host tests (tests/host/*.sh): install and uninstall, the library example, help/man/completion agreement,
+# the torture table's sums.
 hostcheck: all
 	@tests/run-host
 
