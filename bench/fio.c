@@ -11,6 +11,8 @@
  *   size=SLICE offset=O offset_increment=SLICE
  *                                        job k of n on the k-th n-th of the region
  *   time_based runtime= | io_size=       the same stop rule (no ramp_time: the engine has no warm-up)
+ *   cpus_allowed= cpus_allowed_policy=split
+ *                                        with --cpus: job k on the k-th CPU of the list, as the engine's
  *   iodepth_batch_submit=QD iodepth_batch_complete_max=QD
  *                                        the engine's loop: refill every free slot, submit them in one
  *                                        io_uring_enter, reap every completion there is
@@ -86,10 +88,13 @@
 #include "dms-util.h"
 
 struct fio_argv {
-	char text[32][96];
-	const char *argv[33]; /* NULL-terminated */
+	char text[40][96];
+	const char *argv[41]; /* NULL-terminated */
 	size_t n;
 };
+
+_Static_assert(sizeof("--cpus_allowed=") + BENCH_CPUS_TEXT_MAX <= sizeof(((struct fio_argv *)0)->text[0]),
+	       "a --cpus list fits fio's argument");
 
 static void add(struct fio_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -201,6 +206,10 @@ int bench_fio_run(const struct bench_io_spec *sp, struct bench_io_stats *ret, ch
 		add(&a, "--runtime=%" PRIu64 "ms", (sp->runtime_ns + 999999) / 1000000);
 	} else {
 		add(&a, "--io_size=%" PRIu64, sp->io_size);
+	}
+	if (sp->cpus) {
+		add(&a, "--cpus_allowed=%s", sp->cpus);
+		add(&a, "--cpus_allowed_policy=split");
 	}
 	add(&a, "--iodepth_batch_submit=%u", w->iodepth);
 	add(&a, "--iodepth_batch_complete_max=%u", w->iodepth);

@@ -281,6 +281,30 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Job K's thread, on its CPU of CPUS when there are CPUS: set before it starts, as fio sets its
+ * job's before the job allocates anything, so that its ring and buffers are made where it runs.
+ */
+static int start_job(struct job *j, const cpu_set_t *cpus, unsigned k)
+{
+	pthread_attr_t attr;
+	cpu_set_t one;
+	int r;
+
+	r = -pthread_attr_init(&attr);
+	if (r < 0)
+		return r;
+	if (cpus) {
+		CPU_ZERO(&one);
+		CPU_SET(bench_cpus_nth(cpus, k), &one);
+		r = -pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+	}
+	if (r == 0)
+		r = -pthread_create(&j->thread, &attr, job_main, j);
+	(void)pthread_attr_destroy(&attr);
+	return r;
+}
+
 static bool all_finished(struct job *jobs, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -320,6 +344,7 @@ int bench_io_run(const struct bench_io_spec *sp, struct bench_io_stats *ret, cha
 	_cleanup_free_ struct job *jobs = NULL;
 	struct bench_io_stats *st = NULL;
 	atomic_bool abort_all = false;
+	cpu_set_t cpus;
 	uint64_t t0 = bench_now_ns(), next_tick;
 	int r;
 
@@ -333,11 +358,15 @@ int bench_io_run(const struct bench_io_spec *sp, struct bench_io_stats *ret, cha
 		free(st);
 		return -ENOMEM;
 	}
+	if (sp->cpus && (r = bench_cpus_parse(sp->cpus, &cpus, err, len)) < 0) {
+		free(st);
+		return r;
+	}
 	for (unsigned k = 0; k < w->jobs; k++) {
 		jobs[k] = (struct job){ .spec = sp, .abort = &abort_all, .st = &st[k] };
 		jobs[k].start = sp->offset + k * slice;
 		jobs[k].end = jobs[k].start + slice;
-		r = -pthread_create(&jobs[k].thread, NULL, job_main, &jobs[k]);
+		r = start_job(&jobs[k], sp->cpus ? &cpus : NULL, k);
 		if (r < 0) {
 			atomic_store(&abort_all, true);
 			snprintf(err, len, "starting job %u: %s", k, strerror(-r));

@@ -289,6 +289,7 @@ json_object *bench_io_json(const struct bench_io_report *rep, const struct bench
 			       opts->runtime_ns ? num((double)opts->runtime_ns / 1e9, 1000) : NULL);
 	json_object_object_add(params, "io_size", opts->runtime_ns ? NULL : json_object_new_uint64(opts->io_size));
 	json_object_object_add(params, "rounds", json_object_new_int64(opts->rounds));
+	json_object_object_add(params, "cpus", opts->cpus ? json_object_new_string(opts->cpus) : NULL);
 	json_object_object_add(params, "targets", targets);
 	json_object_object_add(params, "workloads", workloads);
 	json_object_object_add(params, "fio", *rep->fio_version ? json_object_new_string(rep->fio_version) : NULL);

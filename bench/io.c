@@ -296,6 +296,7 @@ static int run_round(struct io_bench *b, enum bench_target t, const struct bench
 		.w = w,
 		.runtime_ns = b->o->runtime_ns,
 		.stop = b->o->stop,
+		.cpus = b->o->cpus,
 		.tick = tick,
 		.arg = b,
 	};
@@ -734,7 +735,7 @@ static int fio_version(struct io_bench *b)
 static void title(struct io_bench *b)
 {
 	const struct bench_io_opts *o = b->o;
-	char z[32], run[64];
+	char z[32], run[160];
 
 	if (o->runtime_ns)
 		snprintf(run, sizeof(run), "%.3g s per run", (double)o->runtime_ns / 1e9);
@@ -742,6 +743,8 @@ static void title(struct io_bench *b)
 		snprintf(run, sizeof(run), "size-based runs");
 	if (o->rounds > 1)
 		snprintf(run + strlen(run), sizeof(run) - strlen(run), ", %u runs each", o->rounds);
+	if (o->cpus)
+		snprintf(run + strlen(run), sizeof(run) - strlen(run), ", jobs on CPUs %s", o->cpus);
 	snprintf(b->rep->title, sizeof(b->rep->title),
 		 "dmstore bench io: pool '%s'%s (%" PRIu64
 		 " KiB blocks, %s), %s per target, %s, io_uring + O_DIRECT%s%s",

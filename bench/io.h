@@ -9,6 +9,7 @@
  * target; fio, run with the same job on the same target, is the referee.
  */
 
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -60,9 +61,20 @@ struct bench_io_spec {
 	uint64_t runtime_ns;		   /* time-based: issue until then, then drain; 0: size-based */
 	uint64_t io_size;		   /* size-based: bytes per job (wrapping around its slice) */
 	const volatile sig_atomic_t *stop; /* set by a signal: stop issuing, drain, return -EINTR */
+	const char *cpus;		   /* job k runs on the k-th CPU of this list (cpus.c); NULL: anywhere */
 	void (*tick)(void *arg, const struct bench_io_tick *t); /* about 4 times a second; may be NULL */
 	void *arg;
 };
+
+/*
+ * cpus.c: a CPU list in fio's cpus_allowed syntax into SET (0, or -EINVAL /
+ * -ERANGE with the reason in ERR); whether this process may run on each CPU
+ * of SET; and the CPU of SET job N runs on, as fio's cpus_allowed_policy=split.
+ */
+#define BENCH_CPUS_TEXT_MAX 64
+int bench_cpus_parse(const char *text, cpu_set_t *set, char *err, size_t len);
+int bench_cpus_usable(const cpu_set_t *set, char *err, size_t len);
+int bench_cpus_nth(const cpu_set_t *set, unsigned n);
 
 /* io-engine.c. RET (with its histograms: allocate it) is zeroed first. 0, -EINTR, or -errno with ERR. */
 int bench_io_run(const struct bench_io_spec *spec, struct bench_io_stats *ret, char *err, size_t len);
@@ -99,6 +111,7 @@ struct bench_io_opts {
 	size_t n_workloads;
 	bool fio;	 /* run fio on every target and workload too, and compare */
 	unsigned rounds; /* runs per engine, workload and target, added up; the engines alternate */
+	const char *cpus; /* pin each job, both engines' alike (bench_io_spec.cpus); NULL: do not */
 	const volatile sig_atomic_t *stop;
 	bench_progress_fn progress; /* a line of news */
 	bench_progress_fn status;   /* a running status, overwritten in place on a terminal; may be NULL */

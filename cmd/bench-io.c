@@ -150,6 +150,8 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		"  --fio                run fio with the same job on the same target too, and compare\n"
 		"  --rounds N           run each workload N times per engine, alternating, and add the\n"
 		"                       runs up (default 1): a slow moment of the machine is shared\n"
+		"  --cpus LIST          run job k of each workload on the k-th CPU of LIST (as 1, 0,2 or\n"
+		"                       4-7), fio's too (cpus_allowed, policy split); default: anywhere\n"
 		"  --json               the report as JSON (schema: dmstore(8))\n"
 		"  --output FILE        also write the JSON report to FILE\n"
 		"  --plot FILE          a chart of throughput and p99 per target: FILE.png or FILE.svg\n\n"
@@ -175,6 +177,7 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		IO_JOBS,
 		IO_FIO,
 		IO_ROUNDS,
+		IO_CPUS,
 		IO_JSON,
 		IO_OUTPUT,
 		IO_PLOT,
@@ -200,6 +203,7 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		{ "jobs", required_argument, NULL, IO_JOBS },
 		{ "fio", no_argument, NULL, IO_FIO },
 		{ "rounds", required_argument, NULL, IO_ROUNDS },
+		{ "cpus", required_argument, NULL, IO_CPUS },
 		{ "json", no_argument, NULL, IO_JSON },
 		{ "output", required_argument, NULL, IO_OUTPUT },
 		{ "plot", required_argument, NULL, IO_PLOT },
@@ -213,6 +217,7 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 	unsigned iodepth = 0, jobs = 0, targets = 0;
 	bool json = false, fs = false, runtime_set = false, pool_set = false;
 	char err[512];
+	cpu_set_t cpus;
 	int opt, r;
 
 	o = (struct bench_io_opts){
@@ -302,6 +307,12 @@ int cmd_bench_io(int argc, char **argv, struct cmd_ctx *ctx)
 		case IO_ROUNDS:
 			if (bench_parse_uint("--rounds", optarg, 1, 1000, &o.rounds))
 				return EXIT_USAGE;
+			break;
+		case IO_CPUS:
+			if (bench_cpus_parse(optarg, &cpus, err, sizeof(err)) < 0 ||
+			    bench_cpus_usable(&cpus, err, sizeof(err)) < 0)
+				return usage_error("bench io: --cpus '%s': %s", optarg, err);
+			o.cpus = optarg;
 			break;
 		case IO_JSON:
 			json = true;

@@ -13,8 +13,9 @@
 
 /*
  * bench/ is linked into the dmstore program, not the library: its pure parts
- * (the histogram, the workload file, samples and reports) are compiled in here.
+ * (CPU lists, the histogram, the workload file, samples and reports) are compiled in here.
  */
+#include "bench/cpus.c"
 #include "bench/hist.c"
 #include "bench/io-workload.c"
 #include "bench/report.c"
@@ -241,6 +242,40 @@ static void notes_print_and_json(void **state)
 	free(text);
 }
 
+/* fio's cpus_allowed syntax; job k on the k-th CPU of the set, ascending, wrapping (cpus_allowed_policy=split). */
+static void cpu_lists_as_fio_splits_them(void **state)
+{
+	static const char *bad[] = { "", "a", "1,", ",1", "1-", "3-1", "1 2", "-1", "0x1", "1024", "99999999999999999999" };
+	cpu_set_t set;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(bench_cpus_parse("4-6,1,9", &set, err, sizeof(err)), 0);
+	assert_int_equal(CPU_COUNT(&set), 5);
+	assert_int_equal(bench_cpus_nth(&set, 0), 1);
+	assert_int_equal(bench_cpus_nth(&set, 1), 4);
+	assert_int_equal(bench_cpus_nth(&set, 3), 6);
+	assert_int_equal(bench_cpus_nth(&set, 4), 9);
+	assert_int_equal(bench_cpus_nth(&set, 5), 1);
+	assert_int_equal(bench_cpus_parse("1023", &set, err, sizeof(err)), 0);
+	assert_int_equal(bench_cpus_nth(&set, 7), 1023);
+	assert_int_equal(bench_cpus_parse("2,2,1-2", &set, err, sizeof(err)), 0);
+	assert_int_equal(CPU_COUNT(&set), 2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		assert_true(bench_cpus_parse(bad[i], &set, err, sizeof(err)) < 0);
+		assert_true(strlen(err) > 0);
+	}
+	/* Longer than fio's argument can carry. */
+	assert_int_equal(bench_cpus_parse("0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0", &set, err,
+					  sizeof(err)),
+			 -EINVAL);
+	/* CPU 0 is one this process may use here; one past the last it may not. */
+	assert_int_equal(bench_cpus_parse("1023", &set, err, sizeof(err)), 0);
+	if (sysconf(_SC_NPROCESSORS_CONF) < 1024)
+		assert_int_equal(bench_cpus_usable(&set, err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +286,7 @@ int main(void)
 		cmocka_unit_test(workload_file_errors_name_the_line),
 		cmocka_unit_test(median_of_rounds),
 		cmocka_unit_test(notes_print_and_json),
+		cmocka_unit_test(cpu_lists_as_fio_splits_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

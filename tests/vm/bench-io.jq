@@ -36,11 +36,12 @@ keys_are(["bench", "title", "command", "params", "seconds", "results", "referee"
 and .bench == "io" and (.title | type == "string") and (.command | type == "string")
 and (.seconds | type == "number")
 and (.params | keys_are(["pool", "scratch_pool", "block_size", "zero", "baseline", "size", "runtime_s",
-	"io_size", "rounds", "targets", "workloads", "fio"]))
+	"io_size", "rounds", "cpus", "targets", "workloads", "fio"]))
 and (.params.pool | type == "string") and (.params.scratch_pool | type == "boolean")
 and (.params.block_size | type == "number") and (.params.zero | type == "boolean")
 and (.params.baseline | str_or_null) and (.params.size | type == "number")
 and (.params.runtime_s | num_or_null) and (.params.io_size | num_or_null) and (.params.rounds | type == "number")
+and (.params.cpus | str_or_null)
 and (.params.targets | type == "array" and all(.[]; target))
 and (.params.workloads | type == "array" and length > 0 and all(.[]; workload))
 and (.params.fio | str_or_null)
