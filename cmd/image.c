@@ -133,8 +133,8 @@ static int image_import(int argc, char **argv, struct cmd_ctx *ctx)
 	printf("image '%s' imported: %" PRIu64 " entries, %s of file data\n", im->name, im->entries,
 	       dms_size_format(im->bytes, b, sizeof(b)));
 	if (im->xattrs_dropped)
-		printf("%" PRIu64 " xattrs not imported: an image brings only user.*, security.capability and ACLs\n",
-		       im->xattrs_dropped);
+		printf("%" PRIu64 " xattr%s not imported: an image brings only user.*, security.capability and ACLs\n",
+		       im->xattrs_dropped, im->xattrs_dropped == 1 ? "" : "s");
 	return cmd_done(ctx, &a, EXIT_OK);
 }
 

@@ -1,10 +1,5 @@
 # Operability: --json on every command that prints or changes an object, metrics, pool growth.
 
-# json_is FILTER: $OUT is one JSON document, and jq's FILTER is true of it.
-json_is() {
-	jq -s -e "length == 1 and (.[0] | $1)" <<<"$OUT" >/dev/null || fail "not one JSON document of which '$1' is true: $OUT"
-}
-
 test_json_everywhere() {
 	local root=$T/rootfs mnt=$T/mnt
 	mkdir -p "$root/etc" "$mnt"

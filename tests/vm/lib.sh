@@ -33,6 +33,11 @@ figure() {
 	echo "$1 $2" >> "$FIGURES"
 }
 
+# json_is FILTER: $OUT is one JSON document, and jq's FILTER is true of it.
+json_is() {
+	jq -s -e "length == 1 and (.[0] | $1)" <<<"$OUT" >/dev/null || fail "not one JSON document of which '$1' is true: $OUT"
+}
+
 assert_contains() {
 	case $1 in
 	*"$2"*) ;;
