@@ -168,6 +168,14 @@ static int parse(const char *out, struct bench_io_stats *ret, char *err, size_t 
 		if (ret->dir[d].ios && get_double(dir, "runtime") / 1000.0 > ret->seconds)
 			ret->seconds = get_double(dir, "runtime") / 1000.0;
 	}
+	/*
+	 * The job threads' CPU time over their I/O loops (fio's getrusage with RUSAGE_THREAD): with
+	 * group_reporting, usr_cpu and sys_cpu are percentages of job_runtime, the jobs' runtimes added up.
+	 */
+	ret->cpu_seconds = (get_double(job, "usr_cpu") + get_double(job, "sys_cpu")) / 100.0 *
+			   get_double(job, "job_runtime") / 1000.0;
+	if (isnan(ret->cpu_seconds))
+		ret->cpu_seconds = 0;
 	r = 0;
 out:
 	json_object_put(root);

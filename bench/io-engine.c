@@ -230,13 +230,23 @@ static int ring_init(struct io_uring *ring, unsigned depth)
 	}
 }
 
+/* This thread's CPU time, user and system: what fio reports of a job thread (getrusage, RUSAGE_THREAD). */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static int job_run(struct job *j)
 {
 	const struct bench_workload *w = j->spec->w;
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ struct slot *slots = NULL;
 	struct io_uring ring;
-	uint64_t rng = bench_now_ns();
+	uint64_t rng = bench_now_ns(), cpu0;
 	char *buf = NULL;
 	int r;
 
@@ -264,7 +274,9 @@ static int job_run(struct job *j)
 		fail(j, r, "io_uring_queue_init");
 		return j->error;
 	}
+	cpu0 = thread_cpu_ns();
 	r = job_loop(j, &ring, fd, buf, slots);
+	j->st->cpu_seconds = (double)(thread_cpu_ns() - cpu0) / 1e9;
 	if (r < 0)
 		fail(j, r, "the I/O loop");
 	io_uring_queue_exit(&ring);
@@ -409,6 +421,7 @@ int bench_io_run(const struct bench_io_spec *sp, struct bench_io_stats *ret, cha
 		}
 		if (st[k].seconds > ret->seconds)
 			ret->seconds = st[k].seconds;
+		ret->cpu_seconds += st[k].cpu_seconds;
 	}
 	free(st);
 	if (r == 0 && sp->stop && *sp->stop)

@@ -73,10 +73,12 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 		"\nreferee: %s, the same job on the same target, run next to dmstore's (the two take turns going first)\n",
 		*rep->fio_version ? rep->fio_version : "fio");
 	fprintf(f,
-		"bands: throughput within %.0f%%, p99 within %.0f%%; each engine's median over its rounds (p99 per direction: fio gives no joint percentiles)\n\n",
+		"bands: throughput within %.0f%%, p99 within %.0f%%; each engine's median over its rounds (p99 per direction: fio gives no joint percentiles)\n"
+		"CPU: each engine's job threads' own CPU time per I/O, user and system, in us (what an engine costs the machine per I/O)\n\n",
 		BENCH_FIO_BAND_TPUT * 100, BENCH_FIO_BAND_P99 * 100);
-	fprintf(f, "%-12s %-16s %-5s %9s %9s %8s %8s %6s %10s %10s %6s  %s\n", "target", "workload", "dir", "dms MB/s",
-		"fio MB/s", "dms IOPS", "fio IOPS", "ratio", "dms p99us", "fio p99us", "ratio", "result");
+	fprintf(f, "%-12s %-16s %-5s %9s %9s %8s %8s %6s %10s %10s %6s  %-8s %7s %7s\n", "target", "workload", "dir",
+		"dms MB/s", "fio MB/s", "dms IOPS", "fio IOPS", "ratio", "dms p99us", "fio p99us", "ratio", "result",
+		"dms CPU", "fio CPU");
 	for (size_t i = 0; i < rep->n_results; i++) {
 		const struct bench_io_result *mine = &rep->results[i], *fio;
 
@@ -84,16 +86,17 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 			continue;
 		fio = bench_io_find(rep, mine->target, mine->w.name, true);
 		for (int d = 0; d < 2; d++) {
-			char c[6][32];
+			char c[8][32];
 			struct verdict v;
 
 			if (!mine->dir[d].ios)
 				continue;
+			cell(c[6], sizeof(c[6]), "%.1f", mine->cpu_us_per_io);
 			if (!fio) {
-				fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10.1f %10s %6s  %s\n",
+				fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10.1f %10s %6s  %-8s %7s %7s\n",
 					bench_target_name(mine->target), mine->w.name,
 					d == BENCH_READ ? "read" : "write", mine->med.mb_per_s, "-", mine->med.iops,
-					"-", "-", mine->med.p99_us[d], "-", "-", "NO FIO RUN");
+					"-", "-", mine->med.p99_us[d], "-", "-", "NO FIO RUN", c[6], "-");
 				continue;
 			}
 			v = judge(mine, fio, d);
@@ -105,10 +108,11 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 			cell(c[3], sizeof(c[3]), "%.1f", fio->med.p99_us[d]);
 			cell(c[4], sizeof(c[4]), "%.2f", v.p99);
 			cell(c[5], sizeof(c[5]), "%.1f", mine->med.p99_us[d]);
-			fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10s %10s %6s  %s\n",
+			cell(c[7], sizeof(c[7]), "%.1f", fio->cpu_us_per_io);
+			fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10s %10s %6s  %-8s %7s %7s\n",
 				bench_target_name(mine->target), mine->w.name, d == BENCH_READ ? "read" : "write",
 				mine->med.mb_per_s, c[0], mine->med.iops, c[1], c[2], c[5], c[3], c[4],
-				v.met ? "agree" : "OUTSIDE");
+				v.met ? "agree" : "OUTSIDE", c[6], c[7]);
 		}
 	}
 	fprintf(f, "\nreferee: %u of %u within the bands\n", met, judged);
@@ -225,6 +229,7 @@ static json_object *result_json(const struct bench_io_report *rep, const struct 
 	json_object_object_add(o, "engine", json_object_new_string(r->fio ? "fio" : "dmstore"));
 	json_object_object_add(o, "rounds", json_object_new_int64(r->rounds));
 	json_object_object_add(o, "seconds", num(r->seconds, 1000));
+	json_object_object_add(o, "cpu_us_per_io", num(r->cpu_us_per_io, 1000));
 	json_object_object_add(o, "all", dir_json(&r->all));
 	json_object_object_add(o, "read", r->dir[BENCH_READ].ios ? dir_json(&r->dir[BENCH_READ]) : NULL);
 	json_object_object_add(o, "write", r->dir[BENCH_WRITE].ios ? dir_json(&r->dir[BENCH_WRITE]) : NULL);

@@ -334,6 +334,7 @@ static int run_round(struct io_bench *b, enum bench_target t, const struct bench
 	if (r < 0)
 		return r;
 	tally->st.seconds += st->seconds;
+	tally->st.cpu_seconds += st->cpu_seconds;
 	for (int d = 0; d < 2; d++) {
 		tally->st.dir[d].ios += st->dir[d].ios;
 		tally->st.dir[d].bytes += st->dir[d].bytes;
@@ -367,7 +368,8 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 					 .seconds = st->seconds,
 					 .rounds = tally->rounds,
 					 .med = { NAN, NAN, { NAN, NAN } },
-					 .blocks_per_gib = NAN };
+					 .blocks_per_gib = NAN,
+					 .cpu_us_per_io = NAN };
 	if (!tally->rounds) {
 		snprintf(res->error, sizeof(res->error), "%s", *tally->error ? tally->error : "did not run");
 		return 0;
@@ -378,6 +380,8 @@ static int add_result(struct io_bench *b, enum bench_target t, const struct benc
 	}
 	dir_from_hist(&res->all, st->dir[0].ios + st->dir[1].ios, st->dir[0].bytes + st->dir[1].bytes, all,
 		      st->seconds);
+	if (st->cpu_seconds > 0 && st->dir[0].ios + st->dir[1].ios)
+		res->cpu_us_per_io = st->cpu_seconds * 1e6 / (double)(st->dir[0].ios + st->dir[1].ios);
 	res->med.mb_per_s = bench_median(&tally->mb_per_s);
 	res->med.iops = bench_median(&tally->iops);
 	for (int d = 0; d < 2; d++)

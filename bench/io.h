@@ -44,7 +44,8 @@ struct bench_io_dir_stats {
 };
 
 struct bench_io_stats {
-	double seconds; /* first submission to last completion (the longest job's) */
+	double seconds;	    /* first submission to last completion (the longest job's) */
+	double cpu_seconds; /* the jobs' own CPU time, user and system, over their I/O loops, all jobs */
 	struct bench_io_dir_stats dir[2];
 };
 
@@ -147,6 +148,7 @@ struct bench_io_result {
 	int64_t pool_blocks;	/* data blocks the pool allocated during the run */
 	int64_t metadata_bytes; /* metadata the pool used more after the run */
 	double blocks_per_gib;	/* pool_blocks per GiB written; NAN without writes */
+	double cpu_us_per_io;	/* the engine's CPU time per I/O (bench_io_stats.cpu_seconds); NAN: unknown */
 	char error[256];	/* "" unless this run failed */
 };
 

@@ -37,6 +37,9 @@ test_bench_io_report() {
 	assert_eq "$(jq '[.results[] | select(.error == null)] | group_by(.engine) | map(length)' -c "$T/io.json")" \
 		"[9,9]" "runs by dmstore and by fio"
 	assert_eq "$(jq '[.referee[]] | length' "$T/io.json")" 9 "referee verdicts"
+	# Each engine's own CPU time per I/O, the engine's from its threads' clocks, fio's from its report.
+	assert_eq "$(jq -c '[.results[] | select(.error == null and .cpu_us_per_io > 0)] | group_by(.engine) |
+		map(length)' "$T/io.json")" "[9,9]" "runs with the engine's CPU time per I/O"
 	assert_eq "$(jq '[.results[] | select(.target != "raw" and .engine == "dmstore") | .vs_raw.p99 | numbers] | length' \
 		"$T/io.json")" 7 "ratios to the raw baseline"
 	# The pool's use around each run (dms_pool_space_used): random writes to a fresh device provision blocks.

@@ -19,10 +19,10 @@ def median:
 	and (.mb_per_s | num_or_null) and (.iops | num_or_null)
 	and (.p99_us | type == "object" and keys_are(["read", "write"]) and all(.[]; num_or_null));
 def result:
-	keys_are(["target", "workload", "engine", "rounds", "seconds", "all", "read", "write", "median", "pool_blocks",
-		"pool_blocks_per_gib", "metadata_bytes", "vs_raw", "error"])
+	keys_are(["target", "workload", "engine", "rounds", "seconds", "cpu_us_per_io", "all", "read", "write", "median",
+		"pool_blocks", "pool_blocks_per_gib", "metadata_bytes", "vs_raw", "error"])
 	and (.target | target) and (.workload | type == "string") and (.engine | IN("dmstore", "fio"))
-	and (.rounds | type == "number") and (.seconds | num_or_null) and (.all | dir)
+	and (.rounds | type == "number") and (.seconds | num_or_null) and (.cpu_us_per_io | num_or_null) and (.all | dir)
 	and (.read | . == null or dir) and (.write | . == null or dir) and (.median | . == null or median)
 	and (.pool_blocks | num_or_null) and (.pool_blocks_per_gib | num_or_null) and (.metadata_bytes | num_or_null)
 	and (.vs_raw | . == null or (keys_are(["mb_per_s", "iops", "p50", "p99", "p99.9"]) and all(.[]; num_or_null)))
