@@ -17,7 +17,6 @@
  * this alone).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,12 +78,14 @@ int bench_cpus_usable(const cpu_set_t *set, char *err, size_t len)
 	cpu_set_t allowed;
 
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0) {
-		snprintf(err, len, "the CPUs this process may run on: %s", strerror(errno));
-		return -errno;
+		int r = -errno;
+
+		snprintf(err, len, "the CPUs this process may run on: %s", strerror(-r));
+		return r;
 	}
 	for (int c = 0; c < CPU_SETSIZE; c++)
 		if (CPU_ISSET(c, set) && !CPU_ISSET(c, &allowed)) {
-			snprintf(err, len, "CPU %d is not one this process may run on (it may use %d)", c,
+			snprintf(err, len, "CPU %d is not one this process may run on (it may use %d CPUs)", c,
 				 CPU_COUNT(&allowed));
 			return -EINVAL;
 		}

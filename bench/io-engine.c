@@ -362,6 +362,8 @@ int bench_io_run(const struct bench_io_spec *sp, struct bench_io_stats *ret, cha
 
 	memset(ret, 0, sizeof(*ret));
 	r = check_spec(sp, slice, err, len);
+	if (r == 0 && sp->cpus)
+		r = bench_cpus_parse(sp->cpus, &cpus, err, len);
 	if (r < 0)
 		return r;
 	jobs = calloc(w->jobs, sizeof(*jobs));
@@ -369,10 +371,6 @@ int bench_io_run(const struct bench_io_spec *sp, struct bench_io_stats *ret, cha
 	if (!jobs || !st) {
 		free(st);
 		return -ENOMEM;
-	}
-	if (sp->cpus && (r = bench_cpus_parse(sp->cpus, &cpus, err, len)) < 0) {
-		free(st);
-		return r;
 	}
 	for (unsigned k = 0; k < w->jobs; k++) {
 		jobs[k] = (struct job){ .spec = sp, .abort = &abort_all, .st = &st[k] };

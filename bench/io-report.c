@@ -76,7 +76,7 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 		"bands: throughput within %.0f%%, p99 within %.0f%%; each engine's median over its rounds (p99 per direction: fio gives no joint percentiles)\n"
 		"CPU: each engine's job threads' own CPU time per I/O, user and system, in us (what an engine costs the machine per I/O)\n\n",
 		BENCH_FIO_BAND_TPUT * 100, BENCH_FIO_BAND_P99 * 100);
-	fprintf(f, "%-12s %-16s %-5s %9s %9s %8s %8s %6s %10s %10s %6s  %-8s %7s %7s\n", "target", "workload", "dir",
+	fprintf(f, "%-12s %-16s %-5s %9s %9s %8s %8s %6s %10s %10s %6s  %-10s %7s %7s\n", "target", "workload", "dir",
 		"dms MB/s", "fio MB/s", "dms IOPS", "fio IOPS", "ratio", "dms p99us", "fio p99us", "ratio", "result",
 		"dms CPU", "fio CPU");
 	for (size_t i = 0; i < rep->n_results; i++) {
@@ -93,7 +93,7 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 				continue;
 			cell(c[6], sizeof(c[6]), "%.1f", mine->cpu_us_per_io);
 			if (!fio) {
-				fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10.1f %10s %6s  %-8s %7s %7s\n",
+				fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10.1f %10s %6s  %-10s %7s %7s\n",
 					bench_target_name(mine->target), mine->w.name,
 					d == BENCH_READ ? "read" : "write", mine->med.mb_per_s, "-", mine->med.iops,
 					"-", "-", mine->med.p99_us[d], "-", "-", "NO FIO RUN", c[6], "-");
@@ -109,7 +109,7 @@ static void print_referee(const struct bench_io_report *rep, FILE *f)
 			cell(c[4], sizeof(c[4]), "%.2f", v.p99);
 			cell(c[5], sizeof(c[5]), "%.1f", mine->med.p99_us[d]);
 			cell(c[7], sizeof(c[7]), "%.1f", fio->cpu_us_per_io);
-			fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10s %10s %6s  %-8s %7s %7s\n",
+			fprintf(f, "%-12s %-16s %-5s %9.1f %9s %8.0f %8s %6s %10s %10s %6s  %-10s %7s %7s\n",
 				bench_target_name(mine->target), mine->w.name, d == BENCH_READ ? "read" : "write",
 				mine->med.mb_per_s, c[0], mine->med.iops, c[1], c[2], c[5], c[3], c[4],
 				v.met ? "agree" : "OUTSIDE", c[6], c[7]);

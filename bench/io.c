@@ -748,7 +748,7 @@ static void title(struct io_bench *b)
 	if (o->rounds > 1)
 		snprintf(run + strlen(run), sizeof(run) - strlen(run), ", %u runs each", o->rounds);
 	if (o->cpus)
-		snprintf(run + strlen(run), sizeof(run) - strlen(run), ", jobs on CPUs %s", o->cpus);
+		snprintf(run + strlen(run), sizeof(run) - strlen(run), ", jobs pinned (--cpus %s)", o->cpus);
 	snprintf(b->rep->title, sizeof(b->rep->title),
 		 "dmstore bench io: pool '%s'%s (%" PRIu64
 		 " KiB blocks, %s), %s per target, %s, io_uring + O_DIRECT%s%s",

@@ -31,15 +31,19 @@ test_import_keeps_the_rootfs() {
 	ds snap umount c
 	e2fsck -fn /dev/mapper/dmstore-p-ctr-c >/dev/null || fail "container filesystem not clean"
 	# Of a file's xattrs only user.* comes in here: trusted.* and security.selinux are dropped and counted.
-	python3 - "$T/xattrs.tar" <<-'PY' || fail "making the xattr tarball"
+	python3 - "$T/xattrs.tar" "$T/xattr.tar" <<-'PY' || fail "making the xattr tarballs"
 		import io, sys, tarfile
-		with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
-		    i = tarfile.TarInfo("motd")
-		    i.size = 3
-		    i.pax_headers = {"SCHILY.xattr.user.keep": "1", "SCHILY.xattr.trusted.x": "t",
-		                     "SCHILY.xattr.security.selinux": "system_u:object_r:etc_t:s0"}
-		    t.addfile(i, io.BytesIO(b"hi\n"))
+		for path, xattrs in ((sys.argv[1], {"SCHILY.xattr.user.keep": "1", "SCHILY.xattr.trusted.x": "t",
+		                                    "SCHILY.xattr.security.selinux": "system_u:object_r:etc_t:s0"}),
+		                     (sys.argv[2], {"SCHILY.xattr.trusted.x": "t"})):
+		    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
+		        i = tarfile.TarInfo("motd")
+		        i.size = 3
+		        i.pax_headers = xattrs
+		        t.addfile(i, io.BytesIO(b"hi\n"))
 	PY
+	ds image import x1 "$T/xattr.tar" --size 16M
+	assert_contains "$OUT" "1 xattr not imported: an image brings"
 	ds image import x "$T/xattrs.tar" --size 16M
 	assert_contains "$OUT" "2 xattrs not imported: an image brings only user.*, security.capability and ACLs"
 	ds image inspect x --json
