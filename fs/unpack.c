@@ -451,28 +451,47 @@ static int enter_root(struct unpack_job *job, bool jail)
 }
 
 /*
+ * Whether this libarchive decompresses with ENABLE's filter in this process. Built
+ * without the library a filter needs (liblz4, libzstd...), libarchive registers it
+ * anyway, returns ARCHIVE_WARN, and runs the external program (lz4 -d, zstd -d) on an
+ * input that needs it: here, under the chroot into the rootfs being built, as root, a
+ * program an earlier layer of the image may have put there.
+ */
+static bool filter_in_process(int (*enable)(struct archive *))
+{
+	struct archive *probe = archive_read_new();
+	bool in_process = probe && enable(probe) == ARCHIVE_OK;
+
+	archive_read_free(probe);
+	return in_process;
+}
+
+/*
  * Formats that can hold a Unix rootfs (owners, devices, hardlinks); not all of
  * libarchive's. mtree is left out on purpose: its entries take their contents from
  * files named in it, so an "image" could copy the importer's own files (or, after
  * creating a device node, a disk) into itself. Compression filters are the in-process
- * ones only: lrzip, lzop and grzip would run an external program.
+ * ones only: lrzip, lzop and grzip always run an external program, and the others are
+ * left out where this libarchive would (a layer in such a format is then refused as
+ * unrecognised).
  */
 static int archive_reader_new(struct unpack_job *job, struct archive **ret)
 {
 	_cleanup_(archive_freep) struct archive *rd = archive_read_new();
-	int (*const enable[])(struct archive *) = {
+	int (*const filters[])(struct archive *) = {
 		archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
 		archive_read_support_filter_xz,	  archive_read_support_filter_lzma,
 		archive_read_support_filter_lzip, archive_read_support_filter_zstd,
 		archive_read_support_filter_lz4,  archive_read_support_filter_compress,
-		archive_read_support_format_tar,  archive_read_support_format_cpio,
 	};
 
 	if (!rd)
 		return source_error(job, -ENOMEM, NULL);
-	for (size_t i = 0; i < DMS_ARRAY_SIZE(enable); i++)
-		if (enable[i](rd) < ARCHIVE_WARN)
+	for (size_t i = 0; i < DMS_ARRAY_SIZE(filters); i++)
+		if (filter_in_process(filters[i]) && filters[i](rd) != ARCHIVE_OK)
 			return source_error(job, read_errno(rd), rd);
+	if (archive_read_support_format_tar(rd) < ARCHIVE_WARN || archive_read_support_format_cpio(rd) < ARCHIVE_WARN)
+		return source_error(job, read_errno(rd), rd);
 	if (archive_read_open_fd(rd, job->archive_fd, READ_BLOCK) != ARCHIVE_OK)
 		return source_error(job, read_errno(rd), rd);
 	*ret = DMS_TAKE_PTR(rd);

@@ -549,6 +549,17 @@ static void test_archive_xz(void **state)
 	unpack_tree(state, "t.tar.xz", ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE, ARCHIVE_FILTER_XZ);
 }
 
+/* lz4 and bzip2 too: each filter is kept only when it decompresses in this process (probed per import). */
+static void test_archive_lz4(void **state)
+{
+	unpack_tree(state, "t.tar.lz4", ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE, ARCHIVE_FILTER_LZ4);
+}
+
+static void test_archive_bzip2(void **state)
+{
+	unpack_tree(state, "t.tar.bz2", ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE, ARCHIVE_FILTER_BZIP2);
+}
+
 static void test_archive_cpio(void **state)
 {
 	struct fx *f = fx(state);
@@ -1136,6 +1147,8 @@ int main(void)
 		T(test_archive_gzip),
 		T(test_archive_zstd),
 		T(test_archive_xz),
+		T(test_archive_lz4),
+		T(test_archive_bzip2),
 		T(test_archive_cpio),
 		T(test_archive_gnu_tar),
 		T(test_archive_caller_untouched),
